@@ -1,0 +1,1 @@
+"""CRM connectors plugin: hook implementations only."""
