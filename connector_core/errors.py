@@ -1,0 +1,160 @@
+"""Exceptions raised by connector-core, sorted by what the caller does about them.
+
+::
+
+    ConnectorError                  root: anything connector-core raises on purpose
+    ├── SpecError                   a spec or connection file is malformed (fix the file)
+    ├── ConfigError                 the user's settings are missing or invalid (fix the config)
+    ├── PluginError                 a plugin failed to load or registered something twice
+    │   └── DuplicateComponentError
+    ├── InterpolationError          a template failed while rendering (fix the template or its inputs)
+    ├── PaginationLoopError         the API handed back a page token it already gave
+    ├── OperationError              a write operation was called with bad input
+    └── HTTPError                   the API answered with an error, or did not answer
+        ├── RetriableHTTPError      429, 5xx, network errors: retried, then raised when attempts run out
+        └── FatalHTTPError          other 4xx: retrying would not help
+            └── AuthError           401/403 or a credential that cannot be renewed
+
+Every message says what was received, what was expected and where. None of them carry secrets:
+messages pass through the connection's redactor before they are raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Root of every error connector-core raises on purpose.
+
+    Attributes:
+        hint: an optional suggestion shown to the user after the message.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class SpecError(ConnectorError):
+    """A spec or connection file is malformed.
+
+    Attributes:
+        problems: each located problem, already formatted as ``file:line:col: path: message``.
+        spec_path: the file the problems were found in, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: list[str] | None = None,
+        spec_path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems or []
+        self.spec_path = spec_path
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return super().__str__()
+        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
+
+
+class ConfigError(ConnectorError):
+    """The user's settings (config file, environment, secret files) are missing or invalid."""
+
+    def __init__(self, message: str, *, problems: list[str] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class PluginError(ConnectorError):
+    """A plugin could not be loaded or broke a hook's contract."""
+
+
+class DuplicateComponentError(PluginError):
+    """Two plugins registered a component (paginator, auth type, connector…) under one name."""
+
+
+class InterpolationError(ConnectorError):
+    """A template failed while rendering, e.g. it referred to an undefined variable."""
+
+
+class PaginationLoopError(ConnectorError):
+    """The API returned a page token that was already used: following it would loop forever."""
+
+
+class OperationError(ConnectorError):
+    """A write operation was called with input that does not match its declared schema."""
+
+
+class HTTPError(ConnectorError):
+    """The API answered with an error status, or the request failed on the network.
+
+    Attributes:
+        method: HTTP method.
+        url: the redacted URL.
+        status: the HTTP status, or None for network errors.
+        body: the (redacted, truncated) response body, when there was one.
+        attempts: how many attempts were made before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+        body: Any = None,
+        attempts: int = 1,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.method = method
+        self.url = url
+        self.status = status
+        self.body = body
+        self.attempts = attempts
+
+
+class RetriableHTTPError(HTTPError):
+    """A transient failure (429, 5xx, connection error); raised once retries are exhausted."""
+
+
+class FatalHTTPError(HTTPError):
+    """A client error that retrying would not fix."""
+
+
+class AuthError(FatalHTTPError):
+    """Credentials were refused, or a token expired and cannot be renewed."""
+
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConnectorError",
+    "DuplicateComponentError",
+    "FatalHTTPError",
+    "HTTPError",
+    "InterpolationError",
+    "OperationError",
+    "PaginationLoopError",
+    "PluginError",
+    "RetriableHTTPError",
+    "SpecError",
+]

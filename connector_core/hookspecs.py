@@ -1,0 +1,139 @@
+"""The hooks a connector-core plugin may implement.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` and named after the hooks below.
+Plugins are found through the ``connector_core`` entry-point group::
+
+    [project.entry-points.connector_core]
+    myapi = "myapi_connector.plugin"
+
+An implementation may accept any subset of a hook's arguments. ``register`` hooks are called once,
+when the plugin manager is built; their results are frozen into one registry, and a name registered
+twice raises :class:`~connector_core.errors.DuplicateComponentError` naming both plugins. The other
+hooks are called while connectors run. Hooks are grouped by phase: registration, then requests,
+then records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import requests
+
+    from connector_core.auth import AuthModel
+    from connector_core.errors import ConnectorError
+    from connector_core.pagination import PaginatorModel
+
+PROJECT = "connector_core"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- registration ----------------------------------------------------------------------------------
+
+
+@hookspec
+def connector_register_connectors() -> list[str | Path]:
+    """Register connector spec files shipped by the plugin.
+
+    Returns:
+        Paths of YAML or JSON spec files. Each spec's ``name`` becomes an installed connector, usable as
+        ``connector-core read NAME``. Relative paths are not allowed; build them from ``__file__``.
+    """
+
+
+@hookspec
+def connector_register_auth_types() -> list[type[AuthModel]]:
+    """Register auth types (request signers) usable as ``auth: {type: ...}`` in specs.
+
+    Returns:
+        Subclasses of :class:`connector_core.auth.AuthModel`. Each declares ``type: Literal["name"]``,
+        its settings as pydantic fields (with descriptions: they feed the published schema), and
+        ``build(ctx) -> requests.auth.AuthBase``, which runs on every prepared request, after its URL and
+        body are final, so it can sign exactly what is sent.
+    """
+
+
+@hookspec
+def connector_register_paginators() -> list[type[PaginatorModel]]:
+    """Register paginators usable as ``paginate: {type: ...}`` in specs.
+
+    Returns:
+        Subclasses of :class:`connector_core.pagination.PaginatorModel`. Each declares
+        ``type: Literal["name"]`` and ``start() -> Paginator``.
+    """
+
+
+@hookspec
+def connector_register_jinja_filters() -> dict[str, Callable[..., Any]]:
+    """Register filters for spec templates, e.g. ``{{ config.account_id | ns_realm }}``.
+
+    Returns:
+        A mapping of filter name to function. Filters run inside the sandbox; they receive plain values
+        and must not touch files or the network.
+    """
+
+
+@hookspec
+def connector_register_transforms() -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+    """Register named record transforms, used in specs as ``transforms: [{plugin: NAME}]``.
+
+    Returns:
+        A mapping of name to function. The function receives one record and returns the record to keep
+        (the same dict changed, or a new one) or None to drop it.
+    """
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def connector_interpret_error(connector: str, response: requests.Response, body: Any) -> ConnectorError | None:
+    """Turn an error response into an actionable error, after the spec's own ``errors`` rules found no match.
+
+    Args:
+        connector: name of the connector that made the request.
+        response: the error response (status >= 400).
+        body: the parsed JSON body, or the text when it is not JSON.
+
+    Returns:
+        An exception to raise (use :class:`~connector_core.errors.RetriableHTTPError` for transient
+        failures, so the request is retried) or None to leave the decision to other plugins and the
+        default rules. ``firstresult``: the first non-None answer wins.
+    """
+
+
+# --- records ----------------------------------------------------------------------------------------
+
+
+@hookspec
+def connector_transform_record(connector: str, stream: str, record: dict[str, Any]) -> dict[str, Any] | None:
+    """Change or inspect every record a stream yields, after the spec's own transforms.
+
+    Args:
+        connector: connector name.
+        stream: stream name.
+        record: the record; it may be changed in place.
+
+    Returns:
+        None to keep the (possibly changed) record; a dict to replace it. To drop records, use a named
+        transform instead. Called for every record: keep it cheap.
+    """
+
+
+__all__ = [
+    "PROJECT",
+    "connector_interpret_error",
+    "connector_register_auth_types",
+    "connector_register_connectors",
+    "connector_register_jinja_filters",
+    "connector_register_paginators",
+    "connector_register_transforms",
+    "connector_transform_record",
+    "hookimpl",
+    "hookspec",
+]

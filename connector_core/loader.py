@@ -1,0 +1,201 @@
+"""Loading connector specs: parse, validate against the models, then check what the models cannot.
+
+Every problem is reported at once, each with ``file:line:col``, the path inside the document, the bad
+value and, where possible, a did-you-mean hint. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jinja2 import nodes
+
+from connector_core.documents import Document, PathKey, format_path, load_document
+from connector_core.errors import SpecError
+from connector_core.interpolation import Interpolator
+from connector_core.plugins import Registry
+from connector_core.spec import ConnectorSpec
+from connector_core.validation import suggest, validate_document
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec and the document it came from (for located errors later on)."""
+
+    spec: ConnectorSpec[Any, Any]
+    document: Document
+
+    @property
+    def path(self) -> Path:
+        return self.document.path
+
+
+def read_spec_name(path: Path) -> str:
+    """The ``name`` of a spec file, read without validating the rest."""
+    doc = load_document(path)
+    name = doc.data.get("name") if isinstance(doc.data, dict) else None
+    if not isinstance(name, str):
+        raise SpecError(f"{doc.where(())}: spec has no 'name'")
+    return name
+
+
+def resolve_spec_path(name_or_path: str, registry: Registry) -> Path:
+    """An installed connector's spec path, or the given file path."""
+    if name_or_path in registry.connectors:
+        return registry.connectors[name_or_path]
+    candidate = Path(name_or_path)
+    if candidate.suffix.lower() in SPEC_SUFFIXES or candidate.exists():
+        return candidate
+    known = sorted(registry.connectors)
+    guess = suggest(name_or_path, known)
+    hint = f"did you mean '{guess}'?" if guess else (f"installed connectors: {', '.join(known)}" if known else None)
+    raise SpecError(f"no installed connector is called '{name_or_path}' and no such spec file exists", hint=hint)
+
+
+def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
+    """Load and fully check a spec; raise SpecError with every located problem."""
+    path = resolve_spec_path(str(name_or_path), registry)
+    doc = load_document(path)
+    template_problems = TemplateChecker(doc, registry).run()
+    spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
+    problems = SpecChecker(doc, spec, registry).run()
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise SpecError(f"{path}: invalid connector spec ({len(problems)} {noun})", problems=problems, spec_path=str(path))
+    return LoadedSpec(spec, doc)
+
+
+class _Checker:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[str] = []
+
+    def problem(self, at: PathKey, message: str, *, key: bool = False) -> None:
+        self.problems.append(f"{self.doc.where(at, key=key)}: {format_path(at)}: {message}")
+
+
+class TemplateChecker(_Checker):
+    """Compiles every template in the raw document and checks the config names it uses."""
+
+    def __init__(self, doc: Document, registry: Registry) -> None:
+        super().__init__(doc)
+        self.interpolator = Interpolator(registry.filters)
+        config = doc.data.get("config") if isinstance(doc.data, dict) else None
+        properties = config.get("properties", {}) if isinstance(config, dict) else {}
+        self.config_keys = set(properties) if isinstance(properties, dict) else set()
+
+    def run(self) -> list[str]:
+        if isinstance(self.doc.data, dict):
+            self.check_templates((), self.doc.data)
+        return self.problems
+
+    def check_templates(self, at: PathKey, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, child in value.items():
+                self.check_templates((*at, key), child)
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.check_templates((*at, index), child)
+        elif isinstance(value, str) and ("{{" in value or "{%" in value):
+            where = format_path(at)
+            try:
+                self.interpolator.compile(value, where)
+                ast = self.interpolator.env.parse(value)
+            except SpecError as exc:
+                self.problem(at, exc.message.replace(f" at {where}", ""))
+                return
+            for name in sorted(_config_attributes(ast)):
+                if self.config_keys and name not in self.config_keys:
+                    guess = suggest(name, sorted(self.config_keys))
+                    extra = f"; did you mean 'config.{guess}'?" if guess else f"; config defines: {', '.join(sorted(self.config_keys))}"
+                    self.problem(at, f"template refers to config.{name}, which the config schema does not define{extra}")
+
+
+class SpecChecker(_Checker):
+    """Checks that need more than one field: references between streams, embedded schemas."""
+
+    def __init__(self, doc: Document, spec: ConnectorSpec[Any, Any], registry: Registry) -> None:
+        super().__init__(doc)
+        self.spec = spec
+        self.registry = registry
+
+    def run(self) -> list[str]:
+        self.check_schema(("config",), self.spec.config, "config schema")
+        streams = self.spec.streams
+        for name, stream in streams.items():
+            at: PathKey = ("streams", name)
+            if stream.record_schema is not None:
+                self.check_schema((*at, "schema"), stream.record_schema, "record schema")
+            if stream.partitions is not None:
+                self.check_partitions((*at, "partitions"), name, stream.partitions)
+            for index, transform in enumerate(stream.transforms):
+                self.check_transform((*at, "transforms", index), transform)
+        for name, operation in self.spec.operations.items():
+            at = ("operations", name)
+            self.check_schema((*at, "input"), operation.input, "input schema")
+            if operation.kind == "batch" and operation.batch is None:
+                self.problem(at, "an operation of kind 'batch' needs a 'batch' section (size, results, errors)")
+        if self.spec.check and self.spec.check.stream and self.spec.check.stream not in streams:
+            self.unknown_stream(("check", "stream"), self.spec.check.stream)
+        if self.spec.check and not (self.spec.check.stream or self.spec.check.request):
+            self.problem(("check",), "set 'request' or 'stream'")
+        return sorted(set(self.problems), key=self.problems.index)
+
+    def unknown_stream(self, at: PathKey, name: str) -> None:
+        guess = suggest(name, list(self.spec.streams))
+        hint = f"; did you mean '{guess}'?" if guess else f"; streams: {', '.join(self.spec.streams) or '(none)'}"
+        self.problem(at, f"no stream is called '{name}'{hint}")
+
+    def check_partitions(self, at: PathKey, stream: str, partitions: Any) -> None:
+        if (partitions.values is None) == (partitions.parent is None):
+            self.problem(at, "set exactly one of 'values' or 'parent'")
+            return
+        if partitions.parent is None:
+            return
+        if partitions.parent not in self.spec.streams:
+            self.unknown_stream((*at, "parent"), partitions.parent)
+            return
+        chain, current = [stream], partitions.parent
+        while current is not None:
+            if current in chain:
+                self.problem((*at, "parent"), f"parent streams form a cycle: {' -> '.join([*chain, current])}")
+                return
+            chain.append(current)
+            parent = self.spec.streams.get(current)
+            current = parent.partitions.parent if parent and parent.partitions else None
+
+    def check_transform(self, at: PathKey, transform: Any) -> None:
+        chosen = [k for k in ("set", "drop", "rename", "plugin") if getattr(transform, k) is not None]
+        if len(chosen) != 1:
+            self.problem(at, f"a transform sets exactly one of set, drop, rename, plugin (found {', '.join(chosen) or 'none'})")
+        if transform.plugin is not None and transform.plugin not in self.registry.transforms:
+            guess = suggest(transform.plugin, list(self.registry.transforms))
+            known = ", ".join(sorted(self.registry.transforms)) or "(none installed)"
+            self.problem((*at, "plugin"), f"no plugin transform '{transform.plugin}'" + (f"; did you mean '{guess}'?" if guess else f"; known: {known}"))
+
+    def check_schema(self, at: PathKey, schema: Any, what: str) -> None:
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            inner = (*at, *exc.path)
+            self.problem(inner, f"invalid {what}: {exc.message}")
+
+
+def _config_attributes(ast: nodes.Template) -> set[str]:
+    names: set[str] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if isinstance(target, nodes.Name) and target.name == "config":
+            if isinstance(node, nodes.Getattr):
+                names.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                names.add(node.arg.value)
+    return names
+
+
+__all__ = ["LoadedSpec", "load_spec", "read_spec_name", "resolve_spec_path"]

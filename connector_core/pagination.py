@@ -1,0 +1,367 @@
+"""Built-in paginators.
+
+A paginator is a spec model (discriminated on ``type``) whose :meth:`PaginatorModel.start` returns a
+fresh :class:`Paginator` for one pass over a stream. A paginator
+
+* says what the first page is (:meth:`Paginator.first_page`),
+* puts the page into the request (:meth:`Paginator.apply`),
+* reads the next page from a response (:meth:`Paginator.next_page`), and
+* when the response tells the total, may plan every remaining page at once
+  (:meth:`Paginator.remaining_pages`) so they can be fetched concurrently.
+
+Pages are plain dicts, also visible to templates as ``page``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import Field
+
+from connector_core.errors import PaginationLoopError
+from connector_core.paths import get_path
+from connector_core.spec import SpecModel
+
+Page = dict[str, Any]
+
+
+@dataclass
+class PageRequest:
+    """The parts of a request a paginator may change."""
+
+    url: str
+    params: dict[str, Any]
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PageResult:
+    """What a paginator sees of a response."""
+
+    body: Any
+    records: list[Any]
+    headers: Any
+    links: dict[str, Any]
+
+
+class Paginator(ABC):
+    """One pass of pagination over a stream (or one partition of it)."""
+
+    @abstractmethod
+    def first_page(self) -> Page:
+        """The page of the first request."""
+
+    def apply(self, page: Page, request: PageRequest) -> None:
+        """Put ``page`` into the request (query parameters, body or URL). Default: nothing."""
+
+    @abstractmethod
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        """The page after ``page``, or None when ``page`` was the last one."""
+
+    def remaining_pages(self, page: Page, result: PageResult) -> list[Page] | None:
+        """Every page after the first, when the first response tells how many there are."""
+        return None
+
+    def reset(self) -> None:
+        """Forget what this pass has seen (used when a stream restarts a window)."""
+
+
+class PaginatorModel(SpecModel):
+    """Base of paginator spec models: subclasses declare ``type: Literal[...]`` and implement start()."""
+
+    def start(self) -> Paginator:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _put(request: PageRequest, where: str, name: str, value: Any) -> None:
+    if where == "body":
+        body = dict(request.json or {})
+        body[name] = value
+        request.json = body
+    else:
+        request.params[name] = value
+
+
+# --- single page ---------------------------------------------------------------------------------
+
+
+class _SinglePage(Paginator):
+    def first_page(self) -> Page:
+        return {}
+
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        return None
+
+
+class SinglePagePaginator(PaginatorModel):
+    """No pagination: one request returns every record."""
+
+    type: Literal["none"] = "none"
+
+    def start(self) -> Paginator:
+        return _SinglePage()
+
+
+# --- offset / limit ------------------------------------------------------------------------------
+
+
+class OffsetPaginator(PaginatorModel):
+    """``offset`` and ``limit`` parameters; stops on a short page, the total, a has-more flag, or a cap."""
+
+    type: Literal["offset"] = "offset"
+    limit: int = Field(100, ge=1, description="Records per page.")
+    limit_param: str | None = Field("limit", description="Name of the page-size parameter (null: not sent).")
+    offset_param: str = Field("offset", description="Name of the offset parameter.")
+    location: Literal["query", "body"] = Field("query", alias="in", description="Where the parameters go.")
+    start_offset: int = Field(0, ge=0, alias="start", description="Offset of the first page.")
+    total: str | None = Field(None, description="Dotted path of the total record count in the body; enables concurrent pages.")
+    has_more: str | None = Field(None, description="Dotted path of a boolean that is false on the last page.")
+    max_records: int | None = Field(None, ge=1, description="Never read past this many records (an API's cap).")
+
+    def start(self) -> Paginator:
+        return _Offset(self)
+
+
+class _Offset(Paginator):
+    def __init__(self, spec: OffsetPaginator) -> None:
+        self.spec = spec
+
+    def first_page(self) -> Page:
+        return {"offset": self.spec.start_offset, "limit": self.spec.limit, "number": 0}
+
+    def apply(self, page: Page, request: PageRequest) -> None:
+        _put(request, self.spec.location, self.spec.offset_param, page["offset"])
+        if self.spec.limit_param:
+            _put(request, self.spec.location, self.spec.limit_param, page["limit"])
+
+    def _total(self, result: PageResult) -> int | None:
+        if not self.spec.total:
+            return None
+        value = get_path(result.body, self.spec.total)
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def _end(self, result: PageResult) -> int | None:
+        ends = [n for n in (self._total(result), self.spec.max_records) if n is not None]
+        return min(ends) if ends else None
+
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        if not result.records:
+            return None
+        following = page["offset"] + page["limit"]
+        end = self._end(result)
+        if end is not None and following >= end:
+            return None
+        if self.spec.has_more:
+            more = get_path(result.body, self.spec.has_more)
+            if more is not None and not _truthy(more):
+                return None
+        elif end is None and len(result.records) < page["limit"]:
+            return None
+        return {"offset": following, "limit": page["limit"], "number": page["number"] + 1}
+
+    def remaining_pages(self, page: Page, result: PageResult) -> list[Page] | None:
+        total = self._total(result)
+        if total is None:
+            return None
+        end = min(total, self.spec.max_records or total)
+        limit = page["limit"]
+        first = page["offset"] + limit
+        return [
+            {"offset": offset, "limit": limit, "number": page["number"] + 1 + i}
+            for i, offset in enumerate(range(first, end, limit))
+        ]
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "t", "1", "yes"}
+    return bool(value)
+
+
+# --- page number ---------------------------------------------------------------------------------
+
+
+class PageNumberPaginator(PaginatorModel):
+    """A page number parameter (1, 2, 3…); stops on a short or empty page, or the page count."""
+
+    type: Literal["page"] = "page"
+    size: int = Field(100, ge=1, description="Records per page.")
+    page_param: str = Field("page", description="Name of the page-number parameter.")
+    size_param: str | None = Field("per_page", description="Name of the page-size parameter (null: not sent).")
+    location: Literal["query", "body"] = Field("query", alias="in", description="Where the parameters go.")
+    start_page: int = Field(1, ge=0, alias="start", description="Number of the first page.")
+    total_pages: str | None = Field(None, description="Dotted path of the page count in the body; enables concurrent pages.")
+    total: str | None = Field(None, description="Dotted path of the total record count in the body; enables concurrent pages.")
+    has_more: str | None = Field(None, description="Dotted path of a boolean that is false on the last page.")
+
+    def start(self) -> Paginator:
+        return _PageNumber(self)
+
+
+class _PageNumber(Paginator):
+    def __init__(self, spec: PageNumberPaginator) -> None:
+        self.spec = spec
+
+    def first_page(self) -> Page:
+        return {"page": self.spec.start_page, "size": self.spec.size, "number": 0}
+
+    def apply(self, page: Page, request: PageRequest) -> None:
+        _put(request, self.spec.location, self.spec.page_param, page["page"])
+        if self.spec.size_param:
+            _put(request, self.spec.location, self.spec.size_param, page["size"])
+
+    def _last_page(self, result: PageResult) -> int | None:
+        if self.spec.total_pages:
+            pages = get_path(result.body, self.spec.total_pages)
+            if pages is not None:
+                return self.spec.start_page + int(pages) - 1
+        if self.spec.total:
+            total = get_path(result.body, self.spec.total)
+            if total is not None:
+                return self.spec.start_page + math.ceil(int(total) / self.spec.size) - 1
+        return None
+
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        if not result.records:
+            return None
+        last = self._last_page(result)
+        if last is not None and page["page"] >= last:
+            return None
+        if self.spec.has_more:
+            more = get_path(result.body, self.spec.has_more)
+            if more is not None and not _truthy(more):
+                return None
+        elif last is None and len(result.records) < page["size"]:
+            return None
+        return {"page": page["page"] + 1, "size": page["size"], "number": page["number"] + 1}
+
+    def remaining_pages(self, page: Page, result: PageResult) -> list[Page] | None:
+        last = self._last_page(result)
+        if last is None:
+            return None
+        return [
+            {"page": n, "size": page["size"], "number": page["number"] + i + 1}
+            for i, n in enumerate(range(page["page"] + 1, last + 1))
+        ]
+
+
+# --- cursor / token ------------------------------------------------------------------------------
+
+
+class CursorPaginator(PaginatorModel):
+    """An opaque next-page token read from the body (or a header) and sent back as a parameter."""
+
+    type: Literal["cursor"] = "cursor"
+    path: str | None = Field(None, description="Dotted path of the next token in the body.")
+    header: str | None = Field(None, description="Or: response header holding the next token.")
+    param: str = Field("cursor", description="Name of the parameter the token is sent in.")
+    location: Literal["query", "body"] = Field("query", alias="in", description="Where the token goes.")
+    page_size: int | None = Field(None, ge=1, description="Page size to send, if any.")
+    size_param: str = Field("limit", description="Name of the page-size parameter.")
+
+    def start(self) -> Paginator:
+        return _Cursor(self)
+
+
+class _Cursor(Paginator):
+    def __init__(self, spec: CursorPaginator) -> None:
+        self.spec = spec
+        self.seen: set[str] = set()
+
+    def first_page(self) -> Page:
+        return {"cursor": None, "number": 0}
+
+    def apply(self, page: Page, request: PageRequest) -> None:
+        if page["cursor"] is not None:
+            _put(request, self.spec.location, self.spec.param, page["cursor"])
+        if self.spec.page_size:
+            _put(request, self.spec.location, self.spec.size_param, self.spec.page_size)
+
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        if self.spec.header:
+            token = result.headers.get(self.spec.header)
+        else:
+            token = get_path(result.body, self.spec.path or "next")
+        if token in (None, "", []) or not result.records:
+            return None
+        key = str(token)
+        if key in self.seen:
+            raise PaginationLoopError(f"the API returned the page token {key[:40]!r} twice; stopping to avoid a loop")
+        self.seen.add(key)
+        return {"cursor": token, "number": page["number"] + 1}
+
+    def reset(self) -> None:
+        self.seen.clear()
+
+
+# --- next URL ------------------------------------------------------------------------------------
+
+
+class NextUrlPaginator(PaginatorModel):
+    """Follows a next-page URL from the body or from the ``Link: <…>; rel="next"`` header."""
+
+    type: Literal["next_url"] = "next_url"
+    path: str | None = Field(None, description="Dotted path of the next URL in the body; omit to use the Link header.")
+
+    def start(self) -> Paginator:
+        return _NextUrl(self)
+
+
+class _NextUrl(Paginator):
+    def __init__(self, spec: NextUrlPaginator) -> None:
+        self.spec = spec
+        self.seen: set[str] = set()
+
+    def first_page(self) -> Page:
+        return {"url": None, "number": 0}
+
+    def apply(self, page: Page, request: PageRequest) -> None:
+        if page["url"]:
+            # The next URL carries its own query string; the HTTP layer checks it stays on the base host.
+            request.url = page["url"]
+            request.params.clear()
+
+    def next_page(self, page: Page, result: PageResult) -> Page | None:
+        if self.spec.path:
+            url = get_path(result.body, self.spec.path)
+        else:
+            url = (result.links.get("next") or {}).get("url")
+        if not url or not result.records:
+            return None
+        if url in self.seen:
+            raise PaginationLoopError(f"the API returned the next URL {url!r} twice; stopping to avoid a loop")
+        self.seen.add(url)
+        return {"url": url, "number": page["number"] + 1}
+
+    def reset(self) -> None:
+        self.seen.clear()
+
+
+BUILTIN_PAGINATORS: list[type[PaginatorModel]] = [
+    SinglePagePaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+    CursorPaginator,
+    NextUrlPaginator,
+]
+
+__all__ = [
+    "BUILTIN_PAGINATORS",
+    "CursorPaginator",
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "Page",
+    "PageNumberPaginator",
+    "PageRequest",
+    "PageResult",
+    "Paginator",
+    "PaginatorModel",
+    "SinglePagePaginator",
+]

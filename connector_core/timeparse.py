@@ -1,0 +1,39 @@
+"""Durations as users write them in specs: ``30``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` or ISO ``"P1DT2H"``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+_SIMPLE = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h|d|w)?\s*$")
+_ISO = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> dt.timedelta:
+    """Read a duration; a bare number means seconds. Raises ValueError with the accepted forms."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(seconds=float(value))
+    if isinstance(value, str):
+        simple = _SIMPLE.match(value)
+        if simple:
+            return dt.timedelta(seconds=float(simple["n"]) * _UNIT_SECONDS[simple["unit"]])
+        iso = _ISO.match(value.strip().upper())
+        if iso and any(iso.groupdict().values()):
+            parts = {k: float(v) for k, v in iso.groupdict().items() if v}
+            return dt.timedelta(
+                weeks=parts.get("w", 0),
+                days=parts.get("d", 0),
+                hours=parts.get("h", 0),
+                minutes=parts.get("m", 0),
+                seconds=parts.get("s", 0),
+            )
+    raise ValueError(f"{value!r} is not a duration; use seconds (30), '90s', '15m', '2h', '1d' or ISO 'P1DT2H'")
+
+
+__all__ = ["parse_duration"]
