@@ -128,16 +128,54 @@ BUILTIN_GLOBALS: dict[str, Any] = {
 }
 
 
+class TrustedPath(str):
+    """A value marked by the ``path`` filter: inserted into a request path with its slashes kept."""
+
+
+def _escape_path_value(value: Any) -> str:
+    if isinstance(value, TrustedPath):
+        return str(value)
+    return quote(str(value), safe="")
+
+
+def _make_environment(filters: Mapping[str, Callable[..., Any]] | None, **options: Any) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, **options)
+    env.filters.update(BUILTIN_FILTERS)
+    env.filters["path"] = lambda v: TrustedPath(str(v))
+    env.filters.update(filters or {})
+    env.globals.update(BUILTIN_GLOBALS)
+    return env
+
+
 class Interpolator:
-    """Compiles and renders templates in one sandboxed environment, caching compiled templates."""
+    """Compiles and renders templates in one sandboxed environment, caching compiled templates.
+
+    Request paths render in a second environment in which every ``{{ value }}`` is escaped as one
+    path segment (``a/b?c`` becomes ``a%2Fb%3Fc``), so an id coming from data cannot change which
+    resource is called; ``{{ value | path }}`` keeps slashes where a spec means a multi-segment path.
+    """
 
     def __init__(self, filters: Mapping[str, Callable[..., Any]] | None = None) -> None:
-        env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        env.filters.update(BUILTIN_FILTERS)
-        env.filters.update(filters or {})
-        env.globals.update(BUILTIN_GLOBALS)
-        self.env = env
+        self.env = _make_environment(filters)
+        self.path_env = _make_environment(filters, finalize=_escape_path_value)
         self._cache: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
+        self._path_cache: dict[str, jinja2.Template] = {}
+
+    def render_path(self, source: str, context: Mapping[str, Any], where: str = "") -> str:
+        """Render a request path, escaping each inserted value as a single path segment."""
+        if not is_template(source):
+            return source
+        template = self._path_cache.get(source)
+        if template is None:
+            self.compile(source, where)  # same syntax and name checks as any template
+            template = self.path_env.from_string(source)
+            self._path_cache[source] = template
+        try:
+            return template.render(context)
+        except jinja2.UndefinedError as exc:
+            raise InterpolationError(f"template at {where or 'path'}: {exc.message}") from None
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise InterpolationError(f"template at {where or 'path'} failed: {exc}") from None
 
     def compile(self, source: str, where: str = "") -> Callable[[Mapping[str, Any]], Any]:
         """Compile ``source`` once; raise SpecError naming ``where`` on bad syntax or unknown names."""
@@ -214,4 +252,4 @@ def iter_templates(value: Any, where: str = "") -> Iterable[tuple[str, str]]:
             yield from iter_templates(v, f"{where}[{i}]")
 
 
-__all__ = ["BUILTIN_FILTERS", "CONTEXT_NAMES", "Interpolator", "is_template", "iter_templates", "parse_datetime"]
+__all__ = ["BUILTIN_FILTERS", "CONTEXT_NAMES", "Interpolator", "TrustedPath", "is_template", "iter_templates", "parse_datetime"]

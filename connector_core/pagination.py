@@ -57,6 +57,7 @@ class Paginator(ABC):
 
     def apply(self, page: Page, request: PageRequest) -> None:
         """Put ``page`` into the request (query parameters, body or URL). Default: nothing."""
+        return None
 
     @abstractmethod
     def next_page(self, page: Page, result: PageResult) -> Page | None:
@@ -68,6 +69,7 @@ class Paginator(ABC):
 
     def reset(self) -> None:
         """Forget what this pass has seen (used when a stream restarts a window)."""
+        return None
 
 
 class PaginatorModel(SpecModel):

@@ -115,6 +115,7 @@ class Incremental(SpecModel):
     )
     end: str | None = Field(None, description="Optional upper bound for staged backfills (template).")
     filter_records: bool = Field(True, description="Drop records older than the lower bound even if the API returned them.")
+    sorted: bool = Field(False, description="Records arrive in cursor order: save a checkpoint after every page, not only at the end.")
 
     _parse_lookback = field_validator("lookback", mode="before")(lambda cls, v: _seconds(v))
 

@@ -1,0 +1,267 @@
+"""An opened connector: a spec bound to a config, with its HTTP client, auth and governor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from connector_core.auth import AuthContext, MemoryTokenStore, TokenStore
+from connector_core.config import prepare_config
+from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, RetriableHTTPError
+from connector_core.governance import Governor
+from connector_core.http import IGNORE, HttpClient
+from connector_core.interpolation import Interpolator
+from connector_core.loader import LoadedSpec, load_spec
+from connector_core.plugins import Registry, build_registry, make_plugin_manager
+from connector_core.redaction import Redactor
+from connector_core.spec import ErrorRule, RequestSpec
+from connector_core.urls import check_transport
+
+
+@dataclass
+class RequestArgs:
+    """A rendered request, ready for the HTTP client (after a paginator had its say)."""
+
+    method: str
+    path: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    json: Any = None
+    data: Any = None
+    files: Any = None
+    timeout: float | None = None
+    has_json: bool = False
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector:
+    """A connector spec bound to a config. Open one per connection and share it between streams."""
+
+    def __init__(
+        self,
+        loaded: LoadedSpec,
+        config: Mapping[str, Any] | str | Path | None,
+        registry: Registry,
+        *,
+        tokens: TokenStore | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.name = self.spec.name
+        self.registry = registry
+        self.redactor = Redactor()
+        self.config = prepare_config(self.spec.config, config, self.redactor)
+        self.interpolator = Interpolator(registry.filters)
+        self.base_url = str(self.render(self.spec.base_url, {}, "base_url")).rstrip("/")
+        check_transport(self.base_url)
+        defaults = self.spec.defaults
+        rate = defaults.rate_limit
+        self.governor = Governor(defaults.concurrency, rate.requests if rate else None, rate.per if rate else 1.0, sleep=sleep)
+        self.session = session or requests.Session()
+        auth = None
+        if self.spec.auth is not None:
+            ctx = AuthContext(
+                render=lambda value: self.render(value, {}, "auth"),
+                redactor=self.redactor,
+                session=self.session,
+                check_url=lambda url: check_transport(url, "token URL"),
+                tokens=tokens or MemoryTokenStore(),
+                connector=self.name,
+                now=clock,
+            )
+            auth = self.spec.auth.build(ctx)
+        self.auth = auth
+        self.http = HttpClient(
+            base_url=self.base_url,
+            auth=auth,
+            redactor=self.redactor,
+            governor=self.governor,
+            retry=defaults.retries,
+            timeout=defaults.timeout,
+            headers={k: str(v) for k, v in self.render(defaults.headers, {}, "defaults.headers").items()},
+            interpret=self.interpret,
+            interpret_success=any(_rule_sees_success(rule) for rule in self.spec.errors),
+            session=self.session,
+            sleep=sleep,
+        )
+        self._default_query = self.render(defaults.query, {}, "defaults.query")
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, spec: str | Path, config: Mapping[str, Any] | str | Path | None = None, registry: Registry | None = None, **kwargs: Any) -> Connector:
+        """Load a spec (installed name or path) and bind it to ``config``."""
+        registry = registry or build_registry(make_plugin_manager())
+        return cls(load_spec(spec, registry), config, registry, **kwargs)
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.governor.concurrency, thread_name_prefix=f"{self.name}-page")
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self.session.close()
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- templates and requests ------------------------------------------------------------------
+
+    def context(self, **values: Any) -> dict[str, Any]:
+        return {"config": self.config, **values}
+
+    def render(self, value: Any, values: Mapping[str, Any], where: str = "") -> Any:
+        return self.interpolator.render(value, {"config": self.config, **values}, where)
+
+    def build_request(self, request: RequestSpec, values: Mapping[str, Any], where: str) -> RequestArgs:
+        """Render a request spec; query parameters whose value renders to None are left out."""
+        ctx = {"config": self.config, **values}
+        render = self.interpolator.render
+        path = self.interpolator.render_path(request.path, ctx, f"{where}.path")
+        query = {**self._default_query, **render(request.query, ctx, f"{where}.query")}
+        params = {k: _query_value(v) for k, v in query.items() if v is not None}
+        headers = {k: str(v) for k, v in render(request.headers, ctx, f"{where}.headers").items()}
+        args = RequestArgs(method=request.method, path=path, params=params, headers=headers, timeout=request.timeout)
+        if request.json_body is not None:
+            args.json = render(request.json_body, ctx, f"{where}.json")
+            args.has_json = True
+        elif request.form is not None:
+            args.data = {k: v for k, v in render(request.form, ctx, f"{where}.form").items() if v is not None}
+        elif request.body is not None:
+            args.data = render(request.body, ctx, f"{where}.body")
+        if request.multipart is not None or request.files is not None:
+            files: dict[str, Any] = {}
+            for name, value in render(request.multipart or {}, ctx, f"{where}.multipart").items():
+                if value is not None:
+                    files[name] = (None, str(value))
+            for name, part in (request.files or {}).items():
+                content = render(part.content, ctx, f"{where}.files.{name}.content")
+                filename = render(part.filename, ctx, f"{where}.files.{name}.filename") if part.filename else name
+                content_bytes = content if isinstance(content, bytes) else str(content).encode()
+                files[name] = (filename, content_bytes, part.content_type or "application/octet-stream")
+            args.files = files
+        return args
+
+    def send(self, args: RequestArgs, *, retry: bool = True) -> requests.Response:
+        return self.http.send(
+            args.method,
+            args.path,
+            params=args.params,
+            headers=args.headers,
+            json=args.json if args.has_json else _unset(),
+            data=args.data,
+            files=args.files,
+            timeout=args.timeout,
+            retry=retry,
+        )
+
+    # -- errors ------------------------------------------------------------------------------------
+
+    def interpret(self, response: requests.Response, body: Any) -> ConnectorError | None:
+        """Spec error rules first, then plugins; None leaves the default classification."""
+        context: dict[str, Any] | None = None
+        for index, rule in enumerate(self.spec.errors):
+            if not _status_matches(rule, response.status_code):
+                continue
+            if rule.contains and rule.contains not in (response.text or ""):
+                continue
+            if context is None:
+                context = {"response": {"status": response.status_code, "body": body, "headers": dict(response.headers), "text": response.text[:5000]}}
+            if rule.when and not self.render(rule.when, context, f"errors[{index}].when"):
+                continue
+            if rule.action == "ignore":
+                return IGNORE
+            message = self.redactor.text(str(self.render(rule.message, context, f"errors[{index}].message"))) if rule.message else f"HTTP {response.status_code} {response.reason}"
+            hint = self.render(rule.hint, context, f"errors[{index}].hint") if rule.hint else None
+            if rule.action == "retry":
+                return RetriableHTTPError(message, status=response.status_code, hint=hint)
+            if response.status_code in (401, 403):
+                return AuthError(message, status=response.status_code, hint=hint)
+            return FatalHTTPError(message, status=response.status_code, hint=hint)
+        if response.status_code < 400:
+            return None
+        result: ConnectorError | None = self.registry.pm.hook.connector_interpret_error(connector=self.name, response=response, body=body)
+        return result
+
+    # -- the verbs ---------------------------------------------------------------------------------
+
+    def read(self, stream: str, state: dict[str, Any] | None = None, *, on_checkpoint: Callable[[dict[str, Any]], None] | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield the records of ``stream``; ``on_checkpoint`` receives the stream state when it may be saved."""
+        from connector_core.reader import StreamReader
+
+        return StreamReader(self, stream, state, on_checkpoint=on_checkpoint, limit=limit).records()
+
+    def call(self, operation: str, payload: Mapping[str, Any] | None = None) -> Any:
+        """Run one write operation or action; returns its output."""
+        from connector_core.writes import run_operation
+
+        return run_operation(self, operation, dict(payload or {}))
+
+    def check(self) -> CheckResult:
+        from connector_core.discovery import check_connection
+
+        return check_connection(self)
+
+    def discover(self, *, sample: bool = False) -> dict[str, Any]:
+        from connector_core.discovery import discover_streams
+
+        return discover_streams(self, sample=sample)
+
+
+def _unset() -> Any:
+    from connector_core.http import _UNSET
+
+    return _UNSET
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list) and not (isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)):
+        import orjson
+
+        return orjson.dumps(value).decode()
+    return value
+
+
+def _statuses(rule: ErrorRule) -> list[int] | None:
+    if rule.status is None:
+        return None
+    return rule.status if isinstance(rule.status, list) else [rule.status]
+
+
+def _status_matches(rule: ErrorRule, status: int) -> bool:
+    statuses = _statuses(rule)
+    if statuses is None:
+        return status >= 400 or rule.when is not None
+    return status in statuses
+
+
+def _rule_sees_success(rule: ErrorRule) -> bool:
+    statuses = _statuses(rule)
+    return (statuses is None and rule.when is not None) or any(s < 400 for s in statuses or [])
+
+
+__all__ = ["CheckResult", "Connector", "RequestArgs"]

@@ -1,0 +1,356 @@
+"""Reading a stream: partitions, pages (concurrently when the total is known), records and cursors.
+
+Records flow through generators, one page at a time (a few pages when fetched concurrently), so memory
+stays flat however long the stream. Cursor state advances only for partitions (or, for streams declared
+``sorted``, pages) whose records have all been handed to the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from connector_core.errors import ConnectorError, SpecError
+from connector_core.interpolation import parse_datetime
+from connector_core.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
+from connector_core.paths import delete_path, get_path, set_path
+from connector_core.spec import Incremental, RecordSelector, Stream
+
+if TYPE_CHECKING:
+    from connector_core.connector import Connector
+
+Checkpoint = Callable[[dict[str, Any]], None]
+
+
+class StreamReader:
+    """One read of one stream."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        stream_name: str,
+        state: dict[str, Any] | None,
+        *,
+        on_checkpoint: Checkpoint | None = None,
+        limit: int | None = None,
+    ) -> None:
+        streams = connector.spec.streams
+        if stream_name not in streams:
+            from connector_core.validation import suggest
+
+            guess = suggest(stream_name, list(streams))
+            raise SpecError(
+                f"connector '{connector.name}' has no stream '{stream_name}'",
+                hint=f"did you mean '{guess}'?" if guess else f"streams: {', '.join(streams) or '(none)'}",
+            )
+        self.connector = connector
+        self.name = stream_name
+        self.stream: Stream[Any] = streams[stream_name]
+        self.state: dict[str, Any] = dict(state or {})
+        self.on_checkpoint = on_checkpoint
+        self.limit = limit
+        cursor = self.stream.cursor
+        self.incremental: Incremental | None = Incremental(field=cursor) if isinstance(cursor, str) else cursor
+        records = self.stream.records
+        self.selector = RecordSelector(path=records) if isinstance(records, str) else records
+        self.paginator_model = self.stream.paginate or connector.spec.paginate or SinglePagePaginator()
+        key = self.stream.primary_key
+        self.primary_key: list[str] = [key] if isinstance(key, str) else list(key or [])
+        self.emitted = 0
+        self.pages = 0
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        partitions = self.stream.partitions
+        if partitions is None:
+            yield from self._read_partition(None, None)
+        else:
+            for partition, key in self._partitions():
+                yield from self._read_partition(partition, key)
+                if self.limit is not None and self.emitted >= self.limit:
+                    return
+
+    def _partitions(self) -> Iterator[tuple[Any, str]]:
+        spec = self.stream.partitions
+        assert spec is not None
+        if spec.parent is not None:
+            parent = StreamReader(self.connector, spec.parent, None)
+            for record in parent.records():
+                value = get_path(record, spec.field)
+                yield {"id": value, "parent": record}, str(value)
+            return
+        values = self.connector.render(spec.values, {}, f"streams.{self.name}.partitions.values")
+        if not isinstance(values, list):
+            raise ConnectorError(f"streams.{self.name}.partitions.values must give a list, got {type(values).__name__}")
+        for value in values:
+            yield value, value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+    # -- one partition -------------------------------------------------------------------------------
+
+    def _partition_state(self, key: str | None) -> dict[str, Any]:
+        if key is None:
+            return self.state
+        return dict(self.state.get("partitions", {}).get(key, {}))
+
+    def _save(self, key: str | None, partition_state: dict[str, Any]) -> None:
+        if key is None:
+            self.state.update(partition_state)
+        else:
+            self.state.setdefault("partitions", {})[key] = partition_state
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(_copy_state(self.state))
+
+    def _read_partition(self, partition: Any, key: str | None) -> Iterator[dict[str, Any]]:
+        inc = self.incremental
+        saved = self._partition_state(key)
+        cursor = _CursorTracker(inc, saved.get("cursor"), self.connector, self.name) if inc else None
+        template_state = {"cursor": saved.get("cursor")}
+        if cursor is not None:
+            template_state.update(since=cursor.lower, until=cursor.upper)
+        values = {"state": template_state, "partition": partition, "stream": self.name}
+        pipeline = self._pipeline(cursor)
+        for records in self._pages(values):
+            for record in records:
+                kept = pipeline(record) if pipeline else record
+                if kept is None:
+                    continue
+                self.emitted += 1
+                yield kept
+                if self.limit is not None and self.emitted >= self.limit:
+                    return
+            if cursor is not None and inc is not None and inc.sorted and cursor.changed:
+                self._save(key, {"cursor": cursor.value})
+        if cursor is not None and cursor.changed:
+            self._save(key, {"cursor": cursor.value})
+
+    # -- records -------------------------------------------------------------------------------------
+
+    def _pipeline(self, cursor: _CursorTracker | None) -> Callable[[Any], dict[str, Any] | None] | None:
+        steps: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
+        connector = self.connector
+        if self.selector.filter:
+            expression = self.selector.filter
+            where = f"streams.{self.name}.records.filter"
+
+            def keep(record: dict[str, Any]) -> dict[str, Any] | None:
+                return record if connector.render(expression, {"record": record}, where) else None
+
+            steps.append(keep)
+        for index, transform in enumerate(self.stream.transforms):
+            steps.append(self._transform(index, transform))
+        if connector.registry.has_record_hooks:
+            hook = connector.registry.pm.hook.connector_transform_record
+
+            def plugins(record: dict[str, Any]) -> dict[str, Any] | None:
+                for replacement in hook(connector=connector.name, stream=self.name, record=record):
+                    if isinstance(replacement, dict):
+                        record = replacement
+                return record
+
+            steps.append(plugins)
+        if cursor is not None:
+            steps.append(self._incremental_step(cursor))
+        if not steps:
+            return None
+
+        def run(record: Any) -> dict[str, Any] | None:
+            current: dict[str, Any] | None = record
+            for step in steps:
+                current = step(current)  # type: ignore[arg-type]
+                if current is None:
+                    return None
+            return current
+
+        return run
+
+    def _transform(self, index: int, transform: Any) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        connector = self.connector
+        where = f"streams.{self.name}.transforms[{index}]"
+        if transform.set is not None:
+            assignments = transform.set
+
+            def set_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for path, value in assignments.items():
+                    set_path(record, path, connector.render(value, {"record": record}, f"{where}.set.{path}"))
+                return record
+
+            return set_fields
+        if transform.drop is not None:
+            drops = transform.drop
+
+            def drop_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for path in drops:
+                    delete_path(record, path)
+                return record
+
+            return drop_fields
+        if transform.rename is not None:
+            renames = transform.rename
+
+            def rename_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for old, new in renames.items():
+                    if old in record:
+                        record[new] = record.pop(old)
+                return record
+
+            return rename_fields
+        return connector.registry.transforms[transform.plugin]
+
+    def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        primary_key = self.primary_key
+
+        def step(record: dict[str, Any]) -> dict[str, Any] | None:
+            position = cursor.observe(record)
+            if position == "before":
+                return None
+            if position == "overlap" and primary_key:
+                identity = tuple(get_path(record, k) for k in primary_key)
+                if identity in cursor.overlap_keys:
+                    return None
+                cursor.overlap_keys.add(identity)
+            return record
+
+        return step
+
+    # -- pages ---------------------------------------------------------------------------------------
+
+    def _pages(self, values: dict[str, Any]) -> Iterator[list[Any]]:
+        paginator = self.paginator_model.start()
+        page = paginator.first_page()
+        result = self._fetch(paginator, page, values)
+        yield result.records
+        remaining = paginator.remaining_pages(page, result) if result.records else None
+        if remaining is not None:
+            yield from self._fetch_many(paginator, remaining, values)
+            return
+        while True:
+            next_page = paginator.next_page(page, result)
+            if next_page is None:
+                return
+            page = next_page
+            result = self._fetch(paginator, page, values)
+            yield result.records
+
+    def _fetch_many(self, paginator: Paginator, pages: list[Page], values: dict[str, Any]) -> Iterator[list[Any]]:
+        """Fetch planned pages with up to `concurrency` in flight, yielding them in order."""
+        concurrency = self.connector.governor.concurrency
+        if concurrency <= 1 or len(pages) <= 1:
+            for page in pages:
+                yield self._fetch(paginator, page, values).records
+            return
+        executor = self.connector.executor
+        window: deque[Future[PageResult]] = deque()
+        queue = iter(pages)
+        try:
+            for page in queue:
+                window.append(executor.submit(self._fetch, paginator, page, values))
+                if len(window) >= concurrency:
+                    break
+            while window:
+                result = window.popleft().result()
+                following = next(queue, None)
+                if following is not None:
+                    window.append(executor.submit(self._fetch, paginator, following, values))
+                yield result.records
+        finally:
+            for future in window:
+                future.cancel()
+
+    def _fetch(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> PageResult:
+        connector = self.connector
+        args = connector.build_request(self.stream.request, {**values, "page": page}, f"streams.{self.name}.request")
+        request = PageRequest(url=args.path, params=args.params, json=args.json, headers=args.headers)
+        paginator.apply(page, request)
+        args.path, args.params, args.json, args.headers = request.url, request.params, request.json, request.headers
+        if request.json is not None:
+            args.has_json = True
+        response = connector.send(args)
+        self.pages += 1
+        body = orjson.loads(response.content) if response.content and response.status_code < 400 else None
+        records = extract_records(body, self.selector.path) if body is not None else []
+        return PageResult(body=body, records=records, headers=response.headers, links=response.links)
+
+
+def extract_records(body: Any, path: str) -> list[Any]:
+    found = get_path(body, path)
+    if found is None:
+        return []
+    if isinstance(found, list):
+        return found
+    return [found]
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    return orjson.loads(orjson.dumps(state))
+
+
+class _CursorTracker:
+    """Tracks the highest cursor value seen and classifies records against the saved cursor."""
+
+    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str) -> None:
+        self.spec = spec
+        self.kind = spec.type
+        self.saved = self._parse(saved) if saved is not None else None
+        where = f"streams.{stream}.cursor"
+        start = connector.render(spec.start, {}, f"{where}.start") if spec.start else None
+        end = connector.render(spec.end, {}, f"{where}.end") if spec.end else None
+        self.start = self._parse(start) if start not in (None, "") else None
+        self.upper = self._parse(end) if end not in (None, "") else None
+        if self.saved is not None:
+            self.lower = self._minus(self.saved, spec.lookback)
+        else:
+            self.lower = self.start
+        self.max: Any = self.saved
+        self.changed = False
+        self.overlap_keys: set[tuple[Any, ...]] = set()
+
+    def _parse(self, value: Any) -> Any:
+        if self.kind == "datetime":
+            return parse_datetime(value)
+        if self.kind == "integer":
+            return int(value)
+        return str(value)
+
+    def _minus(self, value: Any, seconds: float) -> Any:
+        if not seconds:
+            return value
+        if self.kind == "datetime":
+            return value - dt.timedelta(seconds=seconds)
+        if self.kind == "integer":
+            return value - int(seconds)
+        return value
+
+    @property
+    def value(self) -> Any:
+        if isinstance(self.max, dt.datetime):
+            return self.max.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return self.max
+
+    def observe(self, record: dict[str, Any]) -> str:
+        """'before' (older than the lower bound), 'overlap' (inside the lookback) or 'new'."""
+        raw = get_path(record, self.spec.field)
+        if raw is None or raw == "":
+            return "new"
+        try:
+            value = self._parse(raw)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"cursor field '{self.spec.field}' holds {raw!r}, which is not a {self.kind}") from None
+        if self.spec.filter_records and self.lower is not None and value < self.lower:
+            return "before"
+        if self.upper is not None and value > self.upper:
+            return "before"
+        if self.max is None or value > self.max:
+            self.max = value
+            self.changed = True
+        if self.saved is not None and value <= self.saved:
+            return "overlap"
+        return "new"
+
+
+__all__ = ["StreamReader", "extract_records"]

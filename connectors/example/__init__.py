@@ -1,0 +1,1 @@
+"""The example connector: a small local shop API used by the tutorial, the demo and the engine's tests."""
