@@ -1,0 +1,1 @@
+"""Pieces shared by CRM emulators: clock, fault injection, stats, rate windows, HTTP server."""

@@ -1,0 +1,39 @@
+"""A clock that tests can move forward without sleeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class Clock:
+    """Wall-clock time plus an adjustable offset.
+
+    ``start_time`` pins the clock's starting point (epoch seconds); with ``frozen`` the clock only
+    moves when :meth:`advance` is called, which makes timestamps fully deterministic.
+    """
+
+    def __init__(self, start_time: float | None = None, frozen: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._frozen = frozen
+        real = time.time()
+        base = real if start_time is None else start_time
+        self._offset = base - real
+        self._frozen_at = base
+
+    def now(self) -> float:
+        """Current emulator time in epoch seconds."""
+        if self._frozen:
+            return self._frozen_at
+        return time.time() + self._offset
+
+    def now_ms(self) -> int:
+        """Current emulator time in epoch milliseconds."""
+        return int(self.now() * 1000)
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward (or back, with a negative value); returns the new time."""
+        with self._lock:
+            self._offset += seconds
+            self._frozen_at += seconds
+        return self.now()

@@ -1,0 +1,1 @@
+"""HTTP handlers of the HubSpot emulator, one module per API family."""
