@@ -1,0 +1,76 @@
+"""connector-core: declarative API connectors, pluggy plugins and a CRM <-> NetSuite sync runner.
+
+The public API is re-exported here and imported lazily, so ``import connector_core`` (and the CLI's
+start-up) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Connector": "connector_core.connector",
+    "CheckResult": "connector_core.connector",
+    "load_spec": "connector_core.loader",
+    "LoadedSpec": "connector_core.loader",
+    "make_plugin_manager": "connector_core.plugins",
+    "build_registry": "connector_core.plugins",
+    "Registry": "connector_core.plugins",
+    "hookimpl": "connector_core.hookspecs",
+    "AuthModel": "connector_core.auth",
+    "AuthContext": "connector_core.auth",
+    "PaginatorModel": "connector_core.pagination",
+    "Paginator": "connector_core.pagination",
+    "PageRequest": "connector_core.pagination",
+    "PageResult": "connector_core.pagination",
+    "ConnectorSpec": "connector_core.spec",
+    "ConnectorError": "connector_core.errors",
+    "SpecError": "connector_core.errors",
+    "ConfigError": "connector_core.errors",
+    "PluginError": "connector_core.errors",
+    "DuplicateComponentError": "connector_core.errors",
+    "InterpolationError": "connector_core.errors",
+    "PaginationLoopError": "connector_core.errors",
+    "OperationError": "connector_core.errors",
+    "HTTPError": "connector_core.errors",
+    "RetriableHTTPError": "connector_core.errors",
+    "FatalHTTPError": "connector_core.errors",
+    "AuthError": "connector_core.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from connector_core.auth import AuthContext, AuthModel
+    from connector_core.connector import CheckResult, Connector
+    from connector_core.errors import (
+        AuthError,
+        ConfigError,
+        ConnectorError,
+        DuplicateComponentError,
+        FatalHTTPError,
+        HTTPError,
+        InterpolationError,
+        OperationError,
+        PaginationLoopError,
+        PluginError,
+        RetriableHTTPError,
+        SpecError,
+    )
+    from connector_core.hookspecs import hookimpl
+    from connector_core.loader import LoadedSpec, load_spec
+    from connector_core.pagination import PageRequest, PageResult, Paginator, PaginatorModel
+    from connector_core.plugins import Registry, build_registry, make_plugin_manager
+    from connector_core.spec import ConnectorSpec
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connector_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -131,6 +131,10 @@ class Partitions(SpecModel):
 class Stream(SpecModel, Generic[PaginatorT]):
     """A readable stream of records."""
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return cls.__name__
+
     description: str | None = Field(None, description="What the stream holds.")
     request: RequestSpec = Field(..., description="The request that fetches a page of the stream.")
     paginate: PaginatorT | None = Field(None, description="How to fetch the following pages (default: the connector's paginate).")
@@ -216,6 +220,10 @@ class CheckSpec(SpecModel):
 class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT]):
     """A connector: how to reach an API, its streams and its write operations."""
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return cls.__name__
+
     name: str = Field(..., pattern=r"^[a-z][a-z0-9_\-]*$", description="Connector name, lower-case.")
     version: str = Field("0.1.0", description="Version of this spec.")
     description: str | None = Field(None, description="What the connector is for.")
@@ -246,7 +254,11 @@ def discriminated_union(models: tuple[type[BaseModel], ...]) -> Any:
 @lru_cache(maxsize=8)
 def spec_model(auths: tuple[type[BaseModel], ...], paginators: tuple[type[BaseModel], ...]) -> type[ConnectorSpec[Any, Any]]:
     """The concrete spec model for the given auth and paginator models (from the plugin registry)."""
-    return ConnectorSpec[discriminated_union(auths), discriminated_union(paginators)]  # type: ignore[index,return-value]
+    model = ConnectorSpec[discriminated_union(auths), discriminated_union(paginators)]  # type: ignore[index]
+    model.__doc__ = ConnectorSpec.__doc__
+    stream_model = model.model_fields["streams"].annotation.__args__[1]  # dict[str, Stream[...]]
+    stream_model.__doc__ = Stream.__doc__
+    return model  # type: ignore[return-value]
 
 
 __all__ = [
