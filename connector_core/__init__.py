@@ -41,7 +41,36 @@ _EXPORTS = {
     "AuthError": "connector_core.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AuthContext",
+    "AuthError",
+    "AuthModel",
+    "CheckResult",
+    "ConfigError",
+    "Connector",
+    "ConnectorError",
+    "ConnectorSpec",
+    "DuplicateComponentError",
+    "FatalHTTPError",
+    "HTTPError",
+    "InterpolationError",
+    "LoadedSpec",
+    "OperationError",
+    "PageRequest",
+    "PageResult",
+    "PaginationLoopError",
+    "Paginator",
+    "PaginatorModel",
+    "PluginError",
+    "Registry",
+    "RetriableHTTPError",
+    "SpecError",
+    "__version__",
+    "build_registry",
+    "hookimpl",
+    "load_spec",
+    "make_plugin_manager",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from connector_core.auth import AuthContext, AuthModel
