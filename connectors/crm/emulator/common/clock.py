@@ -37,3 +37,16 @@ class Clock:
             self._offset += seconds
             self._frozen_at += seconds
         return self.now()
+
+    def freeze(self) -> None:
+        """Stop the clock at its current reading; it then moves only through :meth:`advance`."""
+        with self._lock:
+            self._frozen_at = self.now()
+            self._frozen = True
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from its current reading."""
+        with self._lock:
+            if self._frozen:
+                self._offset = self._frozen_at - time.time()
+                self._frozen = False

@@ -149,7 +149,8 @@ class ServerThread:
         bound_port = server.socket.getsockname()[1]
         shown_host = host if host not in ("0.0.0.0", "") else "127.0.0.1"
         self.url = f"http://{shown_host}:{bound_port}"
-        self._thread = threading.Thread(target=server.serve_forever, name="crm-emulator", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="crm-emulator", daemon=True)
         self._thread.start()
         return self.url
 

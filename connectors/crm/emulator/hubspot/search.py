@@ -234,7 +234,7 @@ class SearchEngine:
             present = [o for o in rows if get(o) is not None]
             missing = [o for o in rows if get(o) is None]
             present.sort(key=get, reverse=desc)
-            rows = present + missing if not desc else missing + present
+            rows = present + missing  # records without a value sort last either way
         if len(self._cache) >= self._cache_size:
             self._cache.popitem(last=False)
         self._cache[key] = (index.version, rows)
