@@ -79,6 +79,18 @@ class PaginatorModel(SpecModel):
         raise NotImplementedError
 
 
+class Rewindow(SpecModel):
+    """Go past an API's cap on one result set by restarting from the last record's key.
+
+    When ``max_records`` is reached, pagination starts again at the first page with ``page.after`` set
+    to the key of the last record read; the request must filter on it (``WHERE id > {{ page.after }}``)
+    and sort by the key, ascending.
+    """
+
+    key: str = Field(..., description="Dotted path of the sort key in each record, e.g. 'id'.")
+    start: Any = Field(None, description="Value of `page.after` in the first window.")
+
+
 def _put(request: PageRequest, where: str, name: str, value: Any) -> None:
     if where == "body":
         body = dict(request.json or {})
@@ -122,7 +134,8 @@ class OffsetPaginator(PaginatorModel):
     start_offset: int = Field(0, ge=0, alias="start", description="Offset of the first page.")
     total: str | None = Field(None, description="Dotted path of the total record count in the body; enables concurrent pages.")
     has_more: str | None = Field(None, description="Dotted path of a boolean that is false on the last page.")
-    max_records: int | None = Field(None, ge=1, description="Never read past this many records (an API's cap).")
+    max_records: int | None = Field(None, ge=1, description="The API's cap on records per result set: never page past it.")
+    rewindow: Rewindow | None = Field(None, description="At the cap, restart from the last record's key instead of stopping.")
 
     def start(self) -> Paginator:
         return _Offset(self)
@@ -133,7 +146,8 @@ class _Offset(Paginator):
         self.spec = spec
 
     def first_page(self) -> Page:
-        return {"offset": self.spec.start_offset, "limit": self.spec.limit, "number": 0}
+        after = self.spec.rewindow.start if self.spec.rewindow else None
+        return {"offset": self.spec.start_offset, "limit": self.spec.limit, "number": 0, "after": after}
 
     def apply(self, page: Page, request: PageRequest) -> None:
         _put(request, self.spec.location, self.spec.offset_param, page["offset"])
@@ -157,6 +171,9 @@ class _Offset(Paginator):
         if not result.records:
             return None
         following = page["offset"] + page["limit"]
+        cap = self.spec.max_records
+        if cap is not None and following >= cap:
+            return self._rewindow(page, result, following)
         end = self._end(result)
         if end is not None and following >= end:
             return None
@@ -166,7 +183,22 @@ class _Offset(Paginator):
                 return None
         elif end is None and len(result.records) < page["limit"]:
             return None
-        return {"offset": following, "limit": page["limit"], "number": page["number"] + 1}
+        return {"offset": following, "limit": page["limit"], "number": page["number"] + 1, "after": page.get("after")}
+
+    def _rewindow(self, page: Page, result: PageResult, following: int) -> Page | None:
+        """The cap is reached: restart past the last key if more records exist, else stop."""
+        rewindow = self.spec.rewindow
+        if rewindow is None:
+            return None
+        total = self._total(result)
+        more = get_path(result.body, self.spec.has_more) if self.spec.has_more else None
+        exhausted = (total is not None and total <= following) or (more is not None and not _truthy(more))
+        if exhausted or len(result.records) < page["limit"]:
+            return None
+        last_key = get_path(result.records[-1], rewindow.key)
+        if last_key is None or last_key == page.get("after"):
+            raise PaginationLoopError(f"cannot restart past the cap: records carry no new '{rewindow.key}' (got {last_key!r})")
+        return {"offset": self.spec.start_offset, "limit": page["limit"], "number": page["number"] + 1, "after": last_key}
 
     def remaining_pages(self, page: Page, result: PageResult) -> list[Page] | None:
         total = self._total(result)
@@ -176,7 +208,7 @@ class _Offset(Paginator):
         limit = page["limit"]
         first = page["offset"] + limit
         return [
-            {"offset": offset, "limit": limit, "number": page["number"] + 1 + i}
+            {"offset": offset, "limit": limit, "number": page["number"] + 1 + i, "after": page.get("after")}
             for i, offset in enumerate(range(first, end, limit))
         ]
 
@@ -267,6 +299,8 @@ class CursorPaginator(PaginatorModel):
     location: Literal["query", "body"] = Field("query", alias="in", description="Where the token goes.")
     page_size: int | None = Field(None, ge=1, description="Page size to send, if any.")
     size_param: str = Field("limit", description="Name of the page-size parameter.")
+    max_records: int | None = Field(None, ge=1, description="The API's cap on records per result set: never page past it.")
+    rewindow: Rewindow | None = Field(None, description="At the cap, restart from the last record's key instead of stopping.")
 
     def start(self) -> Paginator:
         return _Cursor(self)
@@ -278,7 +312,8 @@ class _Cursor(Paginator):
         self.seen: set[str] = set()
 
     def first_page(self) -> Page:
-        return {"cursor": None, "number": 0}
+        after = self.spec.rewindow.start if self.spec.rewindow else None
+        return {"cursor": None, "number": 0, "after": after, "read": 0}
 
     def apply(self, page: Page, request: PageRequest) -> None:
         if page["cursor"] is not None:
@@ -293,11 +328,22 @@ class _Cursor(Paginator):
             token = get_path(result.body, self.spec.path or "next")
         if token in (None, "", []) or not result.records:
             return None
+        read = page.get("read", 0) + len(result.records)
+        cap = self.spec.max_records
+        if cap is not None and read + (self.spec.page_size or len(result.records)) > cap:
+            rewindow = self.spec.rewindow
+            if rewindow is None:
+                return None
+            last_key = get_path(result.records[-1], rewindow.key)
+            if last_key is None or last_key == page.get("after"):
+                raise PaginationLoopError(f"cannot restart past the cap: records carry no new '{rewindow.key}' (got {last_key!r})")
+            self.seen.clear()
+            return {"cursor": None, "number": page["number"] + 1, "after": last_key, "read": 0}
         key = str(token)
         if key in self.seen:
             raise PaginationLoopError(f"the API returned the page token {key[:40]!r} twice; stopping to avoid a loop")
         self.seen.add(key)
-        return {"cursor": token, "number": page["number"] + 1}
+        return {"cursor": token, "number": page["number"] + 1, "after": page.get("after"), "read": read}
 
     def reset(self) -> None:
         self.seen.clear()
@@ -365,5 +411,6 @@ __all__ = [
     "PageResult",
     "Paginator",
     "PaginatorModel",
+    "Rewindow",
     "SinglePagePaginator",
 ]

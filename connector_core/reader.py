@@ -221,15 +221,18 @@ class StreamReader:
     # -- pages ---------------------------------------------------------------------------------------
 
     def _pages(self, values: dict[str, Any]) -> Iterator[list[Any]]:
+        """Pages in order. When a response tells how many pages follow, they are fetched concurrently;
+        after them the paginator is asked for a next page again (a paginator that restarts past an
+        API's cap begins a new window there)."""
         paginator = self.paginator_model.start()
         page = paginator.first_page()
         result = self._fetch(paginator, page, values)
         yield result.records
-        remaining = paginator.remaining_pages(page, result) if result.records else None
-        if remaining is not None:
-            yield from self._fetch_many(paginator, remaining, values)
-            return
         while True:
+            remaining = paginator.remaining_pages(page, result) if result.records else None
+            if remaining:
+                for page, result in self._fetch_many(paginator, remaining, values):  # noqa: B007 - the last page is used below
+                    yield result.records
             next_page = paginator.next_page(page, result)
             if next_page is None:
                 return
@@ -237,30 +240,31 @@ class StreamReader:
             result = self._fetch(paginator, page, values)
             yield result.records
 
-    def _fetch_many(self, paginator: Paginator, pages: list[Page], values: dict[str, Any]) -> Iterator[list[Any]]:
+    def _fetch_many(self, paginator: Paginator, pages: list[Page], values: dict[str, Any]) -> Iterator[tuple[Page, PageResult]]:
         """Fetch planned pages with up to `concurrency` in flight, yielding them in order."""
         concurrency = self.connector.governor.concurrency
         if concurrency <= 1 or len(pages) <= 1:
             for page in pages:
-                yield self._fetch(paginator, page, values).records
+                yield page, self._fetch(paginator, page, values)
             return
         executor = self.connector.executor
-        window: deque[Future[PageResult]] = deque()
+        window: deque[tuple[Page, Future[PageResult]]] = deque()
         queue = iter(pages)
         try:
             for page in queue:
-                window.append(executor.submit(self._fetch, paginator, page, values))
+                window.append((page, executor.submit(self._fetch, paginator, page, values)))
                 if len(window) >= concurrency:
                     break
             while window:
-                result = window.popleft().result()
+                page, future = window.popleft()
+                result = future.result()
                 following = next(queue, None)
                 if following is not None:
-                    window.append(executor.submit(self._fetch, paginator, following, values))
-                yield result.records
+                    window.append((following, executor.submit(self._fetch, paginator, following, values)))
+                yield page, result
         finally:
-            for future in window:
-                future.cancel()
+            for _, pending in window:
+                pending.cancel()
 
     def _fetch(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> PageResult:
         connector = self.connector
