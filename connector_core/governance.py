@@ -59,7 +59,7 @@ class Governor:
                     if self._rate_requests:
                         self._starts.append(now)
                     return
-            self.waited_seconds += wait
+                self.waited_seconds += min(wait, 5.0)
             self._sleep(min(wait, 5.0))
 
     @contextmanager

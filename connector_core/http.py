@@ -21,7 +21,7 @@ from requests.auth import AuthBase
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
 )
@@ -42,14 +42,27 @@ Interpreter = Callable[[requests.Response, Any], "ConnectorError | None"]
 
 
 class _Transient(Exception):
-    """One failed attempt that may succeed if tried again."""
+    """One failed attempt that may succeed if tried again.
 
-    def __init__(self, reason: str, *, response: requests.Response | None = None, retry_after: float | None = None, error: ConnectorError | None = None) -> None:
+    ``refused`` marks failures where the server certainly did not apply the request (429, a 401 that
+    renews the token): those are retried even for requests that are not idempotent.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        response: requests.Response | None = None,
+        retry_after: float | None = None,
+        error: ConnectorError | None = None,
+        refused: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.response = response
         self.retry_after = retry_after
         self.error = error
+        self.refused = refused
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -142,7 +155,7 @@ class HttpClient:
         """Send one request with retries; return the response or raise an HTTPError subclass."""
         policy = retry_policy or self.retry
         url = self.url(path)
-        attempts = policy.attempts if retry else 1
+        attempts = policy.attempts
         started = time.monotonic()
         state = {"reauthenticated": False}
 
@@ -152,7 +165,7 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=self._wait(policy),
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (retry or exc.refused)),
             reraise=True,
             sleep=self.sleep,
             before_sleep=self._before_sleep,
@@ -160,7 +173,8 @@ class HttpClient:
         try:
             return retrying(attempt)
         except _Transient as last:
-            raise self._exhausted(method, url, last, attempts, time.monotonic() - started, retry) from None
+            made = int(retrying.statistics.get("attempt_number", 1))
+            raise self._exhausted(method, url, last, made, time.monotonic() - started, retry) from None
 
     # -- one attempt -------------------------------------------------------------------------------
 
@@ -223,16 +237,19 @@ class HttpClient:
         retry_after = parse_retry_after(response.headers.get("Retry-After")) if policy.respect_retry_after else None
         if isinstance(error, RetriableHTTPError):
             raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
+        if error is not None and status in policy.statuses and status != 401 and not getattr(error, "final", False):
+            # an interpreted error on a status the policy retries: keep the message, retry anyway
+            raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
         if error is not None:
             raise self._with_context(error, response, body)
         if status == 401 and not state["reauthenticated"] and hasattr(self.auth, "invalidate"):
             state["reauthenticated"] = True
             self.auth.invalidate()  # type: ignore[union-attr]
-            raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0)
+            raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0, refused=True)
         if status in policy.statuses:
             if status == 429 and retry_after:
                 self.governor.pause(min(retry_after, policy.max_wait))
-            raise _Transient(f"HTTP {status} {response.reason}", response=response, retry_after=retry_after)
+            raise _Transient(f"HTTP {status} {response.reason}", response=response, retry_after=retry_after, refused=status == 429)
         detail = self._detail(body)
         where = f"{response.request.method} {redact_url(response.url, self.redactor)}"
         if status in (401, 403):
@@ -293,15 +310,18 @@ class HttpClient:
         status = response.status_code if response is not None else None
         body = response_body(response) if response is not None else None
         detail = last.error.message if last.error else last.reason + self._detail(body)
-        if retry and attempts > 1:
+        if attempts > 1:
             message = f"{where} failed after {attempts} attempts over {elapsed:.1f}s; last: {detail}"
             hint = "the service kept failing or throttling; try again later, or raise defaults.retries.attempts"
-        elif response is None:
-            message = f"{where} failed: {detail}"
-            hint = "this request is not retried automatically because it is not idempotent; check whether it was applied before sending it again"
         else:
             message = f"{where} failed: {detail}"
             hint = None
+        if not retry and not last.refused:
+            message = f"{where} failed and was not retried: {detail}"
+            hint = (
+                "this request is not idempotent (no idempotency key), so it is not retried automatically: "
+                "it may or may not have been applied; check before sending it again"
+            )
         if last.error is not None and last.error.hint:
             hint = last.error.hint
         return RetriableHTTPError(

@@ -18,6 +18,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urljoin
 
 from pydantic import Field
 
@@ -40,12 +41,13 @@ class PageRequest:
 
 @dataclass
 class PageResult:
-    """What a paginator sees of a response."""
+    """What a paginator sees of a response (``url``: the URL requested, against which relative links resolve)."""
 
     body: Any
     records: list[Any]
     headers: Any
     links: dict[str, Any]
+    url: str = ""
 
 
 class Paginator(ABC):
@@ -155,13 +157,7 @@ class _Offset(Paginator):
             _put(request, self.spec.location, self.spec.limit_param, page["limit"])
 
     def _total(self, result: PageResult) -> int | None:
-        if not self.spec.total:
-            return None
-        value = get_path(result.body, self.spec.total)
-        try:
-            return int(value) if value is not None else None
-        except (TypeError, ValueError):
-            return None
+        return _count(result.body, self.spec.total)
 
     def _end(self, result: PageResult) -> int | None:
         ends = [n for n in (self._total(result), self.spec.max_records) if n is not None]
@@ -177,11 +173,11 @@ class _Offset(Paginator):
         end = self._end(result)
         if end is not None and following >= end:
             return None
-        if self.spec.has_more:
-            more = get_path(result.body, self.spec.has_more)
-            if more is not None and not _truthy(more):
-                return None
-        elif end is None and len(result.records) < page["limit"]:
+        more = _flag(result.body, self.spec.has_more)
+        if more is False:
+            return None
+        # A short page ends the stream unless a total or an explicit has-more flag says otherwise.
+        if more is None and end is None and len(result.records) < page["limit"]:
             return None
         return {"offset": following, "limit": page["limit"], "number": page["number"] + 1, "after": page.get("after")}
 
@@ -191,8 +187,8 @@ class _Offset(Paginator):
         if rewindow is None:
             return None
         total = self._total(result)
-        more = get_path(result.body, self.spec.has_more) if self.spec.has_more else None
-        exhausted = (total is not None and total <= following) or (more is not None and not _truthy(more))
+        more = _flag(result.body, self.spec.has_more)
+        exhausted = (total is not None and total <= following) or more is False
         if exhausted or len(result.records) < page["limit"]:
             return None
         last_key = get_path(result.records[-1], rewindow.key)
@@ -217,6 +213,27 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "t", "1", "yes"}
     return bool(value)
+
+
+def _count(body: Any, path: str | None) -> int | None:
+    """An integer count at ``path`` in the body; None when unset, missing, null or not a number."""
+    if not path:
+        return None
+    value = get_path(body, path)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _flag(body: Any, path: str | None) -> bool | None:
+    """A has-more flag at ``path``; None when unset, missing or null (other stop rules decide then)."""
+    if not path:
+        return None
+    value = get_path(body, path)
+    return None if value is None else _truthy(value)
 
 
 # --- page number ---------------------------------------------------------------------------------
@@ -252,14 +269,12 @@ class _PageNumber(Paginator):
             _put(request, self.spec.location, self.spec.size_param, page["size"])
 
     def _last_page(self, result: PageResult) -> int | None:
-        if self.spec.total_pages:
-            pages = get_path(result.body, self.spec.total_pages)
-            if pages is not None:
-                return self.spec.start_page + int(pages) - 1
-        if self.spec.total:
-            total = get_path(result.body, self.spec.total)
-            if total is not None:
-                return self.spec.start_page + math.ceil(int(total) / self.spec.size) - 1
+        pages = _count(result.body, self.spec.total_pages)
+        if pages is not None:
+            return self.spec.start_page + pages - 1
+        total = _count(result.body, self.spec.total)
+        if total is not None:
+            return self.spec.start_page + math.ceil(total / self.spec.size) - 1
         return None
 
     def next_page(self, page: Page, result: PageResult) -> Page | None:
@@ -268,11 +283,10 @@ class _PageNumber(Paginator):
         last = self._last_page(result)
         if last is not None and page["page"] >= last:
             return None
-        if self.spec.has_more:
-            more = get_path(result.body, self.spec.has_more)
-            if more is not None and not _truthy(more):
-                return None
-        elif last is None and len(result.records) < page["size"]:
+        more = _flag(result.body, self.spec.has_more)
+        if more is False:
+            return None
+        if more is None and last is None and len(result.records) < page["size"]:
             return None
         return {"page": page["page"] + 1, "size": page["size"], "number": page["number"] + 1}
 
@@ -383,6 +397,8 @@ class _NextUrl(Paginator):
             url = (result.links.get("next") or {}).get("url")
         if not url or not result.records:
             return None
+        if result.url:
+            url = urljoin(result.url, str(url))  # a relative link is relative to the page it came in
         if url in self.seen:
             raise PaginationLoopError(f"the API returned the next URL {url!r} twice; stopping to avoid a loop")
         self.seen.add(url)

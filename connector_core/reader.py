@@ -2,7 +2,10 @@
 
 Records flow through generators, one page at a time (a few pages when fetched concurrently), so memory
 stays flat however long the stream. Cursor state advances only for partitions (or, for streams declared
-``sorted``, pages) whose records have all been handed to the caller.
+``sorted``, pages) whose records have all been handed to the caller, and is never replaced by an empty
+value. The cursor and primary key are read from records as the API returns them, before the record
+filter and transforms. With a lookback window and a primary key, the state also remembers which
+records near the cursor were emitted, so the re-read overlap is not emitted twice.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from connector_core.interpolation import parse_datetime
 from connector_core.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.paths import delete_path, get_path, set_path
 from connector_core.spec import Incremental, RecordSelector, Stream
+from connector_core.urls import redact_url
 
 if TYPE_CHECKING:
     from connector_core.connector import Connector
@@ -51,7 +55,7 @@ class StreamReader:
         self.connector = connector
         self.name = stream_name
         self.stream: Stream[Any] = streams[stream_name]
-        self.state: dict[str, Any] = dict(state or {})
+        self.state: dict[str, Any] = _copy_state(state or {})  # deep: never mutate the caller's state
         self.on_checkpoint = on_checkpoint
         self.limit = limit
         cursor = self.stream.cursor
@@ -67,6 +71,8 @@ class StreamReader:
     # -- entry point -------------------------------------------------------------------------------
 
     def records(self) -> Iterator[dict[str, Any]]:
+        if self.limit is not None and self.limit <= 0:
+            return
         partitions = self.stream.partitions
         if partitions is None:
             yield from self._read_partition(None, None)
@@ -99,8 +105,12 @@ class StreamReader:
         return dict(self.state.get("partitions", {}).get(key, {}))
 
     def _save(self, key: str | None, partition_state: dict[str, Any]) -> None:
+        if partition_state.get("cursor") in (None, ""):
+            return  # never overwrite a saved cursor with nothing
         if key is None:
             self.state.update(partition_state)
+            if "seen" not in partition_state:
+                self.state.pop("seen", None)
         else:
             self.state.setdefault("partitions", {})[key] = partition_state
         if self.on_checkpoint is not None:
@@ -109,7 +119,11 @@ class StreamReader:
     def _read_partition(self, partition: Any, key: str | None) -> Iterator[dict[str, Any]]:
         inc = self.incremental
         saved = self._partition_state(key)
-        cursor = _CursorTracker(inc, saved.get("cursor"), self.connector, self.name) if inc else None
+        cursor = (
+            _CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None)
+            if inc
+            else None
+        )
         template_state = {"cursor": saved.get("cursor")}
         if cursor is not None:
             template_state.update(since=cursor.lower, until=cursor.upper)
@@ -125,15 +139,18 @@ class StreamReader:
                 if self.limit is not None and self.emitted >= self.limit:
                     return
             if cursor is not None and inc is not None and inc.sorted and cursor.changed:
-                self._save(key, {"cursor": cursor.value})
+                self._save(key, cursor.state())
         if cursor is not None and cursor.changed:
-            self._save(key, {"cursor": cursor.value})
+            self._save(key, cursor.state())
 
     # -- records -------------------------------------------------------------------------------------
 
     def _pipeline(self, cursor: _CursorTracker | None) -> Callable[[Any], dict[str, Any] | None] | None:
         steps: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
         connector = self.connector
+        if cursor is not None:
+            # First: the cursor field and primary key are those of the record as the API sent it.
+            steps.append(self._incremental_step(cursor))
         if self.selector.filter:
             expression = self.selector.filter
             where = f"streams.{self.name}.records.filter"
@@ -154,8 +171,6 @@ class StreamReader:
                 return record
 
             steps.append(plugins)
-        if cursor is not None:
-            steps.append(self._incremental_step(cursor))
         if not steps:
             return None
 
@@ -204,16 +219,14 @@ class StreamReader:
 
     def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         primary_key = self.primary_key
+        dedupe = bool(primary_key) and cursor.spec.lookback > 0
 
         def step(record: dict[str, Any]) -> dict[str, Any] | None:
-            position = cursor.observe(record)
-            if position == "before":
+            value = cursor.observe(record)
+            if value is _BEFORE:
                 return None
-            if position == "overlap" and primary_key:
-                identity = tuple(get_path(record, k) for k in primary_key)
-                if identity in cursor.overlap_keys:
-                    return None
-                cursor.overlap_keys.add(identity)
+            if dedupe and value is not None and not cursor.first_sighting([get_path(record, k) for k in primary_key], value):
+                return None
             return record
 
         return step
@@ -276,9 +289,19 @@ class StreamReader:
             args.has_json = True
         response = connector.send(args)
         self.pages += 1
-        body = orjson.loads(response.content) if response.content and response.status_code < 400 else None
+        body = None
+        if response.content and response.status_code < 400:
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                kind = response.headers.get("Content-Type") or "no content type"
+                raise ConnectorError(
+                    f"stream '{self.name}': {response.request.method} {redact_url(response.url, connector.redactor)} "
+                    f"returned a body that is not JSON ({kind}): {connector.redactor.text(response.text[:200])!r}",
+                    hint="streams read JSON responses; check the request path and the API's Accept header",
+                ) from None
         records = extract_records(body, self.selector.path) if body is not None else []
-        return PageResult(body=body, records=records, headers=response.headers, links=response.links)
+        return PageResult(body=body, records=records, headers=response.headers, links=response.links, url=response.url)
 
 
 def extract_records(body: Any, path: str) -> list[Any]:
@@ -294,10 +317,19 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
     return orjson.loads(orjson.dumps(state))
 
 
-class _CursorTracker:
-    """Tracks the highest cursor value seen and classifies records against the saved cursor."""
+_BEFORE: Any = object()  # a record outside the [lower, upper] bounds
+MAX_SEEN = 10_000  # most lookback identities kept in state; past it, a few duplicates may be re-emitted
 
-    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str) -> None:
+
+class _CursorTracker:
+    """Tracks the highest cursor value seen and classifies records against the saved cursor.
+
+    With a lookback window it also remembers ``(primary key, cursor)`` of the records emitted within
+    the window below the highest cursor; they go into the state as ``seen`` so that the next run,
+    which re-reads the window, drops exactly the records it already emitted and keeps late arrivals.
+    """
+
+    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None) -> None:
         self.spec = spec
         self.kind = spec.type
         self.saved = self._parse(saved) if saved is not None else None
@@ -312,7 +344,45 @@ class _CursorTracker:
             self.lower = self.start
         self.max: Any = self.saved
         self.changed = False
-        self.overlap_keys: set[tuple[Any, ...]] = set()
+        self.previous: set[str] = {_identity(item) for item in seen or [] if isinstance(item, list)}
+        self.recent: dict[str, tuple[list[Any], Any]] = {}
+        self._prune_at = 2 * MAX_SEEN
+
+    def first_sighting(self, key: list[Any], value: Any) -> bool:
+        """False when this version of the record (key and cursor) was already emitted."""
+        item = [*key, self._dump(value)]
+        identity = _identity(item)
+        if identity in self.previous or identity in self.recent:
+            return False
+        self.recent[identity] = (item, value)
+        if len(self.recent) >= self._prune_at:
+            self._prune()
+        return True
+
+    def _prune(self) -> None:
+        floor = self._minus(self.max, self.spec.lookback)
+        self.recent = {k: v for k, v in self.recent.items() if v[1] >= floor}
+        self._prune_at = max(2 * MAX_SEEN, 2 * len(self.recent))
+
+    def state(self) -> dict[str, Any]:
+        """The state to save: the cursor, and the identities emitted inside the lookback window."""
+        saved: dict[str, Any] = {"cursor": self.value}
+        if self.spec.lookback > 0 and (self.recent or self.previous):
+            floor = self._minus(self.max, self.spec.lookback)
+            kept = [(value, item) for item, value in self.recent.values() if value >= floor]
+            for identity in self.previous:
+                item = orjson.loads(identity)
+                value = self._parse(item[-1])
+                if value >= floor:
+                    kept.append((value, item))
+            kept.sort(key=lambda pair: pair[0], reverse=True)
+            saved["seen"] = [item for _, item in kept[:MAX_SEEN]]
+        return saved
+
+    def _dump(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return value
 
     def _parse(self, value: Any) -> Any:
         if self.kind == "datetime":
@@ -332,29 +402,29 @@ class _CursorTracker:
 
     @property
     def value(self) -> Any:
-        if isinstance(self.max, dt.datetime):
-            return self.max.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        return self.max
+        return self._dump(self.max)
 
-    def observe(self, record: dict[str, Any]) -> str:
-        """'before' (older than the lower bound), 'overlap' (inside the lookback) or 'new'."""
+    def observe(self, record: dict[str, Any]) -> Any:
+        """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""
         raw = get_path(record, self.spec.field)
         if raw is None or raw == "":
-            return "new"
+            return None
         try:
             value = self._parse(raw)
         except (TypeError, ValueError):
             raise ConnectorError(f"cursor field '{self.spec.field}' holds {raw!r}, which is not a {self.kind}") from None
         if self.spec.filter_records and self.lower is not None and value < self.lower:
-            return "before"
+            return _BEFORE
         if self.upper is not None and value > self.upper:
-            return "before"
+            return _BEFORE
         if self.max is None or value > self.max:
             self.max = value
             self.changed = True
-        if self.saved is not None and value <= self.saved:
-            return "overlap"
-        return "new"
+        return value
+
+
+def _identity(item: list[Any]) -> str:
+    return orjson.dumps(item).decode()
 
 
 __all__ = ["StreamReader", "extract_records"]

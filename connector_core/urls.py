@@ -2,7 +2,8 @@
 
 * Credentials travel over TLS; plain ``http://`` is accepted only for loopback hosts (local emulators).
 * A request path is joined to the base URL and must stay under it: no other scheme, host or port, and
-  no ``..`` climbing out of the base path, whatever a template or a user input put into the path.
+  no ``.`` or ``..`` segments at all (a value such as ``..`` in an id must not change which resource is
+  called, even when the result would stay under the base path).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from connector_core.errors import ConfigError, FatalHTTPError
 from connector_core.redaction import MASK, SENSITIVE_NAMES, Redactor
 
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:")
+_ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
+_DOT_SEGMENT = re.compile(r"^(\.|%2e){1,2}$", re.IGNORECASE)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -49,7 +51,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def join_url(base_url: str, path: str) -> str:
     """``base_url`` + ``path``, refusing any result that leaves the base URL's origin and path."""
-    if _SCHEME.match(path) or path.startswith("//") or "\\" in path:
+    # Only http(s) and scheme-relative URLs are absolute; "items:search" stays a path under the base.
+    if _ABSOLUTE.match(path) or path.startswith("//") or "\\" in path:
         if _origin(path) != _origin(base_url):
             raise FatalHTTPError(
                 f"refusing to send a request to {redact_url(path, None)}: it is not on {base_url}",
@@ -60,6 +63,11 @@ def join_url(base_url: str, path: str) -> str:
         base = base_url.rstrip("/")
         target = base + "/" + path.lstrip("/") if path else base
     parts = urlsplit(target)
+    if any(_DOT_SEGMENT.match(segment) for segment in parts.path.split("/")):
+        raise FatalHTTPError(
+            f"request path {redact_url(path, None)!r} contains a '.' or '..' segment",
+            hint="paths are relative to base_url and may not climb out of it; check the ids used in the path",
+        )
     base_path = urlsplit(base_url).path.rstrip("/")
     normalised = posixpath.normpath(parts.path) if parts.path else ""
     if parts.path.endswith("/") and not normalised.endswith("/"):
