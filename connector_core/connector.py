@@ -13,7 +13,14 @@ import requests
 
 from connector_core.auth import AuthContext, MemoryTokenStore, TokenStore
 from connector_core.config import prepare_config
-from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, RetriableHTTPError
+from connector_core.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    FatalHTTPError,
+    InterpolationError,
+    RetriableHTTPError,
+)
 from connector_core.governance import Governor
 from connector_core.http import IGNORE, HttpClient
 from connector_core.interpolation import Interpolator
@@ -71,7 +78,8 @@ class Connector:
         check_transport(self.base_url)
         defaults = self.spec.defaults
         rate = defaults.rate_limit
-        self.governor = Governor(defaults.concurrency, rate.requests if rate else None, rate.per if rate else 1.0, sleep=sleep)
+        concurrency = _positive_int(self.render(defaults.concurrency, {}, "defaults.concurrency"), "defaults.concurrency")
+        self.governor = Governor(concurrency, rate.requests if rate else None, rate.per if rate else 1.0, sleep=sleep)
         self.session = session or requests.Session()
         auth = None
         if self.spec.auth is not None:
@@ -139,29 +147,42 @@ class Connector:
         """Render a request spec; query parameters whose value renders to None are left out."""
         ctx = {"config": self.config, **values}
         render = self.interpolator.render
+
+        def mapping(value: Any, part: str) -> dict[str, Any]:
+            rendered = render(value, ctx, f"{where}.{part}")
+            if rendered is None:
+                return {}
+            if not isinstance(rendered, dict):
+                raise InterpolationError(f"{where}.{part} must give a mapping, got {type(rendered).__name__}")
+            return rendered
+
         path = self.interpolator.render_path(request.path, ctx, f"{where}.path")
-        query = {**self._default_query, **render(request.query, ctx, f"{where}.query")}
+        query = {**self._default_query, **mapping(request.query, "query")}
         params = {k: _query_value(v) for k, v in query.items() if v is not None}
-        headers = {k: str(v) for k, v in render(request.headers, ctx, f"{where}.headers").items()}
-        args = RequestArgs(method=request.method, path=path, params=params, headers=headers, timeout=request.timeout)
+        headers = {k: str(v) for k, v in mapping(request.headers, "headers").items() if v is not None}
+        timeout = render(request.timeout, ctx, f"{where}.timeout") if request.timeout is not None else None
+        args = RequestArgs(method=request.method, path=path, params=params, headers=headers, timeout=float(timeout) if timeout else None)
         if request.json_body is not None:
             args.json = render(request.json_body, ctx, f"{where}.json")
-            args.has_json = True
+            args.has_json = args.json is not None
         elif request.form is not None:
-            args.data = {k: v for k, v in render(request.form, ctx, f"{where}.form").items() if v is not None}
+            args.data = {k: v for k, v in mapping(request.form, "form").items() if v is not None}
         elif request.body is not None:
             args.data = render(request.body, ctx, f"{where}.body")
         if request.multipart is not None or request.files is not None:
             files: dict[str, Any] = {}
-            for name, value in render(request.multipart or {}, ctx, f"{where}.multipart").items():
+            for name, value in mapping(request.multipart, "multipart").items():
                 if value is not None:
                     files[name] = (None, str(value))
-            for name, part in (request.files or {}).items():
-                content = render(part.content, ctx, f"{where}.files.{name}.content")
-                filename = render(part.filename, ctx, f"{where}.files.{name}.filename") if part.filename else name
-                content_bytes = content if isinstance(content, bytes) else str(content).encode()
-                files[name] = (filename, content_bytes, part.content_type or "application/octet-stream")
-            args.files = files
+            parts = request.files if isinstance(request.files, dict) else mapping(request.files, "files")
+            for name, part in parts.items():
+                fields = part.model_dump() if hasattr(part, "model_dump") else dict(part if isinstance(part, dict) else {"content": part})
+                content = render(fields.get("content"), ctx, f"{where}.files.{name}.content")
+                filename = render(fields.get("filename"), ctx, f"{where}.files.{name}.filename") or name
+                content_bytes = content if isinstance(content, bytes) else str(content if content is not None else "").encode()
+                files[name] = (filename, content_bytes, fields.get("content_type") or "application/octet-stream")
+            if files:
+                args.files = files
         return args
 
     def send(self, args: RequestArgs, *, retry: bool = True) -> requests.Response:
@@ -197,9 +218,13 @@ class Connector:
             hint = self.render(rule.hint, context, f"errors[{index}].hint") if rule.hint else None
             if rule.action == "retry":
                 return RetriableHTTPError(message, status=response.status_code, hint=hint)
-            if response.status_code in (401, 403):
-                return AuthError(message, status=response.status_code, hint=hint)
-            return FatalHTTPError(message, status=response.status_code, hint=hint)
+            error: FatalHTTPError = (
+                AuthError(message, status=response.status_code, hint=hint)
+                if response.status_code in (401, 403)
+                else FatalHTTPError(message, status=response.status_code, hint=hint)
+            )
+            error.final = True  # type: ignore[attr-defined]  # the spec said fail: never retried
+            return error
         if response.status_code < 400:
             return None
         result: ConnectorError | None = self.registry.pm.hook.connector_interpret_error(connector=self.name, response=response, body=body)
@@ -228,6 +253,16 @@ class Connector:
         from connector_core.discovery import discover_streams
 
         return discover_streams(self, sample=sample)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 256:
+        raise ConfigError(f"{where} must be a whole number from 1 to 256, got {value!r}")
+    return number
 
 
 def _unset() -> Any:

@@ -61,8 +61,8 @@ class RequestDefaults(SpecModel):
     query: dict[str, Any] = Field(default_factory=dict, description="Query parameters sent with every request.")
     timeout: float = Field(60, gt=0, description="Seconds to wait for a response (or a duration such as '2m').")
     retries: RetryPolicy = Field(default_factory=RetryPolicy, description="Retry policy for failed requests.")
-    concurrency: int = Field(
-        4, ge=1, le=64, description="Most requests in flight at once for the whole connection (all streams together)."
+    concurrency: int | str = Field(
+        4, description="Most requests in flight at once for the whole connection (all streams together); a number or a template."
     )
     rate_limit: RateLimit | None = Field(None, description="Most requests started per time window for the connection.")
 
@@ -85,16 +85,25 @@ class RequestSpec(SpecModel):
         "",
         description="Path appended to the connector's base_url. Never a full URL: requests cannot leave the base host.",
     )
-    query: dict[str, Any] = Field(default_factory=dict, description="Query parameters; a null value omits the parameter.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers for this request.")
+    query: dict[str, Any] | str = Field(
+        default_factory=dict, description="Query parameters (or one template giving a mapping); a null value omits the parameter."
+    )
+    headers: dict[str, str] | str = Field(default_factory=dict, description="Extra headers (or one template giving a mapping).")
     json_body: Any = Field(None, alias="json", description="JSON body (any value; a single-expression template keeps its type).")
-    form: dict[str, Any] | None = Field(None, description="Form-urlencoded body.")
-    multipart: dict[str, Any] | None = Field(None, description="Multipart form fields: name → text value.")
-    files: dict[str, FilePart] | None = Field(None, description="Multipart file parts: name → file.")
+    form: dict[str, Any] | str | None = Field(None, description="Form-urlencoded body (or one template giving a mapping).")
+    multipart: dict[str, Any] | str | None = Field(None, description="Multipart text fields: name → value (or one template).")
+    files: dict[str, FilePart] | str | None = Field(
+        None, description="Multipart file parts: name → file, or one template giving name → {content, filename, content_type}."
+    )
     body: str | None = Field(None, description="Raw text body, sent as is.")
-    timeout: float | None = Field(None, gt=0, description="Overrides defaults.timeout for this request.")
+    timeout: float | str | None = Field(None, description="Overrides defaults.timeout for this request (seconds, duration or template).")
 
-    _parse_timeout = field_validator("timeout", mode="before")(lambda cls, v: None if v is None else _seconds(v))
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _parse_timeout(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and "{{" in value):
+            return value
+        return _seconds(value)
 
 
 class RecordSelector(SpecModel):
@@ -178,6 +187,15 @@ class BatchSpec(SpecModel):
     error_message: str = Field("{{ error.message | default(error) }}", description="Template turning one failure (`error`) into a message.")
 
 
+class OperationRetries(SpecModel):
+    """Per-operation retry settings; each value may be a template over `input` (e.g. an action's retry inputs)."""
+
+    attempts: int | str = Field(1, description="Total attempts, the first included (1: no retry).")
+    delay: float | str = Field(0, description="Fixed seconds between attempts, when not exponential.")
+    exponential: bool | str = Field(False, description="Use exponential backoff with jitter instead of the fixed delay.")
+    on_all_errors: bool | str = Field(False, description="Retry every error status (4xx too), not only 429 and 5xx.")
+
+
 class Operation(SpecModel):
     """A write operation or action, callable with `connector-core call`."""
 
@@ -190,7 +208,11 @@ class Operation(SpecModel):
     id: IdFrom | None = Field(None, description="Where to read the id of the written record.")
     idempotency_key: IdempotencyKey | None = Field(None, description="Makes retries of a non-idempotent write safe.")
     batch: BatchSpec | None = Field(None, description="For kind 'batch': how input records are chunked and results read.")
-    response: Literal["json", "text", "binary", "none"] = Field("json", description="How to read the response body.")
+    response: Literal["json", "text", "binary", "none"] | str = Field(
+        "json", description="How to read the response body: json, text, binary or none (or a template choosing one)."
+    )
+    retries: OperationRetries | None = Field(None, description="Retry settings for this operation, overriding defaults.retries.")
+    debug: bool | str = Field(False, description="Log this operation's requests and responses (secrets redacted); a template may read the input.")
     output: Any = Field(None, description="Template shaping the result from `response` (body), `input` and the id.")
     retry: bool | None = Field(
         None,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -10,9 +13,9 @@ import jsonschema
 from connector_core.config import apply_defaults
 from connector_core.documents import format_path
 from connector_core.errors import OperationError, SpecError
-from connector_core.http import response_body
+from connector_core.http import _UNSET, response_body
 from connector_core.paths import get_path
-from connector_core.spec import Operation
+from connector_core.spec import Operation, RetryPolicy
 
 if TYPE_CHECKING:
     import requests
@@ -72,18 +75,64 @@ def record_id(operation: Operation, response: requests.Response, body: Any) -> s
     return None
 
 
-def _read_body(operation: Operation, response: requests.Response) -> Any:
-    if operation.response == "none" or not response.content:
+@contextmanager
+def _debug_logging(enabled: bool) -> Iterator[None]:
+    """Log this call's requests and responses (the HTTP client redacts them) even without --debug."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("connector_core.http")
+    previous = logger.level
+    handler: logging.Handler | None = None
+    if not logger.hasHandlers():
+        handler = logging.StreamHandler()
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+        if handler is not None:
+            logger.removeHandler(handler)
+
+
+def _read_body(kind: str, response: requests.Response) -> Any:
+    if kind == "none" or not response.content:
         return None
-    if operation.response == "text":
+    if kind == "text":
         return response.text
-    if operation.response == "binary":
+    if kind == "binary":
         return {
             "content_base64": base64.b64encode(response.content).decode(),
             "content_type": response.headers.get("Content-Type"),
             "size": len(response.content),
         }
     return response_body(response)
+
+
+def _retry_policy(connector: Connector, name: str, operation: Operation, values: dict[str, Any]) -> RetryPolicy | None:
+    """The operation's own retry settings rendered over its input, or None for the connector's defaults."""
+    retries = operation.retries
+    if retries is None:
+        return None
+    rendered = connector.render(retries.model_dump(), values, f"operations.{name}.retries")
+    try:
+        attempts = max(1, int(rendered["attempts"]))
+        delay = max(0.0, float(rendered["delay"] or 0))
+    except (TypeError, ValueError):
+        raise OperationError(f"operation '{name}': retry settings must be numbers, got {rendered}") from None
+    exponential = _flag(rendered["exponential"])
+    statuses = list(range(400, 600)) if _flag(rendered["on_all_errors"]) else list(connector.spec.defaults.retries.statuses)
+    base = connector.spec.defaults.retries
+    if exponential:
+        return base.model_copy(update={"attempts": attempts, "statuses": statuses})
+    return base.model_copy(update={"attempts": attempts, "statuses": statuses, "backoff": delay, "max_backoff": delay})
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "on"}
+    return bool(value)
 
 
 def _single(connector: Connector, name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
@@ -93,8 +142,25 @@ def _single(connector: Connector, name: str, operation: Operation, payload: dict
     if operation.idempotency_key is not None:
         key = connector.render(operation.idempotency_key.value, values, f"operations.{name}.idempotency_key.value")
         args.headers[operation.idempotency_key.header] = str(key)
-    response = connector.send(args, retry=_retry_allowed(operation))
-    body = _read_body(operation, response)
+    policy = _retry_policy(connector, name, operation, values)
+    debug = _flag(connector.render(operation.debug, values, f"operations.{name}.debug"))
+    with _debug_logging(debug):
+        response = connector.http.send(
+            args.method,
+            args.path,
+            params=args.params,
+            headers=args.headers,
+            json=args.json if args.has_json else _UNSET,
+            data=args.data,
+            files=args.files,
+            timeout=args.timeout,
+            retry=policy is not None or _retry_allowed(operation),
+            retry_policy=policy,
+        )
+    kind = connector.render(operation.response, values, f"operations.{name}.response")
+    if kind not in ("json", "text", "binary", "none"):
+        raise OperationError(f"operation '{name}': response type must be json, text, binary or none, got {kind!r}")
+    body = _read_body(kind, response)
     result = {"status": response.status_code, "id": record_id(operation, response, body), "body": body}
     if operation.output is not None:
         context = {"input": payload, "response": {"status": response.status_code, "body": body, "headers": dict(response.headers)}, "record": result}
