@@ -179,7 +179,8 @@ class ObjectService:
         if created_ms is None:
             given = props.get("createdate")
             created_ms = ms_from_text(given) if given else None
-            created_ms = now if created_ms is None else created_ms
+            if created_ms is None:
+                created_ms = now if updated_ms is None else min(now, updated_ms)
         updated_ms = max(updated_ms if updated_ms is not None else now, created_ms)
         oid = obj_id if obj_id is not None else store.allocate_id()
         props["hs_object_id"] = str(oid)

@@ -13,14 +13,15 @@ class CrmObject:
 
     __slots__ = ("id", "props", "created_ms", "updated_ms", "archived", "archived_ms", "created_iso")
 
-    def __init__(self, obj_id: int, props: dict[str, str], created_ms: int, updated_ms: int) -> None:
+    def __init__(self, obj_id: int, props: dict[str, str], created_ms: int, updated_ms: int,
+                 created_iso: str | None = None) -> None:
         self.id = obj_id
         self.props = props
         self.created_ms = created_ms
         self.updated_ms = updated_ms
         self.archived = False
         self.archived_ms: int | None = None
-        self.created_iso = iso_from_ms(created_ms)
+        self.created_iso = created_iso or iso_from_ms(created_ms)
 
     def copy(self) -> CrmObject:
         c = CrmObject(self.id, dict(self.props), self.created_ms, self.updated_ms)

@@ -12,14 +12,19 @@ _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@lru_cache(maxsize=8192)
+def _day_prefix(day: int) -> str:
+    t = time.gmtime(day * 86_400)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+
+
 def iso_from_ms(ms: int) -> str:
     """Epoch ms -> ``2024-01-01T00:00:00.000Z``."""
-    secs, frac = divmod(int(ms), 1000)
-    t = time.gmtime(secs)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{frac:03d}Z"
-    )
+    day, rem = divmod(int(ms), 86_400_000)
+    h, rem = divmod(rem, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, frac = divmod(rem, 1000)
+    return f"{_day_prefix(day)}{h:02d}:{m:02d}:{s:02d}.{frac:03d}Z"
 
 
 def date_from_ms(ms: int) -> str:
