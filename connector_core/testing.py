@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import pytest
+import requests
 import vcr
 from vcr.request import Request as VcrRequest
 
@@ -301,6 +303,21 @@ def make_vcr(
     return recorder
 
 
+class SerialSession(requests.Session):
+    """A session that sends one request at a time, process-wide.
+
+    While vcrpy forwards a request to the real server it removes its patches for the whole process, so a
+    request another thread starts at that moment is neither recorded nor replayed. Connectors opened
+    for recording use this session; replaying needs no such care and keeps the connector's concurrency.
+    """
+
+    _lock = threading.RLock()
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        with self._lock:
+            return super().send(request, **kwargs)
+
+
 # --- secret check -------------------------------------------------------------------------------------
 
 
@@ -401,6 +418,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _record_mode(config)  # a misspelt mode stops the session before any test runs
     config.addinivalue_line(
         "markers", "cassette(name): use this cassette file (relative to cassettes/) for the test"
     )
@@ -451,16 +469,20 @@ def connector_cassette(connector_vcr: vcr.VCR, cassette_path: Path) -> Iterator[
 
 
 @pytest.fixture
-def load_connector(cassette_scrubber: CassetteScrubber) -> Iterator[Callable[..., Connector]]:
+def load_connector(
+    request: pytest.FixtureRequest, cassette_scrubber: CassetteScrubber
+) -> Iterator[Callable[..., Connector]]:
     """Factory: ``load_connector(spec, config, plugins=[...])`` → an open Connector, closed at teardown.
 
     ``spec`` is an installed connector name or a spec path. Without ``registry``, one is built from the
     built-ins, the installed plugins (unless ``entry_points=False``) and ``plugins``. The connector's
-    secrets are scrubbed from the test's cassettes.
+    secrets are scrubbed from the test's cassettes. When cassettes may record, the connector sends its
+    requests one at a time (see :class:`SerialSession`).
     """
     from connector_core.connector import Connector
 
     opened: list[Connector] = []
+    recording = _record_mode(request.config) != "none"
 
     def load(
         spec: str | Path,
@@ -475,6 +497,8 @@ def load_connector(cassette_scrubber: CassetteScrubber) -> Iterator[Callable[...
             from connector_core.plugins import build_registry, make_plugin_manager
 
             registry = build_registry(make_plugin_manager(entry_points=entry_points, plugins=plugins))
+        if recording and "session" not in kwargs:
+            kwargs["session"] = SerialSession()
         connector = Connector.open(spec, config, registry=registry, **kwargs)
         cassette_scrubber.watch(connector.redactor)
         opened.append(connector)
@@ -504,6 +528,7 @@ __all__ = [
     "SECRET_HEADERS",
     "VOLATILE_PARAMS",
     "CassetteScrubber",
+    "SerialSession",
     "StreamRead",
     "assert_cassette_has_no_secrets",
     "call_operation",
