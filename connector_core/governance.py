@@ -45,6 +45,11 @@ class Governor:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when requests may start)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
     def _wait_for_window(self) -> None:
         while True:
             with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
@@ -174,7 +174,9 @@ class HttpClient:
             return retrying(attempt)
         except _Transient as last:
             made = int(retrying.statistics.get("attempt_number", 1))
-            raise self._exhausted(method, url, last, made, time.monotonic() - started, retry) from None
+            full_url = requests.PreparedRequest()
+            full_url.prepare_url(url, params)  # the message names the URL with its (redacted) query
+            raise self._exhausted(method, full_url.url or url, last, made, time.monotonic() - started, retry) from None
 
     # -- one attempt -------------------------------------------------------------------------------
 
@@ -288,13 +290,13 @@ class HttpClient:
     # -- retries ---------------------------------------------------------------------------------
 
     def _wait(self, policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-        backoff = wait_exponential_jitter(initial=policy.backoff, max=policy.max_backoff, jitter=policy.backoff)
-
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
             if isinstance(failure, _Transient) and failure.retry_after is not None:
                 return min(failure.retry_after, policy.max_wait)
-            return float(backoff(state))
+            # Exponential backoff with jitter: backoff * 2^(n-1) plus up to one backoff, capped.
+            exponential = policy.backoff * 2 ** min(state.attempt_number - 1, 30)
+            return float(min(policy.max_backoff, exponential + random.uniform(0, policy.backoff)))
 
         return wait
 

@@ -24,11 +24,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from connector_core.connector import Connector
+from connector_core.loader import load_spec
+from connector_core.plugins import build_registry, make_plugin_manager
 
 Handler = Callable[[Request], Any]
 
@@ -39,6 +44,7 @@ class Received:
 
     method: str
     path: str
+    raw_path: str
     query: dict[str, str]
     query_string: str
     headers: dict[str, str]
@@ -290,6 +296,7 @@ class FakeAPI:
                 Received(
                     method=request.method,
                     path=request.path,
+                    raw_path=str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.path).split("?", 1)[0],
                     query=dict(request.args.items()),
                     query_string=request.query_string.decode(),
                     headers=dict(request.headers.items()),
@@ -333,4 +340,30 @@ class FakeAPI:
         return reply(result)
 
 
-__all__ = ["FakeAPI", "Fault", "GeneratedRecords", "Received", "http_date", "records", "reply"]
+def open_connector(directory: Path, spec: dict[str, Any], config: dict[str, Any] | None = None, **kwargs: Any) -> Connector:
+    """Write ``spec`` as JSON into ``directory`` and open it with the built-in plugins only."""
+    path = directory / f"{spec.get('name', 'fake')}.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    registry = build_registry(make_plugin_manager(entry_points=False))
+    return Connector(load_spec(path, registry), config or {}, registry, **kwargs)
+
+
+class FakeTime:
+    """A clock and a sleep that only advances it: waits are recorded, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+__all__ = ["FakeAPI", "FakeTime", "Fault", "GeneratedRecords", "Received", "http_date", "open_connector", "records", "reply"]
