@@ -82,6 +82,69 @@ def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str]) -> N
             _walk(item, (*at, index), doc, problems)
 
 
+def _path_at(text: str, index: int) -> PathKey:
+    """The document path being parsed at character ``index`` (used to place syntax errors).
+
+    Replays the YAML parser's events (JSON is YAML too) up to ``index``, tracking which key or item
+    each open mapping or sequence is in. Stops quietly at the syntax error itself.
+    """
+    frames: list[list[Any]] = []  # [kind, current key or item index, inside that key's value?]
+
+    def consumed() -> None:
+        if frames:
+            top = frames[-1]
+            if top[0] == "seq":
+                top[1] += 1
+            top[2] = False
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if event.start_mark.index >= index:
+                break
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if frames and frames[-1][0] == "seq":
+                    frames[-1][2] = True
+                frames.append(["map", None, False] if isinstance(event, yaml.MappingStartEvent) else ["seq", 0, False])
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                frames.pop()
+                consumed()
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                top = frames[-1] if frames else None
+                if top is not None and top[0] == "map" and not top[2]:
+                    top[1], top[2] = getattr(event, "value", None) or "*alias", True
+                else:
+                    consumed()
+    except yaml.YAMLError:
+        pass
+    path: list[str | int] = []
+    for _kind, key, inside in frames:
+        if not inside:
+            break
+        path.append(key)
+    return tuple(path)
+
+
+def _yaml_hint(problem: str, text: str, index: int) -> str | None:
+    if index < len(text) and text[index] == "\t":
+        return "YAML does not allow tabs for indentation; indent with spaces"
+    if "mapping values are not allowed" in problem:
+        return "a plain value cannot contain ': '; put the value in quotes"
+    if "could not find expected ':'" in problem:
+        return "each line of a mapping is 'key: value'; check the indentation and quotes of the lines above"
+    return None
+
+
+def _json_hint(message: str, text: str, index: int) -> str | None:
+    before = text[:index].rstrip()
+    if before.endswith(",") and text[index : index + 1] in ("}", "]"):
+        return "JSON does not allow a comma after the last item; remove it"
+    if text[index : index + 1] == "'":
+        return "JSON strings and keys use double quotes"
+    if message.startswith("Expecting ',' delimiter"):
+        return "a comma is missing between two items"
+    return None
+
+
 def load_document(path: str | Path, *, text: str | None = None) -> Document:
     """Parse a YAML or JSON file; syntax errors and duplicate keys raise SpecError with their position."""
     file = Path(path)
@@ -89,9 +152,13 @@ def load_document(path: str | Path, *, text: str | None = None) -> Document:
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise SpecError(f"{file}: file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{file}: cannot read the file: {exc}") from None
+            raise SpecError(f"{file}: file not found", spec_path=str(file)) from None
+        except IsADirectoryError:
+            raise SpecError(f"{file}: is a directory, not a spec file", spec_path=str(file)) from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})", spec_path=str(file)) from None
+        except OSError as exc:
+            raise SpecError(f"{file}: cannot read the file: {exc.strerror or exc}", spec_path=str(file)) from None
     is_json = file.suffix.lower() == ".json"
     try:
         if is_json:
@@ -99,11 +166,22 @@ def load_document(path: str | Path, *, text: str | None = None) -> Document:
         else:
             data = yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
-        raise SpecError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}", spec_path=str(file)) from None
+        at = format_path(_path_at(text, exc.pos))
+        hint = _json_hint(exc.msg, text, exc.pos)
+        raise SpecError(f"{file}:{exc.lineno}:{exc.colno}: {at}: invalid JSON: {exc.msg}", spec_path=str(file), hint=hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
-        raise SpecError(f"{where}: invalid YAML: {exc.problem or exc}", spec_path=str(file)) from None
+        problem = exc.problem or str(exc)
+        if mark is None:
+            raise SpecError(f"{file}: invalid YAML: {problem}", spec_path=str(file)) from None
+        at = format_path(_path_at(text, mark.index))
+        message = f"{file}:{mark.line + 1}:{mark.column + 1}: {at}: invalid YAML: {problem}"
+        context = exc.context_mark
+        if exc.context and context is not None and (context.line, context.column) != (mark.line, mark.column):
+            message += f" ({exc.context} that starts at line {context.line + 1}, column {context.column + 1})"
+        raise SpecError(message, spec_path=str(file), hint=_yaml_hint(problem, text, mark.index)) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - errors without a position are rare
+        raise SpecError(f"{file}: invalid YAML: {exc}", spec_path=str(file)) from None
     doc = Document(file, data)
     problems: list[str] = []
     try:
@@ -113,7 +191,12 @@ def load_document(path: str | Path, *, text: str | None = None) -> Document:
     if root is not None:
         _walk(root, (), doc, problems)
     if problems:
-        raise SpecError(f"{file} has duplicate keys", problems=problems, spec_path=str(file))
+        noun = "key" if len(problems) == 1 else "keys"
+        raise SpecError(
+            f"{file}: duplicate {noun} (the later value would silently replace the earlier one)",
+            problems=problems,
+            spec_path=str(file),
+        )
     return doc
 
 

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from jinja2 import StrictUndefined, meta
+from jinja2 import StrictUndefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector_core.errors import InterpolationError, SpecError
@@ -49,7 +50,12 @@ def parse_datetime(value: Any) -> dt.datetime:
         text = value.strip().replace("Z", "+00:00")
         if " " in text and "T" not in text:
             text = text.replace(" ", "T", 1)
-        parsed = dt.datetime.fromisoformat(text)
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"cannot read {value!r} as a date-time; expected ISO 8601 (2024-05-01T12:00:00Z), epoch seconds or epoch milliseconds"
+            ) from None
     elif isinstance(value, dt.date):
         parsed = dt.datetime(value.year, value.month, value.day)
     else:
@@ -90,7 +96,11 @@ def _sql_number(value: Any) -> str:
     """Render a value as a SQL number literal, refusing anything that is not a number."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
         return repr(value)
     text = str(value).strip()
     if re.fullmatch(r"-?\d+(\.\d+)?", text):
@@ -128,6 +138,61 @@ BUILTIN_GLOBALS: dict[str, Any] = {
 }
 
 
+class _Undefined(StrictUndefined):
+    """StrictUndefined whose message names the missing key and suggests a near one.
+
+    Only key names are mentioned, never values: the mapping may be the config, which holds secrets.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return self._undefined_hint
+        name = self._undefined_name
+        target = self._undefined_obj
+        if target is jinja2.utils.missing:
+            return f"{name!r} is undefined"
+        if isinstance(target, Mapping):
+            keys = [str(k) for k in target]
+            guess = _suggest(str(name), keys)
+            hint = f"; did you mean {guess!r}?" if guess else ("" if keys else " (the mapping is empty)")
+            return f"no key {name!r}{hint}"
+        if isinstance(target, list | tuple) and isinstance(name, int):
+            return f"index {name} is out of range (the list has {len(target)} item{'s' if len(target) != 1 else ''})"
+        return f"a {type(target).__name__} value has no attribute {name!r}"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _first_undefined(value: Any) -> jinja2.Undefined | None:
+    if isinstance(value, jinja2.Undefined):
+        return value
+    if isinstance(value, dict):
+        items: Iterable[Any] = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _first_undefined(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe_template(source: str, where: str) -> str:
+    text = " ".join(source.split())
+    text = text if len(text) <= 70 else text[:67] + "..."
+    return f"template {text!r} at {where or 'template'}"
+
+
 class TrustedPath(str):
     """A value marked by the ``path`` filter: inserted into a request path with its slashes kept."""
 
@@ -139,7 +204,7 @@ def _escape_path_value(value: Any) -> str:
 
 
 def _make_environment(filters: Mapping[str, Callable[..., Any]] | None, **options: Any) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, **options)
+    env = ImmutableSandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=True, **options)
     env.filters.update(BUILTIN_FILTERS)
     env.filters["path"] = lambda v: TrustedPath(str(v))
     env.filters.update(filters or {})
@@ -172,43 +237,77 @@ class Interpolator:
             self._path_cache[source] = template
         try:
             return template.render(context)
+        except jinja2.exceptions.SecurityError as exc:
+            raise InterpolationError(f"{_describe_template(source, where or 'path')} was refused by the sandbox: {exc}") from None
         except jinja2.UndefinedError as exc:
-            raise InterpolationError(f"template at {where or 'path'}: {exc.message}") from None
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise InterpolationError(f"template at {where or 'path'} failed: {exc}") from None
+            raise InterpolationError(f"{_describe_template(source, where or 'path')}: {exc.message}") from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            raise InterpolationError(f"{_describe_template(source, where or 'path')} failed: {exc}") from None
+        except jinja2.TemplateError as exc:
+            raise InterpolationError(f"{_describe_template(source, where or 'path')} failed: {exc.message}") from None
 
     def compile(self, source: str, where: str = "") -> Callable[[Mapping[str, Any]], Any]:
         """Compile ``source`` once; raise SpecError naming ``where`` on bad syntax or unknown names."""
         cached = self._cache.get(source)
         if cached is not None:
             return cached
+        label = where or "template"
         try:
             ast = self.env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
-            raise SpecError(f"template syntax error at {where or 'template'}: {exc.message}") from None
-        unknown = meta.find_undeclared_variables(ast) - CONTEXT_NAMES - set(self.env.globals)
+            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc)}") from None
+        for node in ast.find_all((nodes.Filter, nodes.Test)):
+            kind, table = ("filter", self.env.filters) if isinstance(node, nodes.Filter) else ("test", self.env.tests)
+            if node.name not in table:
+                guess = _suggest(node.name, table)
+                raise SpecError(f"template at {label} uses unknown {kind} '{node.name}'" + (f"; did you mean '{guess}'?" if guess else ""))
+        unknown = sorted(meta.find_undeclared_variables(ast) - CONTEXT_NAMES - set(self.env.globals))
         if unknown:
-            raise SpecError(
-                f"template at {where or 'template'} uses unknown name(s) {sorted(unknown)}; "
-                f"known: {sorted(CONTEXT_NAMES)}"
-            )
+            known = sorted(CONTEXT_NAMES | set(BUILTIN_GLOBALS))
+            described = []
+            for name in unknown:
+                guess = _suggest(name, known)
+                described.append(f"'{name}'" + (f" (did you mean '{guess}'?)" if guess else ""))
+            message = f"template at {label} uses unknown name{'s' if len(unknown) > 1 else ''} {', '.join(described)}"
+            if not all("did you mean" in d for d in described):
+                message += f"; templates can use: {', '.join(known)}"
+            raise SpecError(message)
         match = _SINGLE_EXPRESSION.match(source)
-        if match:
-            expression = self.env.compile_expression(match.group("expr"), undefined_to_none=False)
+        try:
+            if match:
+                expression = self.env.compile_expression(match.group("expr"), undefined_to_none=False)
+                # a literal dict or list can hold an undefined value that nothing would ever print
+                nested = any(True for _ in ast.find_all((nodes.Dict, nodes.List, nodes.Tuple)))
 
-            def render_native(context: Mapping[str, Any]) -> Any:
-                return expression(**context)
+                def render_native(context: Mapping[str, Any]) -> Any:
+                    result = expression(**context)
+                    undefined = _first_undefined(result) if nested else result
+                    if isinstance(undefined, jinja2.Undefined):
+                        undefined._fail_with_undefined_error()
+                    return result
 
-            renderer: Callable[[Mapping[str, Any]], Any] = render_native
-        else:
-            template = self.env.from_string(source)
+                renderer: Callable[[Mapping[str, Any]], Any] = render_native
+            else:
+                template = self.env.from_string(source)
 
-            def render_text(context: Mapping[str, Any]) -> Any:
-                return template.render(context)
+                def render_text(context: Mapping[str, Any]) -> Any:
+                    return template.render(context)
 
-            renderer = render_text
+                renderer = render_text
+        except jinja2.TemplateSyntaxError as exc:
+            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc)}") from None
         self._cache[source] = renderer
         return renderer
+
+    def _syntax_message(self, exc: jinja2.TemplateSyntaxError) -> str:
+        message = exc.message or "invalid template"
+        found = re.match(r"No (filter|test) named '([^']+)'", message)
+        if found:
+            kind, name = found.groups()
+            choices = self.env.filters if kind == "filter" else self.env.tests
+            guess = _suggest(name, choices)
+            return f"unknown {kind} '{name}'" + (f"; did you mean '{guess}'?" if guess else "")
+        return message.rstrip(".")
 
     def render(self, value: Any, context: Mapping[str, Any], where: str = "") -> Any:
         """Render every template inside ``value`` (strings, dicts, lists) against ``context``."""
@@ -218,12 +317,14 @@ class Interpolator:
             renderer = self.compile(value, where)
             try:
                 return renderer(context)
-            except jinja2.UndefinedError as exc:
-                raise InterpolationError(f"template at {where or 'template'}: {exc.message}") from None
             except jinja2.exceptions.SecurityError as exc:
-                raise InterpolationError(f"template at {where or 'template'} was refused by the sandbox: {exc}") from None
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise InterpolationError(f"template at {where or 'template'} failed: {exc}") from None
+                raise InterpolationError(f"{_describe_template(value, where)} was refused by the sandbox: {exc}") from None
+            except jinja2.UndefinedError as exc:
+                raise InterpolationError(f"{_describe_template(value, where)}: {exc.message}") from None
+            except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+                raise InterpolationError(f"{_describe_template(value, where)} failed: {exc}") from None
+            except jinja2.TemplateError as exc:
+                raise InterpolationError(f"{_describe_template(value, where)} failed: {exc.message}") from None
         if isinstance(value, dict):
             return {
                 self.render(k, context, where): self.render(v, context, f"{where}.{k}" if where else str(k))

@@ -107,7 +107,7 @@ class TemplateChecker(_Checker):
                 self.interpolator.compile(value, where)
                 ast = self.interpolator.env.parse(value)
             except SpecError as exc:
-                self.problem(at, exc.message.replace(f" at {where}", ""))
+                self.problem(at, f"{exc.message.replace(f' at {where}', '')} (in {_short_template(value)})")
                 return
             for name in sorted(_config_attributes(ast)):
                 if self.config_keys and name not in self.config_keys:
@@ -144,7 +144,7 @@ class SpecChecker(_Checker):
             self.unknown_stream(("check", "stream"), self.spec.check.stream)
         if self.spec.check and not (self.spec.check.stream or self.spec.check.request):
             self.problem(("check",), "set 'request' or 'stream'")
-        return sorted(set(self.problems), key=self.problems.index)
+        return sorted(set(self.problems), key=_position_key)
 
     def unknown_stream(self, at: PathKey, name: str) -> None:
         guess = suggest(name, list(self.spec.streams))
@@ -163,7 +163,9 @@ class SpecChecker(_Checker):
         chain, current = [stream], partitions.parent
         while current is not None:
             if current in chain:
-                self.problem((*at, "parent"), f"parent streams form a cycle: {' -> '.join([*chain, current])}")
+                cycle = chain[chain.index(current) :]
+                if stream == min(cycle):  # report each cycle once, on its first stream by name
+                    self.problem((*at, "parent"), f"parent streams form a cycle: {' -> '.join([*cycle, current])}")
                 return
             chain.append(current)
             parent = self.spec.streams.get(current)
@@ -179,11 +181,58 @@ class SpecChecker(_Checker):
             self.problem((*at, "plugin"), f"no plugin transform '{transform.plugin}'" + (f"; did you mean '{guess}'?" if guess else f"; known: {known}"))
 
     def check_schema(self, at: PathKey, schema: Any, what: str) -> None:
-        try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            inner = (*at, *exc.path)
-            self.problem(inner, f"invalid {what}: {exc.message}")
+        """Check an embedded JSON Schema against its metaschema, reporting every problem."""
+        if not isinstance(schema, dict):
+            self.problem(at, f"invalid {what}: expected a mapping (a JSON Schema), got {type(schema).__name__}")
+            return
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        meta = cls(cls.META_SCHEMA)
+        for error in sorted(meta.iter_errors(schema), key=lambda e: [str(p) for p in e.absolute_path]):
+            self.problem((*at, *error.absolute_path), f"invalid {what}: {_schema_message(error)}")
+
+
+_JSON_TYPES = ["array", "boolean", "integer", "null", "number", "object", "string"]
+_TYPE_WORDS = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false"}
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """A metaschema error in words: what was found and what a JSON Schema expects there."""
+    value = error.instance
+    keyword = error.absolute_path[-1] if error.absolute_path else None
+    if keyword == "type" and error.validator in ("anyOf", "oneOf", "enum"):
+        names = value if isinstance(value, list) else [value]
+        bad = [n for n in names if not (isinstance(n, str) and n in _JSON_TYPES)]
+        if bad and isinstance(bad[0], str):
+            guess = suggest(bad[0], _JSON_TYPES)
+            return f"'{bad[0]}' is not a JSON Schema type" + (f" (did you mean '{guess}'?)" if guess else "") + f"; types: {', '.join(_JSON_TYPES)}"
+        return f"'type' must be a type name or a list of them, got {value!r}; types: {', '.join(_JSON_TYPES)}"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
+        where = f"'{keyword}' " if isinstance(keyword, str) else ""
+        return f"{where}must be {words}, got {_short(value)}"
+    if error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best is not error:
+            return _schema_message(best)
+    return error.message
+
+
+def _position_key(problem: str) -> tuple[int, int, str]:
+    where = problem.split(": ", 1)[0].rsplit(":", 2)
+    try:
+        return int(where[-2]), int(where[-1]), problem
+    except (ValueError, IndexError):
+        return 0, 0, problem
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_template(value: str) -> str:
+    return _short(" ".join(value.split()), 70)
 
 
 def _config_attributes(ast: nodes.Template) -> set[str]:
