@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Client, client_for
+from hubspot_emulator_support import Client, client_for
 
 from connectors.crm.emulator import HubSpotEmulator
 

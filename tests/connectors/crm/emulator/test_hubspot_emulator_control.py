@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import requests
-from conftest import Client
+from hubspot_emulator_support import Client
 
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 

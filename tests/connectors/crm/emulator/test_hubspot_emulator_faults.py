@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from conftest import Client
+from hubspot_emulator_support import Client
 
 from connectors.crm.emulator import HubSpotEmulator
 

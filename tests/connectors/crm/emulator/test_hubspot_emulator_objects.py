@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import Client
+from hubspot_emulator_support import Client
 
 from connectors.crm.emulator import HubSpotEmulator
 

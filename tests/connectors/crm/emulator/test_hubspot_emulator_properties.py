@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Client
+from hubspot_emulator_support import Client
 
 BASE = {"label": "L", "type": "string", "fieldType": "text", "groupName": "companyinformation"}
 

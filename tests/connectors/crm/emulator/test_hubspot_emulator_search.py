@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Client
+from hubspot_emulator_support import Client
 
 from connectors.crm.emulator import HubSpotEmulator
 
