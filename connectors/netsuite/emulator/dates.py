@@ -160,13 +160,16 @@ def to_char(value: object, py_format: str | None) -> str | None:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
+    if py_format == STORE_FORMAT and len(value) >= 19:
+        return value[:19]  # the common TO_CHAR(col, 'YYYY-MM-DD HH24:MI:SS') read
     try:
-        dt = datetime.strptime(value[:19], STORE_FORMAT)
+        if len(value) >= 19:
+            dt = datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]),
+                          int(value[11:13]), int(value[14:16]), int(value[17:19]))
+        else:
+            dt = datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]))
     except ValueError:
-        try:
-            dt = datetime.strptime(value[:10], "%Y-%m-%d")
-        except ValueError:
-            return value
+        return value
     return dt.strftime(py_format)
 
 

@@ -327,14 +327,19 @@ class SuiteQLEngine:
             except sqlite3.Error as err:
                 raise _map_sqlite_error(err, compiled) from None
         names = [d[0].lower() for d in description]
-        converters = self._converters(compiled, names, pref)
+        columns = list(zip(names, self._converters(compiled, names, pref), strict=True))
         items = []
+        append = items.append
         for row in rows:
             item: dict[str, Any] = {"links": []}
-            for name, conv, v in zip(names, converters, row, strict=True):
-                if v is not None:
+            for (name, conv), v in zip(columns, row):  # noqa: B905 - same length by construction
+                if v is None:
+                    continue
+                if conv is None:
+                    item[name] = v if v.__class__ is str else _plain(v)
+                else:
                     item[name] = conv(v)
-            items.append(item)
+            append(item)
         return Page(items, total, offset + len(items) < capped)
 
     def _count(self, compiled: CompiledQuery) -> int:
@@ -348,17 +353,20 @@ class SuiteQLEngine:
         return total
 
     @staticmethod
-    def _converters(compiled: CompiledQuery, names: list[str], pref: str) -> list[Callable[[Any], str]]:
+    def _converters(
+        compiled: CompiledQuery, names: list[str], pref: str
+    ) -> list[Callable[[Any], str] | None]:
+        """Per output column: a converter for raw date columns, ``None`` for plain values."""
         def raw_date(v: Any) -> str:
             if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
                 return dates.format_pref(v, pref)
             return _plain(v)
 
-        out: list[Callable[[Any], str]] = []
+        out: list[Callable[[Any], str] | None] = []
         for i, name in enumerate(names):
             if compiled.raw_date_positions is None:
                 is_date = name in compiled.raw_date_names
             else:
                 is_date = i in compiled.raw_date_positions
-            out.append(raw_date if is_date else _plain)
+            out.append(raw_date if is_date else None)
         return out
