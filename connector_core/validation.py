@@ -213,9 +213,8 @@ def _describe(error: dict[str, Any], doc: Document, path: PathKey, walker: _Sche
         expected = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
         tag = str(ctx.get("tag"))
         guess = suggest(tag, expected)
-        message = f"unknown type '{tag}'"
+        message = f"unknown type '{tag}'; known: {', '.join(expected)}"
         message += f"; did you mean '{guess}'?" if guess else ""
-        message += f" Known types: {', '.join(expected)}"
         return message, (*path, "type"), False
     if kind == "union_tag_not_found":
         tags = walker.tags_at(doc.data, path) if walker else []
@@ -238,13 +237,13 @@ def _describe(error: dict[str, Any], doc: Document, path: PathKey, walker: _Sche
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         message = f"{_short(value)} does not match the pattern {pattern}"
+        description = walker.description_of(doc.data, path) if walker else None
+        if description:
+            message += f" ({description.rstrip('.')})"
         if isinstance(value, str):
             candidate = re.sub(r"[^a-z0-9_\-]+", "_", value.strip().lower()).strip("_")
             if candidate != value and re.fullmatch(pattern, candidate):
-                message += f" (did you mean '{candidate}'?)"
-        description = walker.description_of(doc.data, path) if walker else None
-        if description:
-            message += f"; {description.rstrip('.')}"
+                message += f"; did you mean '{candidate}'?"
         return message, path, False
     text = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -256,6 +255,11 @@ def _describe(error: dict[str, Any], doc: Document, path: PathKey, walker: _Sche
             break
     if _short(value) not in text:
         text += f" (got {_got(value)})"
+    choices = re.search(r"expected one of ([\w\-, ]+)$", text)
+    if kind == "value_error" and choices and isinstance(value, str):
+        guess = suggest(value.upper() if value.isupper() else value, [c.strip() for c in choices.group(1).split(",")])
+        if guess:
+            text += f" (did you mean '{guess}'?)"
     return text, path, False
 
 
@@ -321,7 +325,7 @@ def validate_document(model: type[BaseModel], doc: Document, what: str, extra_pr
     model's, so one run shows every mistake.
     """
     if doc.data is None:
-        raise SpecError(f"{doc.where(())}: the file is empty; a {what} is a mapping of keys to values", spec_path=str(doc.path))
+        raise SpecError(f"{doc.where(())}: (document root): the file is empty; a {what} is a mapping of keys to values", spec_path=str(doc.path))
     if not isinstance(doc.data, dict):
         shape = "a list" if isinstance(doc.data, list) else f"{_got(doc.data)}"
         raise SpecError(
