@@ -114,11 +114,10 @@ def compile_filter(object_type: str, registry: PropertyRegistry, f: Any) -> Pred
     if op == "NOT_HAS_PROPERTY":
         return lambda o: get(o) is None
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-        raw_get, _ = (lambda o, _n=name: o.props.get(_n)), None
         needle = str(f.get("value", ""))
         if op == "CONTAINS_TOKEN":
-            return lambda o: _contains_token(raw_get(o), needle)
-        return lambda o: not _contains_token(raw_get(o), needle)
+            return lambda o: _contains_token(o.props.get(name), needle)
+        return lambda o: not _contains_token(o.props.get(name), needle)
     if op in ("IN", "NOT_IN"):
         values = f.get("values")
         if not isinstance(values, list) or not values:
@@ -153,9 +152,9 @@ def compile_groups(object_type: str, registry: PropertyRegistry, groups: Any, li
     total = 0
     compiled: list[list[Predicate]] = []
     for g in groups:
-        filters = (g or {}).get("filters") or [] if isinstance(g, dict) else None
-        if filters is None:
+        if not isinstance(g, dict) or not isinstance(g.get("filters") or [], list):
             raise validation("Invalid input JSON: each filter group must be an object with 'filters'.")
+        filters = g.get("filters") or []
         if len(filters) > max_per_group:
             raise validation(f"Too many filters in a group: {len(filters)}. The maximum is {max_per_group}.")
         total += len(filters)

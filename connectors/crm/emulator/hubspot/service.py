@@ -6,7 +6,7 @@ from typing import Any
 
 from . import association_types as at
 from .errors import ApiError, property_error_item, property_errors, validation
-from .objecttypes import MODIFIED_PROP, SINGULAR, canonical_type
+from .objecttypes import MODIFIED_PROP, SINGULAR
 from .state import HubSpotState
 from .store import CrmObject
 from .values import CoercionError, coerce, iso_from_ms, ms_from_text
@@ -209,9 +209,3 @@ class ObjectService:
     def archive(self, object_type: str, obj: CrmObject) -> None:
         self.state.stores[object_type].archive(obj, self.state.clock.now_ms())
 
-
-def object_type_or_404(name: str) -> str:
-    t = canonical_type(name)
-    if t is None:
-        raise ApiError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {name}")
-    return t

@@ -202,3 +202,28 @@ def test_unknown_object_type_is_400(client: Client) -> None:
 def test_invalid_json_body_is_400(client: Client) -> None:
     r = client.post("/crm/v3/objects/companies", data=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_patch_by_id_property_and_history(client: Client) -> None:
+    c = _create(client, "contacts", {"email": "hist@x.test", "firstname": "H"})
+    r = client.patch("/crm/v3/objects/contacts/hist@x.test?idProperty=email", json={"properties": {"firstname": "I"}})
+    assert r.status_code == 200 and r.json()["id"] == c["id"]
+    r = client.get(f"/crm/v3/objects/contacts/{c['id']}?propertiesWithHistory=firstname")
+    history = r.json()["propertiesWithHistory"]["firstname"]
+    assert history[0]["value"] == "I" and history[0]["sourceType"] == "API"
+
+
+def test_concurrent_writes_from_many_threads(emu: HubSpotEmulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = emu.count("contacts")
+
+    def work(n: int) -> list[int]:
+        c = Client(emu.url or "", emu.token)
+        return [c.post("/crm/v3/objects/contacts", json={"properties": {"email": f"t{n}-{i}@x.test"}}).status_code
+                for i in range(15)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = [code for batch in pool.map(work, range(8)) for code in batch]
+    assert codes == [201] * 120
+    assert emu.count("contacts") == before + 120

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError, validation
 from ..objecttypes import OBJECT_TYPES, canonical_type
-from ..values import iso_from_ms, ms_from_text
+from ..values import iso_from_ms
 
 if TYPE_CHECKING:
     from ..app import HubSpotApp
@@ -138,10 +138,3 @@ def _handle(app: HubSpotApp, request: Request, endpoint: str, args: dict[str, An
             return _json(200, {to: {str(i): sorted(ts) for i, ts in targets.items()} for to, targets in edges.items()})
     raise validation(f"unhandled control endpoint {endpoint}")
 
-
-def parse_time(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    return ms_from_text(str(value))
