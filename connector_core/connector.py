@@ -27,7 +27,7 @@ from connector_core.interpolation import Interpolator
 from connector_core.loader import LoadedSpec, load_spec
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 from connector_core.redaction import Redactor
-from connector_core.spec import ErrorRule, RequestSpec
+from connector_core.spec import HTTP_METHODS, ErrorRule, RequestSpec
 from connector_core.urls import check_transport
 
 
@@ -161,7 +161,10 @@ class Connector:
         params = {k: _query_value(v) for k, v in query.items() if v is not None}
         headers = {k: str(v) for k, v in mapping(request.headers, "headers").items() if v is not None}
         timeout = render(request.timeout, ctx, f"{where}.timeout") if request.timeout is not None else None
-        args = RequestArgs(method=request.method, path=path, params=params, headers=headers, timeout=float(timeout) if timeout else None)
+        method = str(render(request.method, ctx, f"{where}.method")).upper()
+        if method not in HTTP_METHODS:
+            raise InterpolationError(f"{where}.method gave {method!r}, which is not an HTTP method ({', '.join(HTTP_METHODS)})")
+        args = RequestArgs(method=method, path=path, params=params, headers=headers, timeout=float(timeout) if timeout else None)
         if request.json_body is not None:
             args.json = render(request.json_body, ctx, f"{where}.json")
             args.has_json = args.json is not None

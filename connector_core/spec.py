@@ -19,6 +19,7 @@ AuthT = TypeVar("AuthT")
 PaginatorT = TypeVar("PaginatorT")
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class SpecModel(BaseModel):
@@ -80,7 +81,17 @@ class FilePart(SpecModel):
 class RequestSpec(SpecModel):
     """An HTTP request. Every string may be a template over config, state, partition, page, record and input."""
 
-    method: HttpMethod = Field("GET", description="HTTP method.")
+    method: HttpMethod | str = Field("GET", description="HTTP method (or a template choosing one, e.g. from an action's input).")
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _check_method(cls, value: Any) -> Any:
+        if isinstance(value, str) and "{{" not in value:
+            upper = value.upper()
+            if upper not in HTTP_METHODS:
+                raise ValueError(f"{value!r} is not an HTTP method; expected one of {', '.join(HTTP_METHODS)}")
+            return upper
+        return value
     path: str = Field(
         "",
         description="Path appended to the connector's base_url. Never a full URL: requests cannot leave the base host.",

@@ -1,0 +1,94 @@
+"""Template filters for NetSuite specs: account IDs, SuiteQL literals, account-time-zone datetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connector_core.errors import ConfigError
+from connector_core.interpolation import parse_datetime
+from connectors.netsuite.account import account_host, normalize_account_id, rest_base_url
+
+SUITEQL_DATETIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _zone(name: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone {name!r} is not an IANA time zone name such as America/Los_Angeles") from None
+
+
+def suiteql_string(value: Any) -> str:
+    """A SuiteQL string literal: quotes doubled, NUL removed, so no value can end the literal early."""
+    if value is None:
+        return "NULL"
+    return "'" + str(value).replace("\x00", "").replace("'", "''") + "'"
+
+
+def suiteql_timestamp(value: Any, timezone: Any = "UTC") -> str:
+    """``TO_TIMESTAMP('2024-01-15 10:00:00', 'YYYY-MM-DD HH24:MI:SS')`` in the account's time zone.
+
+    SuiteQL compares datetimes in the account's time zone, so a UTC cursor is converted first; a
+    date-only literal would drop records changed later that day.
+    """
+    moment = parse_datetime(value).astimezone(_zone(timezone))
+    return f"TO_TIMESTAMP('{moment.strftime(SUITEQL_DATETIME)}', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+def ns_datetime(value: Any, timezone: Any = "UTC") -> str | None:
+    """Account-time ``TO_CHAR(…,'YYYY-MM-DD HH24:MI:SS')`` text → ISO 8601 UTC (``…Z``)."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        local = dt.datetime.strptime(text[:19], SUITEQL_DATETIME)
+    except ValueError:
+        return parse_datetime(text).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local.replace(tzinfo=_zone(timezone)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ns_external_id(value: Any) -> str:
+    """An external ID usable in ``eid:`` paths: letters, digits, ``_`` and ``-`` only."""
+    text = str(value or "").strip()
+    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in text)
+    if not cleaned:
+        raise ConfigError(f"cannot make a NetSuite external ID from {value!r}")
+    return cleaned
+
+
+def ns_with_subsidiary(payload: Any, subsidiary_id: Any) -> Any:
+    """The payload with ``subsidiary: {id}`` set from the config, unless it already names one."""
+    if not isinstance(payload, dict) or subsidiary_id in (None, "") or "subsidiary" in payload:
+        return payload
+    return {**payload, "subsidiary": {"id": str(subsidiary_id)}}
+
+
+def ns_file_parts(file_data: Any, file_names: Any = None) -> dict[str, dict[str, Any]]:
+    """raw_request's file_data (+ file names) as multipart file parts; ``base64:`` content is decoded."""
+    import base64
+
+    names = file_names if isinstance(file_names, dict) else {}
+    parts: dict[str, dict[str, Any]] = {}
+    for key, content in (file_data or {}).items():
+        data: Any = content
+        if isinstance(content, str) and content.startswith("base64:"):
+            data = base64.b64decode(content[len("base64:") :])
+        parts[key] = {"content": data, "filename": names.get(key, key)}
+    return parts
+
+
+FILTERS = {
+    "ns_with_subsidiary": ns_with_subsidiary,
+    "ns_file_parts": ns_file_parts,
+    "ns_account": normalize_account_id,
+    "ns_host": account_host,
+    "ns_base_url": lambda account, base=None: rest_base_url(account, base or None),
+    "suiteql_string": suiteql_string,
+    "suiteql_timestamp": suiteql_timestamp,
+    "ns_datetime": ns_datetime,
+    "ns_external_id": ns_external_id,
+}
+
+__all__ = ["FILTERS", "ns_datetime", "ns_external_id", "suiteql_string", "suiteql_timestamp"]
