@@ -10,10 +10,12 @@ with the redactor.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -85,23 +87,126 @@ def apply_defaults(schema: Mapping[str, Any], config: dict[str, Any]) -> dict[st
     return result
 
 
-def validate_config(schema: Mapping[str, Any], config: dict[str, Any], source: str = "config", doc: Document | None = None) -> dict[str, Any]:
-    """Apply defaults and validate; raise ConfigError listing every problem with its path. Never echoes secrets."""
+def _check_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    text = value.strip()
+    if len(text) <= 10 or text[10] not in "Tt ":
+        raise ValueError("a date-time needs a date and a time")
+    dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return True
+
+
+def _check_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    if not parts.scheme or not (parts.netloc or parts.path):
+        raise ValueError("a URI needs a scheme, e.g. https://")
+    return True
+
+
+#: jsonschema's format checks plus the two it leaves to optional packages that config files use most.
+FORMAT_CHECKER = jsonschema.FormatChecker()
+FORMAT_CHECKER.checks("date-time", raises=ValueError)(_check_datetime)
+FORMAT_CHECKER.checks("uri", raises=ValueError)(_check_uri)
+
+_TYPE_WORDS = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false", "null": "null"}
+
+
+def _contains_secret(value: Any, secrets: frozenset[str]) -> bool:
+    if isinstance(value, str):
+        return value in secrets or any(s in value for s in secrets if len(s) >= 4)
+    if isinstance(value, dict):
+        return any(_contains_secret(v, secrets) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_secret(v, secrets) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and str(value) in secrets
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _problem_message(error: jsonschema.ValidationError, hidden: bool) -> str:
+    """One jsonschema error in words. ``hidden``: the value is a secret and must not be shown."""
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    shown = "a secret value (hidden)" if hidden else _short(value)
+    if kind == "required":
+        name = error.message.split("'")[1] if error.message.count("'") >= 2 else str(expected)
+        present = [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+        guess = _suggest(name, [k for k in present if k not in (error.schema.get("properties") or {})])
+        return f"'{name}' is required but missing" + (f"; is '{guess}' a misspelling of it?" if guess else "")
+    if kind == "type":
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in (expected if isinstance(expected, list) else [expected]))
+        return f"expected {words}, got {shown}"
+    if kind == "enum":
+        choices = ", ".join(repr(c) for c in expected)
+        guess = None if hidden or not isinstance(value, str) else _suggest(value, [c for c in expected if isinstance(c, str)])
+        return f"{shown} is not one of {choices}" + (f"; did you mean {guess!r}?" if guess else "")
+    if kind == "format":
+        return f"{shown} is not a valid {expected}" + (f" ({error.cause})" if error.cause and not hidden else "")
+    if kind == "pattern":
+        return f"{shown} does not match the pattern {expected}"
+    if kind in ("minLength", "maxLength"):
+        bound = "at least" if kind == "minLength" else "at most"
+        return f"must be {bound} {expected} character{'s' if expected != 1 else ''} long"
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
+        return f"must be {sign} {expected}, got {shown}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = list(error.schema.get("properties") or {})
+        extras = [k for k in value if k not in known]
+        described = []
+        for key in extras:
+            guess = _suggest(str(key), known)
+            described.append(f"'{key}'" + (f" (did you mean '{guess}'?)" if guess else ""))
+        return f"unknown setting{'s' if len(extras) != 1 else ''} {', '.join(described)}"
+    if hidden or isinstance(value, dict | list):
+        return f"does not satisfy '{kind}': {_short(expected)}"
+    return error.message
+
+
+def _suggest(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def validate_config(
+    schema: Mapping[str, Any],
+    config: dict[str, Any],
+    source: str = "config",
+    doc: Document | None = None,
+    secrets: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Apply defaults and validate; raise ConfigError listing every problem with its path.
+
+    Never echoes a secret: values of ``secret: true`` fields and every value in ``secrets`` (those
+    read from ``{env: ...}`` and ``{file: ...}``) are described, not shown, and each message is
+    passed through a redactor as a last line of defence.
+    """
     config = apply_defaults(schema, config)
-    validator = jsonschema.Draft202012Validator(schema)
+    hidden_values = frozenset(str(s) for s in [*secrets, *secret_values(schema, config)] if s is not None and str(s) != "")
+    redactor = Redactor(hidden_values)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     problems = []
-    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+    for error in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
         at = tuple(error.absolute_path)
         where = f"{doc.where(at)}: " if doc else ""
         subschema = error.schema if isinstance(error.schema, Mapping) else {}
-        if error.validator == "required":
-            message = error.message.replace(" is a required property", " is required but missing")
-        elif subschema.get("secret") is True or error.validator in ("pattern", "format") and _is_secret_path(schema, at):
-            message = f"the value does not satisfy '{error.validator}' (value hidden: it is a secret)"
-        else:
-            message = error.message
-        description = subschema.get("description") if error.validator != "required" else None
-        problems.append(f"{where}{format_path(at)}: {message}" + (f" ({description})" if description else ""))
+        hidden = (
+            subschema.get("secret") is True or _is_secret_path(schema, at) or _contains_secret(error.instance, hidden_values)
+        ) and error.validator not in ("required", "additionalProperties")
+        message = _problem_message(error, hidden)
+        description = subschema.get("description") if error.validator not in ("required", "additionalProperties") else None
+        problems.append(redactor.text(f"{where}{format_path(at)}: {message}" + (f" ({description})" if description else "")))
     if problems:
         raise ConfigError(f"{source}: invalid settings ({len(problems)} problem{'s' if len(problems) > 1 else ''})", problems=problems)
     return config
@@ -121,7 +226,7 @@ def load_config_file(path: str | Path) -> tuple[dict[str, Any], list[str], Docum
     try:
         doc = load_document(path)
     except SpecError as exc:
-        raise ConfigError(exc.message) from None
+        raise ConfigError(exc.message, problems=exc.problems, hint=exc.hint) from None
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
@@ -141,27 +246,33 @@ def prepare_config(
 ) -> dict[str, Any]:
     """Load (if a path), resolve references, validate and register secrets. Returns the final config."""
     doc: Document | None = None
+    secrets: list[str] = []
     if raw is None:
         data: dict[str, Any] = {}
         source = "config"
     elif isinstance(raw, str | Path):
         data, secrets, doc = load_config_file(raw)
         source = str(raw)
-        for secret in secrets:
-            redactor.add(secret)
     else:
-        secrets = []
         problems: list[str] = []
         data = resolve_references(dict(raw), Path.cwd(), secrets, problems)
         if problems:
             raise ConfigError("config: cannot resolve secret references", problems=problems)
-        for secret in secrets:
-            redactor.add(secret)
         source = "config"
-    config = validate_config(schema, data, source, doc)
+    for secret in secrets:
+        redactor.add(secret)
+    config = validate_config(schema, data, source, doc, secrets)
     for secret in secret_values(schema, config):
         redactor.add(secret)
     return config
 
 
-__all__ = ["apply_defaults", "load_config_file", "prepare_config", "resolve_references", "secret_values", "validate_config"]
+__all__ = [
+    "FORMAT_CHECKER",
+    "apply_defaults",
+    "load_config_file",
+    "prepare_config",
+    "resolve_references",
+    "secret_values",
+    "validate_config",
+]

@@ -18,9 +18,27 @@ from connector_core.errors import SpecError
 PathKey = tuple[str | int, ...]
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """Safe loading with YAML 1.2's plain scalars: dates stay text, only true/false are booleans.
+
+    YAML 1.1 would turn ``start_date: 2024-01-01T00:00:00Z`` into a datetime (which fails a config's
+    ``type: string``) and ``country: NO`` into false.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:timestamp" and not (tag == "tag:yaml.org,2002:bool" and first in "yYnNoO")
+    ]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
