@@ -4,8 +4,8 @@ Records flow through generators, one page at a time (a few pages when fetched co
 stays flat however long the stream. Cursor state advances only for partitions (or, for streams declared
 ``sorted``, pages) whose records have all been handed to the caller, and is never replaced by an empty
 value. The cursor and primary key are read from records as the API returns them, before the record
-filter and transforms. With a lookback window and a primary key, the state also remembers which
-records near the cursor were emitted, so the re-read overlap is not emitted twice.
+filter and transforms. With a primary key, the state also remembers which records at the cursor (or
+inside the lookback window) were emitted, so the re-read overlap is not emitted twice.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class StreamReader:
         if cursor is not None:
             template_state.update(since=cursor.lower, until=cursor.upper)
         values = {"state": template_state, "partition": partition, "stream": self.name}
-        pipeline = self._pipeline(cursor)
+        pipeline = self._pipeline(cursor, partition)
         for records in self._pages(values):
             for record in records:
                 kept = pipeline(record) if pipeline else record
@@ -145,7 +145,8 @@ class StreamReader:
 
     # -- records -------------------------------------------------------------------------------------
 
-    def _pipeline(self, cursor: _CursorTracker | None) -> Callable[[Any], dict[str, Any] | None] | None:
+    def _pipeline(self, cursor: _CursorTracker | None, partition: Any = None) -> Callable[[Any], dict[str, Any] | None] | None:
+        """Cursor bounds, record filter, transforms and plugin hooks; templates see record and partition."""
         steps: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
         connector = self.connector
         if cursor is not None:
@@ -156,11 +157,11 @@ class StreamReader:
             where = f"streams.{self.name}.records.filter"
 
             def keep(record: dict[str, Any]) -> dict[str, Any] | None:
-                return record if connector.render(expression, {"record": record}, where) else None
+                return record if connector.render(expression, {"record": record, "partition": partition}, where) else None
 
             steps.append(keep)
         for index, transform in enumerate(self.stream.transforms):
-            steps.append(self._transform(index, transform))
+            steps.append(self._transform(index, transform, partition))
         if connector.registry.has_record_hooks:
             hook = connector.registry.pm.hook.connector_transform_record
 
@@ -184,7 +185,7 @@ class StreamReader:
 
         return run
 
-    def _transform(self, index: int, transform: Any) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    def _transform(self, index: int, transform: Any, partition: Any = None) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         connector = self.connector
         where = f"streams.{self.name}.transforms[{index}]"
         if transform.set is not None:
@@ -192,7 +193,8 @@ class StreamReader:
 
             def set_fields(record: dict[str, Any]) -> dict[str, Any]:
                 for path, value in assignments.items():
-                    set_path(record, path, connector.render(value, {"record": record}, f"{where}.set.{path}"))
+                    context = {"record": record, "partition": partition}
+                    set_path(record, path, connector.render(value, context, f"{where}.set.{path}"))
                 return record
 
             return set_fields
@@ -219,7 +221,7 @@ class StreamReader:
 
     def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         primary_key = self.primary_key
-        dedupe = bool(primary_key) and cursor.spec.lookback > 0
+        dedupe = bool(primary_key)
 
         def step(record: dict[str, Any]) -> dict[str, Any] | None:
             value = cursor.observe(record)
@@ -319,14 +321,16 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
 
 _BEFORE: Any = object()  # a record outside the [lower, upper] bounds
 MAX_SEEN = 10_000  # most lookback identities kept in state; past it, a few duplicates may be re-emitted
+_PRUNE_FLOOR = 2_000
 
 
 class _CursorTracker:
     """Tracks the highest cursor value seen and classifies records against the saved cursor.
 
-    With a lookback window it also remembers ``(primary key, cursor)`` of the records emitted within
-    the window below the highest cursor; they go into the state as ``seen`` so that the next run,
-    which re-reads the window, drops exactly the records it already emitted and keeps late arrivals.
+    With a primary key it also remembers ``(primary key, cursor)`` of the records emitted within the
+    lookback window below the highest cursor (with no lookback: those at the highest cursor); they go
+    into the state as ``seen`` so that the next run, which re-reads the window (APIs filter with
+    ``>=``), drops exactly the records it already emitted and keeps late arrivals.
     """
 
     def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None) -> None:
@@ -346,7 +350,7 @@ class _CursorTracker:
         self.changed = False
         self.previous: set[str] = {_identity(item) for item in seen or [] if isinstance(item, list)}
         self.recent: dict[str, tuple[list[Any], Any]] = {}
-        self._prune_at = 2 * MAX_SEEN
+        self._prune_at = _PRUNE_FLOOR
 
     def first_sighting(self, key: list[Any], value: Any) -> bool:
         """False when this version of the record (key and cursor) was already emitted."""
@@ -355,6 +359,7 @@ class _CursorTracker:
         if identity in self.previous or identity in self.recent:
             return False
         self.recent[identity] = (item, value)
+        self.changed = True  # a late arrival inside the window must be remembered even if the max is unchanged
         if len(self.recent) >= self._prune_at:
             self._prune()
         return True
@@ -362,12 +367,12 @@ class _CursorTracker:
     def _prune(self) -> None:
         floor = self._minus(self.max, self.spec.lookback)
         self.recent = {k: v for k, v in self.recent.items() if v[1] >= floor}
-        self._prune_at = max(2 * MAX_SEEN, 2 * len(self.recent))
+        self._prune_at = max(_PRUNE_FLOOR, 2 * len(self.recent))
 
     def state(self) -> dict[str, Any]:
         """The state to save: the cursor, and the identities emitted inside the lookback window."""
         saved: dict[str, Any] = {"cursor": self.value}
-        if self.spec.lookback > 0 and (self.recent or self.previous):
+        if self.recent or self.previous:
             floor = self._minus(self.max, self.spec.lookback)
             kept = [(value, item) for item, value in self.recent.values() if value >= floor]
             for identity in self.previous:
