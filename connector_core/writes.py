@@ -12,10 +12,10 @@ import jsonschema
 
 from connector_core.config import apply_defaults
 from connector_core.documents import format_path
-from connector_core.errors import OperationError, SpecError
+from connector_core.errors import AuthError, FatalHTTPError, OperationError, SpecError
 from connector_core.http import _UNSET, response_body
 from connector_core.paths import get_path
-from connector_core.spec import Operation, RetryPolicy
+from connector_core.spec import BatchSpec, Operation, RetryPolicy
 
 if TYPE_CHECKING:
     import requests
@@ -179,15 +179,35 @@ def _batch(connector: Connector, name: str, operation: Operation, payload: dict[
     requests_made = 0
     for start in range(0, len(records), size):
         chunk = records[start : start + size]
-        outcome = _single(connector, name, operation, {**payload, "records": chunk})
         requests_made += 1
+        try:
+            outcome = _single(connector, name, operation, {**payload, "records": chunk})
+        except FatalHTTPError as exc:
+            if isinstance(exc, AuthError):
+                raise  # every other chunk would be refused too
+            # The API rejected the whole chunk: each of its records failed, the other chunks go on.
+            failures.extend({"message": exc.message, "error": exc.body, "index": start + i, "record": record} for i, record in enumerate(chunk))
+            continue
         body = outcome["body"]
-        successes.extend(get_path(body, operation.batch.results) or [] if isinstance(body, dict) else [])
-        errors = get_path(body, operation.batch.errors) if operation.batch.errors and isinstance(body, dict) else None
-        for error in errors or []:
-            message = connector.render(operation.batch.error_message, {"error": error, "input": payload}, f"operations.{name}.batch.error_message")
+        found = get_path(body, operation.batch.results) if isinstance(body, dict | list) else None
+        successes.extend(found if isinstance(found, list) else [] if found is None else [found])
+        errors = get_path(body, operation.batch.errors) if operation.batch.errors and isinstance(body, dict | list) else None
+        for error in errors if isinstance(errors, list) else [] if errors is None else [errors]:
+            if operation.batch.error_message == _DEFAULT_ERROR_MESSAGE:
+                message = _error_text(error)  # the default template, without a render per failure
+            else:
+                message = connector.render(operation.batch.error_message, {"error": error, "input": payload}, f"operations.{name}.batch.error_message")
             failures.append({"message": str(message), "error": error})
     return {"results": successes, "errors": failures, "requests": requests_made}
+
+
+_DEFAULT_ERROR_MESSAGE = BatchSpec.model_fields["error_message"].default
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict) and error.get("message") is not None:
+        return str(error["message"])
+    return str(error)
 
 
 def run_operation(connector: Connector, name: str, payload: dict[str, Any]) -> dict[str, Any]:
