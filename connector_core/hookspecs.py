@@ -43,6 +43,9 @@ def connector_register_connectors() -> list[str | Path]:
     Returns:
         Paths of YAML or JSON spec files. Each spec's ``name`` becomes an installed connector, usable as
         ``connector-core read NAME``. Relative paths are not allowed; build them from ``__file__``.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's paths are merged, and
+    two specs with one ``name`` raise ``DuplicateComponentError``.
     """
 
 
@@ -55,6 +58,9 @@ def connector_register_auth_types() -> list[type[AuthModel]]:
         its settings as pydantic fields (with descriptions: they feed the published schema), and
         ``build(ctx) -> requests.auth.AuthBase``, which runs on every prepared request, after its URL and
         body are final, so it can sign exactly what is sent.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's types are merged, and a
+    ``type`` registered twice (a built-in included) raises ``DuplicateComponentError``.
     """
 
 
@@ -65,6 +71,9 @@ def connector_register_paginators() -> list[type[PaginatorModel]]:
     Returns:
         Subclasses of :class:`connector_core.pagination.PaginatorModel`. Each declares
         ``type: Literal["name"]`` and ``start() -> Paginator``.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's paginators are merged,
+    and a ``type`` registered twice (a built-in included) raises ``DuplicateComponentError``.
     """
 
 
@@ -75,6 +84,10 @@ def connector_register_jinja_filters() -> dict[str, Callable[..., Any]]:
     Returns:
         A mapping of filter name to function. Filters run inside the sandbox; they receive plain values
         and must not touch files or the network.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's filters are merged, and a
+    name registered twice raises ``DuplicateComponentError``. Filters are known when specs load, so a
+    template using an unknown filter is a ``SpecError`` with its location.
     """
 
 
@@ -85,6 +98,9 @@ def connector_register_transforms() -> dict[str, Callable[[dict[str, Any]], dict
     Returns:
         A mapping of name to function. The function receives one record and returns the record to keep
         (the same dict changed, or a new one) or None to drop it.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's transforms are merged,
+    and a name registered twice raises ``DuplicateComponentError``.
     """
 
 
@@ -122,6 +138,10 @@ def connector_transform_record(connector: str, stream: str, record: dict[str, An
     Returns:
         None to keep the (possibly changed) record; a dict to replace it. To drop records, use a named
         transform instead. Called for every record: keep it cheap.
+
+    Not ``firstresult``: every implementation runs, each given the same record. Check ``connector``
+    and leave other connectors' records alone; prefer changing the record in place, since when
+    several plugins return a dict only one replacement is kept.
     """
 
 

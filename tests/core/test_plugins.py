@@ -267,6 +267,7 @@ def test_hook_has_a_docstring_naming_its_arguments(hook: str) -> None:
             f"{hook}: argument '{argument}' is undocumented"
         )
     assert "Returns:" in doc, f"{hook}: the return value is undocumented"
+    assert "firstresult" in doc, f"{hook}: the docstring does not say whether it is firstresult"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
