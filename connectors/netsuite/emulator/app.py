@@ -91,6 +91,8 @@ class EmulatorApp:
             self.store.create_schema()
             if reseed:
                 seed(self.store, self.settings)
+            else:
+                self.store.create_indexes()
         self.oauth2.reset()
         self.tba.nonces.clear()
         self.jobs.reset()

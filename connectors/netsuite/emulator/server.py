@@ -63,6 +63,7 @@ class KeepAliveHandler(WSGIRequestHandler):
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is now de-chunked with a known length
 
         state: dict[str, Any] = {}
 

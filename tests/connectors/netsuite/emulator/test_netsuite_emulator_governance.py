@@ -103,3 +103,20 @@ class TestFaults:
     def test_control_api_is_never_faulted(self, fresh: NetSuiteEmulator) -> None:
         fresh.faults.add("status", status=503, path_prefix="/")
         assert requests.get(fresh.url + "/_emulator/health").status_code == 200
+
+
+class TestConnections:
+    def test_session_reuses_one_keep_alive_connection(self, fresh: NetSuiteEmulator) -> None:
+        session = tba_session(fresh.settings)
+        for _ in range(10):
+            assert session.get(fresh.url + RECORD + "/customer/1").status_code == 200
+        assert len(fresh._server.open_connections) == 1  # type: ignore[union-attr]
+
+    def test_chunked_request_body(self, fresh: NetSuiteEmulator) -> None:
+        def body() -> object:
+            yield b'{"q": "SELECT id FROM customer'
+            yield b' ORDER BY id"}'
+
+        r = tba_session(fresh.settings).post(fresh.url + "/services/rest/query/v1/suiteql?limit=2", data=body(),
+                                             headers={"Content-Type": "application/json"})
+        assert r.status_code == 200 and r.json()["count"] == 2
