@@ -167,6 +167,16 @@ def _problem_message(error: jsonschema.ValidationError, hidden: bool) -> str:
             guess = _suggest(str(key), known)
             described.append(f"'{key}'" + (f" (did you mean '{guess}'?)" if guess else ""))
         return f"unknown setting{'s' if len(extras) != 1 else ''} {', '.join(described)}"
+    if kind in ("anyOf", "oneOf"):
+        if kind == "oneOf" and not error.context:
+            return f"matches more than one of the {len(expected)} allowed forms; it must match exactly one"
+        best = jsonschema.exceptions.best_match(error.context or [])
+        closest = ""
+        if best is not None:
+            inner = tuple(best.absolute_path)[len(error.absolute_path) :]
+            prefix = f"{format_path(inner)}: " if inner else ""
+            closest = f"; closest: {prefix}{_problem_message(best, hidden)}"
+        return f"matches none of the {len(expected)} allowed forms{closest}"
     if hidden or isinstance(value, dict | list):
         return f"does not satisfy '{kind}': {_short(expected)}"
     return error.message
