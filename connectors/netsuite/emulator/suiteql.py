@@ -327,19 +327,20 @@ class SuiteQLEngine:
             except sqlite3.Error as err:
                 raise _map_sqlite_error(err, compiled) from None
         names = [d[0].lower() for d in description]
-        columns = list(zip(names, self._converters(compiled, names, pref), strict=True))
-        items = []
-        append = items.append
-        for row in rows:
-            item: dict[str, Any] = {"links": []}
-            for (name, conv), v in zip(columns, row):  # noqa: B905 - same length by construction
-                if v is None:
-                    continue
-                if conv is None:
-                    item[name] = v if v.__class__ is str else _plain(v)
-                else:
-                    item[name] = conv(v)
-            append(item)
+        converters = self._converters(compiled, names, pref)
+        plain = _plain
+        if not any(converters):
+            items = [
+                {"links": [], **{n: (v if v.__class__ is str else plain(v))
+                                 for n, v in zip(names, row) if v is not None}}  # noqa: B905
+                for row in rows
+            ]
+        else:
+            fns = [conv or plain for conv in converters]
+            items = [
+                {"links": [], **{n: f(v) for n, f, v in zip(names, fns, row) if v is not None}}  # noqa: B905
+                for row in rows
+            ]
         return Page(items, total, offset + len(items) < capped)
 
     def _count(self, compiled: CompiledQuery) -> int:

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from connector_core.connector import Connector
+from connector_core.loader import LoadedSpec, load_spec
+from connector_core.plugins import Registry, build_registry, make_plugin_manager
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
 SPEC = Path(__file__).resolve().parents[3] / "connectors" / "netsuite" / "netsuite.yaml"
@@ -111,7 +113,8 @@ class Env:
 
     def open(self, config: dict[str, Any] | None = None, spec: str | Path = "netsuite", **kwargs: Any) -> Connector:
         kwargs.setdefault("clock", self.clock)
-        connector = Connector.open(spec, config if config is not None else self.tba(), **kwargs)
+        registry, loaded = _loaded(str(spec))
+        connector = Connector(loaded, config if config is not None else self.tba(), registry, **kwargs)
         self.opened.append(connector)
         return connector
 
@@ -126,6 +129,18 @@ class Env:
         for connector in self.opened:
             connector.close()
         self.emulator.stop()
+
+
+_LOADED: dict[str, tuple[Registry, LoadedSpec]] = {}
+
+
+def _loaded(spec: str) -> tuple[Registry, LoadedSpec]:
+    """Load each spec once per session: compiling the NetSuite spec's templates takes most of a second."""
+    if spec not in _LOADED:
+        registry = _LOADED["registry"][0] if "registry" in _LOADED else build_registry(make_plugin_manager())
+        _LOADED.setdefault("registry", (registry, None))  # type: ignore[arg-type]
+        _LOADED[spec] = (registry, load_spec(spec, registry))
+    return _LOADED[spec]
 
 
 def _start(settings: EmulatorSettings) -> Env:
