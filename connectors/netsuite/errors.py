@@ -42,7 +42,9 @@ def record_type_from(url: str) -> str | None:
 
 
 def _invalid_login(response: requests.Response, detail: str) -> AuthError:
-    authorization = (response.request.headers.get("Authorization") or "") if response.request is not None else ""
+    authorization: str | bytes = (response.request.headers.get("Authorization") or "") if response.request is not None else ""
+    if isinstance(authorization, bytes):  # requests-oauthlib sets the OAuth 1.0a header as bytes
+        authorization = authorization.decode("latin-1")
     if authorization.startswith("OAuth"):
         realm = re.search(r'realm="([^"]*)"', authorization)
         causes = [

@@ -26,10 +26,12 @@ class SuiteQLPaginator(PaginatorModel):
     row_cap: int = Field(100_000, ge=1, description="Rows one SuiteQL query can return (100,000).")
 
     def start_pagination(self) -> OffsetPaginator:
-        usable = self.row_cap - self.row_cap % self.limit
+        # A page never spans the cap, and offsets stay multiples of the limit below it.
+        limit = min(self.limit, self.row_cap)
+        usable = self.row_cap - self.row_cap % limit
         return OffsetPaginator(
             type="offset",
-            limit=self.limit,
+            limit=limit,
             total="totalResults",
             has_more="hasMore",
             max_records=usable,

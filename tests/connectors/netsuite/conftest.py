@@ -131,16 +131,17 @@ class Env:
         self.emulator.stop()
 
 
-_LOADED: dict[str, tuple[Registry, LoadedSpec]] = {}
+_REGISTRY: list[Registry] = []
+_LOADED: dict[str, LoadedSpec] = {}
 
 
 def _loaded(spec: str) -> tuple[Registry, LoadedSpec]:
     """Load each spec once per session: compiling the NetSuite spec's templates takes most of a second."""
+    if not _REGISTRY:
+        _REGISTRY.append(build_registry(make_plugin_manager()))
     if spec not in _LOADED:
-        registry = _LOADED["registry"][0] if "registry" in _LOADED else build_registry(make_plugin_manager())
-        _LOADED.setdefault("registry", (registry, None))  # type: ignore[arg-type]
-        _LOADED[spec] = (registry, load_spec(spec, registry))
-    return _LOADED[spec]
+        _LOADED[spec] = load_spec(spec, _REGISTRY[0])
+    return _REGISTRY[0], _LOADED[spec]
 
 
 def _start(settings: EmulatorSettings) -> Env:
