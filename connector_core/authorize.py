@@ -236,6 +236,7 @@ def run_authorization(
     echo: Callable[[str], None] = lambda text: click.echo(text, err=True),
     clock: Callable[[], float] = time.time,
     timeout: float = REDIRECT_TIMEOUT,
+    redirect_uri: str | None = None,
 ) -> dict[str, Any]:
     """Run the consent for ``connector`` and save the tokens in ``tokens``; return the saved entry.
 
@@ -249,14 +250,8 @@ def run_authorization(
         echo: where instructions go (default: stderr).
         clock: epoch seconds, for the saved expiries.
         timeout: seconds to wait for the redirect when listening.
+        redirect_uri: overrides the spec's redirect URI (it must be the one registered for the app).
     """
-    auth = connector.spec.auth
-    if not isinstance(auth, OAuth2AuthorizationCode):
-        kind = getattr(auth, "type", "none")
-        raise ConfigError(
-            f"connector '{connector.name}' uses auth type '{kind}'; `authorize` is for oauth2_authorization_code only",
-            hint="other auth types need no browser consent: put their credentials in the config",
-        )
     ctx = AuthContext(
         render=lambda value: connector.render(value, {}, "auth"),
         redactor=connector.redactor,
@@ -266,6 +261,9 @@ def run_authorization(
         connector=connector.name,
         now=clock,
     )
+    auth = authorization_code_auth(connector.spec.auth, ctx)
+    if redirect_uri is not None:
+        auth = auth.model_copy(update={"redirect_uri": redirect_uri})
     spec_uri, listen_port, path = redirect_target(auth, ctx, port)
     listen = not paste and (spec_uri is None or (urlsplit(spec_uri).scheme == "http" and is_loopback(urlsplit(spec_uri).hostname)))
     if not paste and not listen:
@@ -295,6 +293,24 @@ def run_authorization(
     return saved
 
 
+def authorization_code_auth(auth: Any, ctx: AuthContext) -> OAuth2AuthorizationCode:
+    """The spec's auth as an authorization-code auth.
+
+    A plugin auth type that stands for a core one (e.g. ``netsuite`` choosing among TBA, M2M and
+    authorization code) exposes ``delegate(ctx) -> AuthModel``; it is followed.
+    """
+    delegate = getattr(auth, "delegate", None)
+    if not isinstance(auth, OAuth2AuthorizationCode) and callable(delegate):
+        auth = delegate(ctx)
+    if not isinstance(auth, OAuth2AuthorizationCode):
+        kind = getattr(auth, "type", "none")
+        raise ConfigError(
+            f"connector '{ctx.connector}' uses auth type '{kind}'; `authorize` is for the OAuth 2.0 authorization-code flow only",
+            hint="other auth types need no browser consent: their credentials go in the config",
+        )
+    return auth
+
+
 def _when(epoch: float | None) -> str:
     if epoch is None:
         return "no expiry given"
@@ -310,7 +326,8 @@ def _when(epoch: float | None) -> str:
 @click.option("--no-browser", is_flag=True, help="Do not open a browser or listen: paste the redirect address (or the code) instead.")
 @click.option("--tokens", "tokens_path", type=click.Path(dir_okay=False), help="Token file. Default: $CONNECTOR_CORE_TOKENS, else .connector-core/tokens.json beside the config.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=REDIRECT_TIMEOUT, show_default=True, help="Seconds to wait for the redirect.")
-def authorize_command(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float) -> None:
+@click.option("--redirect-uri", help="Redirect URI registered for the app, when the spec does not set it (a non-loopback one implies pasting).")
+def authorize_command(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float, redirect_uri: str | None) -> None:
     """Grant CONNECTOR access through a browser consent (OAuth 2.0 authorization code with PKCE).
 
     The tokens are saved in the token file, where `read`, `check` and `call` find them; run this
@@ -323,10 +340,10 @@ def authorize_command(connector: str, config: str | None, port: int | None, no_b
         def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             return func
 
-    guarded(_authorize)(connector, config, port, no_browser, tokens_path, timeout)
+    guarded(_authorize)(connector, config, port, no_browser, tokens_path, timeout, redirect_uri)
 
 
-def _authorize(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float) -> None:
+def _authorize(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float, redirect_uri: str | None) -> None:
     from connector_core.connector import Connector
     from connector_core.loader import load_spec
     from connector_core.plugins import build_registry, make_plugin_manager
@@ -337,13 +354,14 @@ def _authorize(connector: str, config: str | None, port: int | None, no_browser:
     path = Path(tokens_path) if tokens_path else default_token_path(config)
     store = JsonFileTokenStore(path)
     with Connector(load_spec(connector, registry), config, registry, tokens=store) as opened:
-        saved = run_authorization(opened, store, port=port, paste=no_browser, timeout=timeout)
+        saved = run_authorization(opened, store, port=port, paste=no_browser, timeout=timeout, redirect_uri=redirect_uri)
     refresh = f"; refresh token until {_when(saved['refresh_expires_at'])}" if saved.get("refresh_token") else "; no refresh token"
     click.echo(f"Authorized {opened.name}: tokens saved to {path} (access token until {_when(saved['expires_at'])}{refresh}).", err=True)
 
 
 __all__ = [
     "Consent",
+    "authorization_code_auth",
     "authorize_command",
     "code_from_redirect",
     "consent_request",
