@@ -297,7 +297,7 @@ class TestGovernor:
 
     def test_rate_limit_per_window_is_respected(self, api: FakeAPI) -> None:
         api.json("/r", {"ok": True})
-        governor = Governor(8, rate_requests=4, rate_per=0.3)
+        governor = Governor(8, rate_requests=4, rate_per=0.5)
         http = HttpClient(base_url=api.url, auth=None, redactor=Redactor(), governor=governor, retry=RetryPolicy(), timeout=5)
         threads = [threading.Thread(target=http.send, args=("GET", "/r")) for _ in range(12)]
         for t in threads:
@@ -306,8 +306,9 @@ class TestGovernor:
             t.join()
         arrivals = sorted(r.arrived for r in api.received("/r"))
         assert len(arrivals) == 12
-        # Any 5 consecutive arrivals span at least one window (less a generous allowance for jitter).
-        assert min(arrivals[i + 4] - arrivals[i] for i in range(len(arrivals) - 4)) >= 0.3 - 0.1
+        # Any 5 consecutive arrivals span at least one window, less a generous allowance for delivery
+        # jitter (unthrottled, all 12 would arrive within a few milliseconds).
+        assert min(arrivals[i + 4] - arrivals[i] for i in range(len(arrivals) - 4)) >= 0.5 - 0.25
 
     def test_a_429_with_retry_after_pauses_the_other_threads(self, api: FakeAPI) -> None:
         api.json("/a", {"ok": True})
