@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import fields
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if private_key_path:
         info["m2m"]["private_key_path"] = private_key_path
     print(json.dumps(info), flush=True)
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up (temp key file) on terminate too
     try:
         emulator.serve_forever_started()
     except KeyboardInterrupt:
