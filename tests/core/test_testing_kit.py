@@ -304,3 +304,19 @@ def test_record_mode_ini_option_is_validated(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "connector_record_mode = 'sometimes'" in "\n".join(result.outlines + result.errlines)
+
+
+def test_cassette_marker_names_the_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.cassette("shared/orders.yaml")
+        def test_named(cassette_path):
+            assert cassette_path.parts[-3:] == ("cassettes", "shared", "orders.yaml")
+
+        def test_default(cassette_path):
+            assert cassette_path.parts[-3:] == ("cassettes", "test_cassette_marker_names_the_file", "test_default.yaml")
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
