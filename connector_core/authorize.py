@@ -29,18 +29,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import click
 
-from connector_core.auth import (
-    AuthContext,
-    OAuth2AuthorizationCode,
-    TokenStore,
-    _client_auth,
-    _post_token,
-    authorization_code_key,
-)
 from connector_core.errors import AuthError, ConfigError
-from connector_core.urls import check_transport, is_loopback
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # connector_core.auth pulls in requests and pydantic: imported when a command runs
+    from connector_core.auth import AuthContext, OAuth2AuthorizationCode, TokenStore
     from connector_core.connector import Connector
 
 DEFAULT_PORT = 8765
@@ -189,6 +181,8 @@ def redirect_target(auth: OAuth2AuthorizationCode, ctx: AuthContext, port: int |
 
 def exchange_code(auth: OAuth2AuthorizationCode, ctx: AuthContext, consent: Consent, code: str) -> dict[str, Any]:
     """Trade the code for tokens; return what the token store keeps (with absolute expiries)."""
+    from connector_core.auth import _client_auth, _post_token
+
     ctx.redactor.add(code)
     token_url = str(ctx.render(auth.token_url))
     ctx.check_url(token_url)
@@ -252,6 +246,9 @@ def run_authorization(
         timeout: seconds to wait for the redirect when listening.
         redirect_uri: overrides the spec's redirect URI (it must be the one registered for the app).
     """
+    from connector_core.auth import AuthContext, authorization_code_key
+    from connector_core.urls import check_transport, is_loopback
+
     ctx = AuthContext(
         render=lambda value: connector.render(value, {}, "auth"),
         redactor=connector.redactor,
@@ -299,6 +296,8 @@ def authorization_code_auth(auth: Any, ctx: AuthContext) -> OAuth2AuthorizationC
     A plugin auth type that stands for a core one (e.g. ``netsuite`` choosing among TBA, M2M and
     authorization code) exposes ``delegate(ctx) -> AuthModel``; it is followed.
     """
+    from connector_core.auth import OAuth2AuthorizationCode
+
     delegate = getattr(auth, "delegate", None)
     if not isinstance(auth, OAuth2AuthorizationCode) and callable(delegate):
         auth = delegate(ctx)

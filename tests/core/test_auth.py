@@ -555,15 +555,6 @@ class TestTokenAuthUnit:
         assert len(calls) == 2
 
 
-@pytest.fixture
-def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    # What `connector-core --debug` does (cli.main): urllib3 and werkzeug stay at WARNING.
-    for noisy in ("urllib3", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return caplog
-
-
 def assert_absent(secrets: list[str], *texts: str) -> None:
     for secret in secrets:
         for text in texts:
