@@ -506,7 +506,6 @@ class TestClientCredentials:
             read(connector)
         assert oauth2_server.token_request_count == 2 and oauth2_server.api_rejections == 0
 
-    @pytest.mark.xfail(reason="http.py applies spec error rules before the 401 token renewal (see report)", strict=False)
     def test_401_renewal_also_happens_when_the_spec_maps_401(self, oauth2_server: OAuth2Server, open_connector: Opener, clock: FakeClock) -> None:
         extra = 'errors:\n  - {status: 401, message: "The API refused the token."}\n'
         spec = spec_yaml("cc", SECRET_AUTH.replace("CLIENT_AUTH", "body"), extra=extra)
