@@ -1,7 +1,8 @@
 """The ``connector-core`` command line.
 
 Exit codes: 0 success · 1 invalid spec, config or input (fix a file) · 2 usage error · 3 the API or the
-network failed (see the message) · 4 internal error (a bug: rerun with --debug and report it).
+network failed (see the message) · 4 internal error (a bug: rerun with --debug and report it) ·
+141 stdout was closed by its reader (e.g. ``| head``), reported silently like any Unix filter.
 Machine-readable output goes to stdout as JSON (lines); progress and messages go to stderr.
 Heavy modules are imported inside the commands so that start-up stays fast.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_API, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
 
 
 class Context:
@@ -57,6 +59,13 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except click.exceptions.Exit:
             raise
+        except BrokenPipeError:
+            # whoever read stdout has gone (`connector-core read ... | head`): stop quietly, as cat does
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:
             from connector_core.errors import (
                 ConfigError,
