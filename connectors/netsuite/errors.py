@@ -81,7 +81,8 @@ def interpret(response: requests.Response, body: Any) -> ConnectorError | None:
     record_type = record_type_from(response.url)
     if status == 429 or code in ("CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"):
         return RetriableHTTPError(
-            "NetSuite's concurrency limit was reached (HTTP 429); waiting and retrying",
+            f"NetSuite's concurrency limit was reached (HTTP 429{' ' + code if code else ''}): "
+            f"{detail or 'too many requests in flight for this account'}",
             status=status,
             hint="lower `concurrency` in the config to the account's limit (5 on the Standard tier, +10 per SuiteCloud Plus license)",
         )
@@ -104,10 +105,24 @@ def interpret(response: requests.Response, body: Any) -> ConnectorError | None:
         hint = None
         if code == "NONEXISTENT_FIELD" or "Unknown identifier" in detail:
             hint = "check the field name against the record's metadata: GET /services/rest/record/v1/metadata-catalog/<type>"
+        elif "Invalid search type" in detail:
+            hint = "check the table name in FROM/JOIN (customer, transaction, transactionline, subsidiary…)"
         elif code == "INVALID_CONTENT":
             hint = "check the value's type and, for references, that the referenced record exists in this account"
+        elif "Transaction type specified is incorrect" in detail:
+            hint = (f"no {record_type or 'transaction'} has this id: NetSuite answers so for a transaction id that does "
+                    "not exist or belongs to another transaction type (it may have been deleted: see deleted_records)")
+        elif "enter value(s) for" in detail:
+            hint = "the record type requires these fields: add them to the payload (or to the field mapping)"
         return FatalHTTPError(f"NetSuite rejected the{subject} request ({code}){where}: {detail}", status=status, hint=hint)
     if code == "NONEXISTENT_ID" or (status == 404 and "does not exist" in detail):
+        if detail.startswith("Record type"):
+            return FatalHTTPError(
+                f"NetSuite: {detail}",
+                status=status,
+                hint="record types are camelCase ids such as customer, salesOrder, invoice; the account's types are "
+                "listed at GET /services/rest/record/v1/metadata-catalog",
+            )
         return FatalHTTPError(
             f"NetSuite: {detail or 'the record does not exist'} ({record_type or 'record'})",
             status=status,

@@ -37,6 +37,25 @@ def suiteql_timestamp(value: Any, timezone: Any = "UTC") -> str:
     return f"TO_TIMESTAMP('{moment.strftime(SUITEQL_DATETIME)}', 'YYYY-MM-DD HH24:MI:SS')"
 
 
+def ns_wall_time(value: Any, timezone: Any = "UTC") -> str:
+    """A moment (ISO 8601, e.g. the config's start_date) as the account's wall-clock time ``YYYY-MM-DD HH:MM:SS``.
+
+    Incremental cursors hold SuiteQL's ``TO_CHAR(lastmodifieddate, …)`` text as read, which is wall-clock
+    time in the account's time zone; a start date given in UTC is turned into the same kind of value.
+    """
+    if value in (None, ""):
+        return ""
+    return parse_datetime(value).astimezone(_zone(timezone)).strftime(SUITEQL_DATETIME)
+
+
+def suiteql_wall_time(value: Any) -> str:
+    """A cursor holding the account's wall-clock time as ``TO_TIMESTAMP('…')``, with no time-zone shift.
+
+    The value must parse as a date-time, so nothing but digits, dashes, colons and a space reach the query.
+    """
+    return f"TO_TIMESTAMP('{parse_datetime(value).strftime(SUITEQL_DATETIME)}', 'YYYY-MM-DD HH24:MI:SS')"
+
+
 def ns_datetime(value: Any, timezone: Any = "UTC") -> str | None:
     """Account-time ``TO_CHAR(…,'YYYY-MM-DD HH24:MI:SS')`` text → ISO 8601 UTC (``…Z``)."""
     if value in (None, ""):
@@ -87,8 +106,18 @@ FILTERS = {
     "ns_base_url": lambda account, base=None: rest_base_url(account, base or None),
     "suiteql_string": suiteql_string,
     "suiteql_timestamp": suiteql_timestamp,
+    "suiteql_wall_time": suiteql_wall_time,
+    "ns_wall_time": ns_wall_time,
     "ns_datetime": ns_datetime,
     "ns_external_id": ns_external_id,
 }
 
-__all__ = ["FILTERS", "ns_datetime", "ns_external_id", "suiteql_string", "suiteql_timestamp"]
+__all__ = [
+    "FILTERS",
+    "ns_datetime",
+    "ns_external_id",
+    "ns_wall_time",
+    "suiteql_string",
+    "suiteql_timestamp",
+    "suiteql_wall_time",
+]

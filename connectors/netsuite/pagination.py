@@ -33,7 +33,9 @@ class SuiteQLPaginator(PaginatorModel):
             type="offset",
             limit=limit,
             total="totalResults",
-            has_more="hasMore",
+            # Not hasMore: at the cap NetSuite's hasMore turns false although rows remain past it, and the
+            # offset paginator would take that for the end instead of restarting the window.
+            has_more=None,
             max_records=usable,
             rewindow=Rewindow(key=self.key, start=self.first_key),
         )
