@@ -129,7 +129,6 @@ class TestBatch:
         assert [(e["message"], e["error"]["context"]["name"]) for e in result["errors"]] == [("duplicate", "bad1"), ("duplicate", "bad2")]
         assert result["requests"] == 3
 
-    @pytest.mark.xfail(reason="interpolation.CONTEXT_NAMES lacks 'error', so batch.error_message templates are refused", strict=False)
     def test_a_custom_error_message_template(self, api: FakeAPI, tmp_path: Path) -> None:
         api.route("/customers/batch", self.multi_status)
         operation = {**self.BATCH, "batch": {**self.BATCH["batch"], "error_message": "{{ error.message }} ({{ error.context.name }})"}}
