@@ -1,0 +1,460 @@
+"""Durable sync state: cursors, the ID map, written hashes, the pending ledger, dead letters, runs, leases.
+
+:class:`StateStore` is the small interface the runner needs; :class:`SQLiteStateStore` implements it on
+one SQLite file (WAL, ``synchronous=FULL``) with SQLAlchemy Core, so a PostgreSQL store can follow with
+the same tables. One database may hold several connections: every row carries the connection name.
+
+``with store.batch() as tx:`` is one transaction. The runner commits each destination batch in one:
+the ID map entries and hashes of the records the destination acknowledged, the ledger entries they
+clear, the records it rejected (dead letters) and the cursor those records cover, all or nothing.
+Nothing secret is stored: records, ids, hashes, reasons (already redacted) and counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+metadata = sa.MetaData()
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+#: The ID map: one row per (flow, read record), with what we last wrote for it.
+id_map = sa.Table(
+    "id_map",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("flow", sa.String, primary_key=True),
+    sa.Column("source_id", sa.String, primary_key=True),
+    sa.Column("dest_id", sa.String),
+    sa.Column("external_id", sa.String),
+    sa.Column("hash", sa.String),
+    sa.Column("written_at", sa.Float),
+    sa.Column("caused_modified", sa.String),
+    sa.Column("source_modified", sa.String),
+    sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_id_map_dest", "connection", "dest_id"),
+)
+
+pending = sa.Table(
+    "pending_writes",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("flow", sa.String, primary_key=True),
+    sa.Column("source_id", sa.String, primary_key=True),
+    sa.Column("external_id", sa.String),
+    sa.Column("operation", sa.String, nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("flow", sa.String, primary_key=True),
+    sa.Column("source_id", sa.String, primary_key=True),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String, nullable=False, index=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False, default=False),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+    sa.Column("errors", sa.Text, nullable=False, default="[]"),
+    sa.Column("duration", sa.Float),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("owner", sa.String, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+COUNT_NAMES = ("read", "skipped", "unchanged", "created", "updated", "deleted", "failed", "retried")
+
+
+@dataclass
+class MappedRecord:
+    """One ID map row."""
+
+    flow: str
+    source_id: str
+    dest_id: str | None
+    external_id: str | None
+    hash: str | None
+    written_at: float | None
+    caused_modified: str | None
+    source_modified: str | None
+    deleted: bool = False
+
+
+@dataclass
+class DeadLetter:
+    flow: str
+    source_id: str
+    record: dict[str, Any]
+    reason: str
+    attempts: int
+    first_seen: float
+    last_seen: float
+
+
+@dataclass
+class RunRecord:
+    id: int
+    connection: str
+    started_at: float
+    ended_at: float | None
+    status: str
+    dry_run: bool
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    duration: float | None = None
+
+
+class Transaction(Protocol):
+    """The writes of one committed batch; all of them or none."""
+
+    def set_cursor(self, key: str, state: dict[str, Any]) -> None: ...
+    def map_record(self, row: MappedRecord) -> None: ...
+    def clear_pending(self, flow: str, source_ids: Iterable[str]) -> None: ...
+    def dead_letter(self, flow: str, source_id: str, record: dict[str, Any], reason: str) -> None: ...
+    def resolve_dead_letter(self, flow: str, source_id: str) -> None: ...
+    def renew_lease(self, owner: str, ttl: float) -> None: ...
+
+
+class StateStore(Protocol):
+    """What the runner needs from a state store (SQLite now; a server database later)."""
+
+    connection: str
+
+    def cursor(self, key: str) -> dict[str, Any] | None: ...
+    def mapped(self, flow: str, source_id: str) -> MappedRecord | None: ...
+    def mapped_rows(self, flow: str) -> list[MappedRecord]: ...
+    def written_as(self, flows: Iterable[str], dest_id: str) -> list[MappedRecord]: ...
+    def pending(self, flow: str) -> dict[str, str]: ...
+    def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None: ...
+    def dead_letters(self, flow: str | None = None) -> list[DeadLetter]: ...
+    def batch(self) -> Any: ...
+    def start_run(self, dry_run: bool) -> int: ...
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None: ...
+    def runs(self, limit: int = 20) -> list[RunRecord]: ...
+    def last_run(self) -> RunRecord | None: ...
+    def acquire_lease(self, owner: str, ttl: float) -> bool: ...
+    def release_lease(self, owner: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def lease_owner() -> str:
+    """An owner name unique to this process: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _row(mapping: Any) -> MappedRecord:
+    return MappedRecord(
+        flow=mapping["flow"],
+        source_id=mapping["source_id"],
+        dest_id=mapping["dest_id"],
+        external_id=mapping["external_id"],
+        hash=mapping["hash"],
+        written_at=mapping["written_at"],
+        caused_modified=mapping["caused_modified"],
+        source_modified=mapping["source_modified"],
+        deleted=bool(mapping["deleted"]),
+    )
+
+
+def _upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE, in the dialect of the connection (SQLite or PostgreSQL)."""
+    if conn.dialect.name == "postgresql":  # pragma: no cover - for the server store to come
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**values)
+    update = {k: statement.excluded[k] for k in values if k not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=update) if update else statement.on_conflict_do_nothing())
+
+
+class _SQLTransaction:
+    def __init__(self, store: SQLiteStateStore, conn: sa.Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.name = store.connection
+
+    def set_cursor(self, key: str, state: dict[str, Any]) -> None:
+        _upsert(
+            self.conn,
+            cursors,
+            {"connection": self.name, "key": key, "state": json.dumps(state, sort_keys=True, default=str), "updated_at": self.store.clock()},
+            ("connection", "key"),
+        )
+
+    def map_record(self, row: MappedRecord) -> None:
+        _upsert(
+            self.conn,
+            id_map,
+            {
+                "connection": self.name,
+                "flow": row.flow,
+                "source_id": row.source_id,
+                "dest_id": row.dest_id,
+                "external_id": row.external_id,
+                "hash": row.hash,
+                "written_at": row.written_at,
+                "caused_modified": row.caused_modified,
+                "source_modified": row.source_modified,
+                "deleted": row.deleted,
+            },
+            ("connection", "flow", "source_id"),
+        )
+
+    def clear_pending(self, flow: str, source_ids: Iterable[str]) -> None:
+        ids = list(source_ids)
+        for start in range(0, len(ids), 500):
+            self.conn.execute(
+                pending.delete().where(pending.c.connection == self.name, pending.c.flow == flow, pending.c.source_id.in_(ids[start : start + 500]))
+            )
+
+    def dead_letter(self, flow: str, source_id: str, record: dict[str, Any], reason: str) -> None:
+        now = self.store.clock()
+        existing = self.conn.execute(
+            sa.select(dead_letters.c.attempts, dead_letters.c.first_seen).where(
+                dead_letters.c.connection == self.name, dead_letters.c.flow == flow, dead_letters.c.source_id == source_id
+            )
+        ).first()
+        _upsert(
+            self.conn,
+            dead_letters,
+            {
+                "connection": self.name,
+                "flow": flow,
+                "source_id": source_id,
+                "record": json.dumps(record, sort_keys=True, default=str),
+                "reason": reason,
+                "attempts": (existing.attempts if existing else 0) + 1,
+                "first_seen": existing.first_seen if existing else now,
+                "last_seen": now,
+            },
+            ("connection", "flow", "source_id"),
+        )
+
+    def resolve_dead_letter(self, flow: str, source_id: str) -> None:
+        self.conn.execute(
+            dead_letters.delete().where(dead_letters.c.connection == self.name, dead_letters.c.flow == flow, dead_letters.c.source_id == source_id)
+        )
+
+    def renew_lease(self, owner: str, ttl: float) -> None:
+        self.conn.execute(
+            leases.update().where(leases.c.connection == self.name, leases.c.owner == owner).values(expires_at=self.store.clock() + ttl)
+        )
+
+
+class SQLiteStateStore:
+    """The state of one connection in a SQLite file (created with its tables on first use)."""
+
+    def __init__(self, path: str | Path, connection: str, *, clock: Any = None) -> None:
+        import time
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = connection
+        self.clock = clock or time.time
+        self.engine = sa.create_engine(f"sqlite:///{self.path}", poolclass=sa.pool.NullPool)
+
+        @event.listens_for(self.engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions are begun below, IMMEDIATE
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            # take the write lock at the start, so two processes never interleave read-then-write
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        metadata.create_all(self.engine)
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def _all(self, statement: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement).mappings())
+
+    def cursor(self, key: str) -> dict[str, Any] | None:
+        rows = self._all(sa.select(cursors.c.state).where(cursors.c.connection == self.connection, cursors.c.key == key))
+        return json.loads(rows[0]["state"]) if rows else None
+
+    def cursors(self) -> dict[str, dict[str, Any]]:
+        rows = self._all(sa.select(cursors.c.key, cursors.c.state).where(cursors.c.connection == self.connection))
+        return {r["key"]: json.loads(r["state"]) for r in rows}
+
+    def mapped(self, flow: str, source_id: str) -> MappedRecord | None:
+        rows = self._all(id_map.select().where(id_map.c.connection == self.connection, id_map.c.flow == flow, id_map.c.source_id == source_id))
+        return _row(rows[0]) if rows else None
+
+    def mapped_rows(self, flow: str) -> list[MappedRecord]:
+        return [_row(r) for r in self._all(id_map.select().where(id_map.c.connection == self.connection, id_map.c.flow == flow))]
+
+    def written_as(self, flows: Iterable[str], dest_id: str) -> list[MappedRecord]:
+        """ID map rows of ``flows`` that wrote the destination record ``dest_id``."""
+        names = list(flows)
+        if not names:
+            return []
+        statement = id_map.select().where(id_map.c.connection == self.connection, id_map.c.dest_id == dest_id, id_map.c.flow.in_(names))
+        return [_row(r) for r in self._all(statement)]
+
+    def pending(self, flow: str) -> dict[str, str]:
+        """Source id → operation of the creates sent but never acknowledged (an interrupted run)."""
+        rows = self._all(sa.select(pending.c.source_id, pending.c.operation).where(pending.c.connection == self.connection, pending.c.flow == flow))
+        return {r["source_id"]: r["operation"] for r in rows}
+
+    def dead_letters(self, flow: str | None = None) -> list[DeadLetter]:
+        statement = dead_letters.select().where(dead_letters.c.connection == self.connection)
+        if flow is not None:
+            statement = statement.where(dead_letters.c.flow == flow)
+        rows = self._all(statement.order_by(dead_letters.c.flow, dead_letters.c.first_seen, dead_letters.c.source_id))
+        return [
+            DeadLetter(r["flow"], r["source_id"], json.loads(r["record"]), r["reason"], r["attempts"], r["first_seen"], r["last_seen"]) for r in rows
+        ]
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        statement = runs.select().where(runs.c.connection == self.connection).order_by(runs.c.id.desc()).limit(limit)
+        return [
+            RunRecord(
+                r["id"], r["connection"], r["started_at"], r["ended_at"], r["status"], bool(r["dry_run"]),
+                json.loads(r["counts"] or "{}"), json.loads(r["errors"] or "[]"), r["duration"],
+            )
+            for r in self._all(statement)
+        ]
+
+    def last_run(self, *, include_dry: bool = False) -> RunRecord | None:
+        for run in self.runs(50):
+            if include_dry or not run.dry_run:
+                return run
+        return None
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[_SQLTransaction]:
+        """One transaction: committed when the block ends, rolled back entirely if it raises."""
+        with self.engine.begin() as conn:
+            yield _SQLTransaction(self, conn)
+
+    def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None:
+        """Record creates about to be sent, committed before the request goes out."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            for source_id, external_id in entries:
+                _upsert(
+                    conn,
+                    pending,
+                    {"connection": self.connection, "flow": flow, "source_id": source_id, "external_id": external_id,
+                     "operation": operation, "run_id": run_id, "created_at": now},
+                    ("connection", "flow", "source_id"),
+                )
+
+    def start_run(self, dry_run: bool) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                runs.insert().values(connection=self.connection, started_at=self.clock(), status="running", dry_run=dry_run, counts="{}", errors="[]")
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            started = conn.execute(sa.select(runs.c.started_at).where(runs.c.id == run_id)).scalar_one()
+            conn.execute(
+                runs.update().where(runs.c.id == run_id).values(
+                    ended_at=now, status=status, counts=json.dumps(counts, sort_keys=True), errors=json.dumps(errors[:200]), duration=now - started
+                )
+            )
+
+    def acquire_lease(self, owner: str, ttl: float) -> bool:
+        """Take the connection's lease unless another owner holds one that has not expired."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            held = conn.execute(sa.select(leases.c.owner, leases.c.expires_at).where(leases.c.connection == self.connection)).first()
+            if held is not None and held.owner != owner and held.expires_at > now:
+                return False
+            _upsert(conn, leases, {"connection": self.connection, "owner": owner, "expires_at": now + ttl}, ("connection",))
+            return True
+
+    def lease_holder(self) -> tuple[str, float] | None:
+        rows = self._all(sa.select(leases.c.owner, leases.c.expires_at).where(leases.c.connection == self.connection))
+        if not rows or rows[0]["expires_at"] <= self.clock():
+            return None
+        return rows[0]["owner"], rows[0]["expires_at"]
+
+    def release_lease(self, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.connection == self.connection, leases.c.owner == owner))
+
+    def mark_interrupted_runs(self) -> None:
+        """Runs still 'running' while we hold the lease died without finishing (killed): say so."""
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.connection == self.connection, runs.c.status == "running").values(status="interrupted"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> SQLiteStateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def when(timestamp: float | None) -> str:
+    """A stored time as ISO 8601 UTC, for status output."""
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = [
+    "COUNT_NAMES",
+    "DeadLetter",
+    "MappedRecord",
+    "RunRecord",
+    "SQLiteStateStore",
+    "StateStore",
+    "Transaction",
+    "lease_owner",
+    "when",
+]
