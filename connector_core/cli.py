@@ -38,8 +38,10 @@ class Context:
     def open(self, connector: str, config: str | None, **kwargs: Any) -> Any:
         from connector_core.connector import Connector
         from connector_core.loader import load_spec
+        from connector_core.tokenstore import JsonFileTokenStore, default_token_path
 
         loaded = load_spec(connector, self.registry)
+        kwargs.setdefault("tokens", JsonFileTokenStore(default_token_path(config)))
         return Connector(loaded, config, self.registry, **kwargs)
 
 
@@ -105,7 +107,7 @@ def main(ctx: click.Context, debug: bool) -> None:
         stream=sys.stderr,
     )
     if debug:
-        for noisy in ("urllib3", "werkzeug"):
+        for noisy in ("urllib3", "werkzeug", "oauthlib", "requests_oauthlib"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -329,6 +331,15 @@ def _stderr_console() -> Any:
 
     return Console(stderr=True)
 
+
+def _register_commands() -> None:
+    """Commands that live in their own modules."""
+    from connector_core.authorize import authorize_command
+
+    main.add_command(authorize_command)
+
+
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -33,6 +33,10 @@ def make_plugin_manager(*, entry_points: bool = True, plugins: Iterable[Any] = (
             _register(pm, module, ep.name)
     for plugin in plugins:
         _register(pm, plugin, None)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements a hook that does not exist (misspelt?): {exc}") from exc
     return pm
 
 
@@ -100,7 +104,13 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, key: Callable[
 def _connector_name(path: Any) -> str:
     from connector_core.loader import read_spec_name
 
-    return read_spec_name(Path(path))
+    spec_path = Path(path)
+    if not spec_path.is_absolute():
+        raise PluginError(
+            f"a plugin registered the spec path {str(path)!r}, which is relative; build it from __file__ "
+            "so it does not depend on the working directory"
+        )
+    return read_spec_name(spec_path)
 
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:

@@ -272,7 +272,9 @@ def located_problems(exc: ValidationError, doc: Document, schema: dict[str, Any]
     """
     walker = _SchemaWalker(schema) if schema else None
     errors = [(error, _to_document_path(error["loc"], doc.data)) for error in exc.errors(include_url=False)]
-    deeper = {path[:i] for _, path in errors for i in range(len(path))}
+    # a tagged-union error is about the value's `type` key: it counts as a problem inside the value
+    reported = [(*path, "type") if error["type"].startswith("union_tag") else path for error, path in errors]
+    deeper = {path[:i] for path in reported for i in range(len(path))}
     misspelled: set[PathKey] = set()
     for error, path in errors:
         if error["type"] == "extra_forbidden" and walker and path:

@@ -241,9 +241,8 @@ class TestConflicts:
 
     def test_a_hook_that_does_not_exist_is_a_plugin_error(self) -> None:
         typo = _module("typo", connector_register_paginator=hookimpl(lambda: []))
-        pm = make_plugin_manager(entry_points=False, plugins=[typo])
-        with pytest.raises(pluggy.PluginValidationError, match="connector_register_paginator"):
-            pm.check_pending()
+        with pytest.raises(PluginError, match="connector_register_paginator"):
+            make_plugin_manager(entry_points=False, plugins=[typo])
 
 
 # --- hook documentation --------------------------------------------------------------------------------
