@@ -80,12 +80,10 @@ def interpret(response: requests.Response, body: Any) -> ConnectorError | None:
     status = response.status_code
     record_type = record_type_from(response.url)
     if status == 429 or code in ("CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "WS_REQUEST_BLOCKED"):
-        return RetriableHTTPError(
-            f"NetSuite's concurrency limit was reached (HTTP 429{' ' + code if code else ''}): "
-            f"{detail or 'too many requests in flight for this account'}",
-            status=status,
-            hint="lower `concurrency` in the config to the account's limit (5 on the Standard tier, +10 per SuiteCloud Plus license)",
-        )
+        # Left to the engine's own 429 handling: it retries even writes that are not idempotent (a 429
+        # was not applied) and honours Retry-After for the whole connection. An interpreted error
+        # would lose both (see docs/connectors/netsuite.md, "Concurrency and governance").
+        return None
     if code == "INVALID_LOGIN" or (status == 401 and "Invalid login attempt" in detail):
         return _invalid_login(response, detail)
     if code == "INSUFFICIENT_PERMISSION" or status == 403:
