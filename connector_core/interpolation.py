@@ -27,7 +27,7 @@ from connector_core.errors import InterpolationError, SpecError
 
 #: Names a template may refer to. Which ones hold values depends on where the template sits.
 CONTEXT_NAMES = frozenset(
-    {"config", "state", "partition", "page", "record", "input", "response", "stream", "source", "target"}
+    {"config", "state", "partition", "page", "record", "input", "response", "stream", "source", "target", "records", "result", "error", "items"}
 )
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.DOTALL)
@@ -108,6 +108,11 @@ def _sql_number(value: Any) -> str:
     raise ValueError(f"{value!r} is not a number")
 
 
+def _wrap_each(values: Any, key: str) -> list[dict[str, Any]]:
+    """``['1', '2'] | wrap_each('id')`` gives ``[{'id': '1'}, {'id': '2'}]`` (request bodies listing ids)."""
+    return [{key: value} for value in values]
+
+
 def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -129,6 +134,7 @@ BUILTIN_FILTERS: dict[str, Callable[..., Any]] = {
     "b64encode": lambda v: base64.b64encode(str(v).encode()).decode(),
     "sha256": lambda v: hashlib.sha256(str(v).encode()).hexdigest(),
     "json": lambda v: json.dumps(v, separators=(",", ":"), default=str),
+    "wrap_each": _wrap_each,
 }
 
 BUILTIN_GLOBALS: dict[str, Any] = {
@@ -255,7 +261,7 @@ class Interpolator:
         try:
             ast = self.env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
-            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc)}") from None
+            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc, source)}") from None
         for node in ast.find_all((nodes.Filter, nodes.Test)):
             kind, table = ("filter", self.env.filters) if isinstance(node, nodes.Filter) else ("test", self.env.tests)
             if node.name not in table:
@@ -295,12 +301,15 @@ class Interpolator:
 
                 renderer = render_text
         except jinja2.TemplateSyntaxError as exc:
-            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc)}") from None
+            raise SpecError(f"template syntax error at {label}: {self._syntax_message(exc, source)}") from None
         self._cache[source] = renderer
         return renderer
 
-    def _syntax_message(self, exc: jinja2.TemplateSyntaxError) -> str:
+    def _syntax_message(self, exc: jinja2.TemplateSyntaxError, source: str) -> str:
         message = exc.message or "invalid template"
+        for opening, closing in (("{{", "}}"), ("{%", "%}")):
+            if source.count(opening) != source.count(closing):
+                return f"{message.rstrip('.')}; each '{opening}' needs a matching '{closing}'"
         found = re.match(r"No (filter|test) named '([^']+)'", message)
         if found:
             kind, name = found.groups()
