@@ -346,3 +346,10 @@ class TestInProcess:
         result = invoke("validate")
         assert result.exit_code == 2
         assert "Missing argument" in result.stderr
+
+    def test_a_corrupt_state_file_is_a_user_error(self, invoke: Any, workdir: Path) -> None:
+        (workdir / "corrupt-state.json").write_text('{"streams": {"customers": ', encoding="utf-8")
+        result = invoke("read", "example", "-c", "shop.yaml", "-s", "customers", "--state", "corrupt-state.json")
+        assert result.exit_code == 1
+        assert "corrupt-state.json: cannot read the state file" in result.stderr
+        assert "hint: fix or delete the file to start over" in result.stderr
