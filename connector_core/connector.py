@@ -20,6 +20,7 @@ from connector_core.errors import (
     FatalHTTPError,
     InterpolationError,
     RetriableHTTPError,
+    SpecError,
 )
 from connector_core.governance import Governor
 from connector_core.http import IGNORE, HttpClient
@@ -44,6 +45,7 @@ class RequestArgs:
     files: Any = None
     timeout: float | None = None
     has_json: bool = False
+    bucket: str | None = None
 
 
 @dataclass
@@ -79,10 +81,20 @@ class Connector:
         defaults = self.spec.defaults
         rate = defaults.rate_limit
         concurrency = _positive_int(self.render(defaults.concurrency, {}, "defaults.concurrency"), "defaults.concurrency")
-        self.governor = Governor(concurrency, rate.requests if rate else None, rate.per if rate else 1.0, sleep=sleep)
+        self.governor = Governor(
+            concurrency,
+            self._rate_requests(rate, "defaults.rate_limit") if rate else None,
+            rate.per if rate else 1.0,
+            sleep=sleep,
+            clock=time.monotonic if clock is time.time else clock,
+            buckets={name: (self._rate_requests(limit, f"defaults.rate_limits.{name}"), limit.per) for name, limit in defaults.rate_limits.items()},
+            budget_headers=_budget_headers(defaults.rate_limit_headers),
+        )
+        self._check_buckets()
         self.session = session or requests.Session()
         auth = None
-        if self.spec.auth is not None:
+        self.auth_spec = self._choose_auth()
+        if self.auth_spec is not None:
             ctx = AuthContext(
                 render=lambda value: self.render(value, {}, "auth"),
                 redactor=self.redactor,
@@ -92,7 +104,7 @@ class Connector:
                 connector=self.name,
                 now=clock,
             )
-            auth = self.spec.auth.build(ctx)
+            auth = self.auth_spec.build(ctx)
         self.auth = auth
         self.http = HttpClient(
             base_url=self.base_url,
@@ -109,6 +121,41 @@ class Connector:
         )
         self._default_query = self.render(defaults.query, {}, "defaults.query")
         self._executor: ThreadPoolExecutor | None = None
+
+    def _rate_requests(self, limit: Any, where: str) -> int:
+        value = self.render(limit.requests, {}, f"{where}.requests")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            raise ConfigError(f"{where}.requests must be a whole number of at least 1, got {value!r}")
+        return number
+
+    def _check_buckets(self) -> None:
+        known = self.spec.defaults.rate_limits
+        requests_: list[tuple[str, RequestSpec]] = [(f"streams.{n}.request", s.request) for n, s in self.spec.streams.items()]
+        requests_ += [(f"streams.{n}.enrich[{i}].request", e.request) for n, s in self.spec.streams.items() for i, e in enumerate(s.enrich)]
+        requests_ += [(f"operations.{n}.request", o.request) for n, o in self.spec.operations.items()]
+        for where, request in requests_:
+            if request.rate_limit is not None and request.rate_limit not in known:
+                raise SpecError(
+                    f"{where}.rate_limit names '{request.rate_limit}', which defaults.rate_limits does not define",
+                    hint=f"defined: {', '.join(known) or '(none)'}",
+                )
+
+    def _choose_auth(self) -> Any:
+        """The spec's auth; from a list of choices, the first whose `when` holds."""
+        auth = self.spec.auth
+        if not isinstance(auth, list):
+            return auth
+        for index, choice in enumerate(auth):
+            if choice.when is None or _truthy(self.render(choice.when, {}, f"auth[{index}].when")):
+                return choice.use
+        raise ConfigError(
+            "none of the spec's auth choices applies to this config",
+            hint="the config lacks the credentials every auth choice needs; see the connector's documentation",
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -164,7 +211,9 @@ class Connector:
         method = str(render(request.method, ctx, f"{where}.method")).upper()
         if method not in HTTP_METHODS:
             raise InterpolationError(f"{where}.method gave {method!r}, which is not an HTTP method ({', '.join(HTTP_METHODS)})")
-        args = RequestArgs(method=method, path=path, params=params, headers=headers, timeout=float(timeout) if timeout else None)
+        args = RequestArgs(
+            method=method, path=path, params=params, headers=headers, timeout=float(timeout) if timeout else None, bucket=request.rate_limit
+        )
         if request.json_body is not None:
             args.json = render(request.json_body, ctx, f"{where}.json")
             args.has_json = args.json is not None
@@ -199,26 +248,38 @@ class Connector:
             files=args.files,
             timeout=args.timeout,
             retry=retry,
+            bucket=args.bucket,
         )
 
     # -- errors ------------------------------------------------------------------------------------
 
-    def interpret(self, response: requests.Response, body: Any) -> ConnectorError | None:
+    def interpreter(self, rules: list[ErrorRule], where: str) -> Callable[[requests.Response, Any], ConnectorError | None]:
+        """An interpreter trying ``rules`` (e.g. an operation's own) before the connector's."""
+
+        def interpret(response: requests.Response, body: Any) -> ConnectorError | None:
+            return self.interpret(response, body, rules=rules, where=where)
+
+        return interpret
+
+    def interpret(
+        self, response: requests.Response, body: Any, *, rules: list[ErrorRule] | None = None, where: str = "errors"
+    ) -> ConnectorError | None:
         """Spec error rules first, then plugins; None leaves the default classification."""
         context: dict[str, Any] | None = None
-        for index, rule in enumerate(self.spec.errors):
+        ordered = [(f"{where}[{i}]", rule) for i, rule in enumerate(rules or [])] + [(f"errors[{i}]", rule) for i, rule in enumerate(self.spec.errors)]
+        for label, rule in ordered:
             if not _status_matches(rule, response.status_code):
                 continue
             if rule.contains and rule.contains not in (response.text or ""):
                 continue
             if context is None:
                 context = {"response": {"status": response.status_code, "body": body, "headers": dict(response.headers), "text": response.text[:5000]}}
-            if rule.when and not self.render(rule.when, context, f"errors[{index}].when"):
+            if rule.when and not self.render(rule.when, context, f"{label}.when"):
                 continue
             if rule.action == "ignore":
                 return IGNORE
-            message = self.redactor.text(str(self.render(rule.message, context, f"errors[{index}].message"))) if rule.message else f"HTTP {response.status_code} {response.reason}"
-            hint = self.render(rule.hint, context, f"errors[{index}].hint") if rule.hint else None
+            message = self.redactor.text(str(self.render(rule.message, context, f"{label}.message"))) if rule.message else f"HTTP {response.status_code} {response.reason}"
+            hint = self.render(rule.hint, context, f"{label}.hint") if rule.hint else None
             if rule.action == "retry":
                 return RetriableHTTPError(message, status=response.status_code, hint=hint)
             error: FatalHTTPError = (
@@ -256,6 +317,27 @@ class Connector:
         from connector_core.discovery import discover_streams
 
         return discover_streams(self, sample=sample)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "0", "no", "off", "none"}
+    return bool(value)
+
+
+def _budget_headers(spec: Any) -> Any:
+    if spec is None:
+        return None
+    from connector_core.governance import BudgetHeaders
+
+    return BudgetHeaders(
+        remaining=spec.remaining,
+        limit=spec.limit,
+        window=spec.window,
+        window_scale=0.001 if spec.window_unit == "ms" else 1.0,
+        default_window=spec.default_window,
+        reserve=spec.reserve,
+    )
 
 
 def _positive_int(value: Any, where: str) -> int:

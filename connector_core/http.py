@@ -151,13 +151,19 @@ class HttpClient:
         timeout: float | None = None,
         retry: bool = True,
         retry_policy: RetryPolicy | None = None,
+        bucket: str | None = None,
+        interpret: Interpreter | None = None,
     ) -> requests.Response:
-        """Send one request with retries; return the response or raise an HTTPError subclass."""
+        """Send one request with retries; return the response or raise an HTTPError subclass.
+
+        ``bucket`` names an extra rate window of the governor the request counts against;
+        ``interpret`` replaces the client's error interpreter for this request.
+        """
         policy = retry_policy or self.retry
         url = self.url(path)
         attempts = policy.attempts
         started = time.monotonic()
-        state = {"reauthenticated": False}
+        state: dict[str, Any] = {"reauthenticated": False, "bucket": bucket, "interpret": interpret}
 
         def attempt() -> requests.Response:
             return self._attempt(method, url, params, headers, json, data, files, timeout or self.timeout, policy, state)
@@ -191,7 +197,7 @@ class HttpClient:
         files: Any,
         timeout: float,
         policy: RetryPolicy,
-        state: dict[str, bool],
+        state: dict[str, Any],
     ) -> requests.Response:
         for _ in range(_MAX_REDIRECTS + 1):
             request = requests.Request(
@@ -204,7 +210,7 @@ class HttpClient:
                 files=files,
                 auth=self.auth,
             )
-            with self.governor.slot():
+            with self.governor.slot(state.get("bucket")):
                 try:
                     prepared = self.session.prepare_request(request)
                 except ConnectorError:
@@ -216,6 +222,7 @@ class HttpClient:
                     self.stats.requests += 1
                     raise _Transient(f"{type(exc).__name__} (no response)") from None
                 self.stats.requests += 1
+                self.governor.observe(response.headers)
             self._log_response(response)
             if response.is_redirect and response.headers.get("Location"):
                 url = join_url(self.base_url, requests.compat.urljoin(url, response.headers["Location"]))
@@ -226,12 +233,13 @@ class HttpClient:
             return self._classify(response, policy, state)
         raise FatalHTTPError(f"{method} {redact_url(url, self.redactor)}: more than {_MAX_REDIRECTS} redirects")
 
-    def _classify(self, response: requests.Response, policy: RetryPolicy, state: dict[str, bool]) -> requests.Response:
+    def _classify(self, response: requests.Response, policy: RetryPolicy, state: dict[str, Any]) -> requests.Response:
         status = response.status_code
-        if status < 400 and not (self.interpret_success and self.interpret):
+        interpret = state.get("interpret") or self.interpret
+        if status < 400 and not (self.interpret_success and interpret):
             return response
         body = response_body(response)
-        error = self.interpret(response, body) if self.interpret else None
+        error = interpret(response, body) if interpret else None
         if error is None and status < 400:
             return response
         if isinstance(error, _Ignore):
@@ -242,12 +250,13 @@ class HttpClient:
         if error is not None and status in policy.statuses and status != 401 and not getattr(error, "final", False):
             # an interpreted error on a status the policy retries: keep the message, retry anyway
             raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
+        if status == 401 and not state["reauthenticated"] and hasattr(self.auth, "invalidate"):
+            # Renew the token once even when a rule explains the 401: the rule's message is for a second 401.
+            state["reauthenticated"] = True
+            self.auth.invalidate(response.request)  # type: ignore[union-attr]
+            raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0, refused=True)
         if error is not None:
             raise self._with_context(error, response, body)
-        if status == 401 and not state["reauthenticated"] and hasattr(self.auth, "invalidate"):
-            state["reauthenticated"] = True
-            self.auth.invalidate()  # type: ignore[union-attr]
-            raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0, refused=True)
         if status in policy.statuses:
             if status == 429 and retry_after:
                 self.governor.pause(min(retry_after, policy.max_wait))

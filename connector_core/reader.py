@@ -120,7 +120,7 @@ class StreamReader:
         inc = self.incremental
         saved = self._partition_state(key)
         cursor = (
-            _CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None)
+            _CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None, partition)
             if inc
             else None
         )
@@ -303,6 +303,10 @@ class StreamReader:
                     hint="streams read JSON responses; check the request path and the API's Accept header",
                 ) from None
         records = extract_records(body, self.selector.path) if body is not None else []
+        if self.stream.enrich and records:
+            from connector_core.enrich import enrich_records
+
+            enrich_records(connector, self.name, self.stream.enrich, records, {**values, "page": page})
         return PageResult(body=body, records=records, headers=response.headers, links=response.links, url=response.url)
 
 
@@ -333,9 +337,11 @@ class _CursorTracker:
     ``>=``), drops exactly the records it already emitted and keeps late arrivals.
     """
 
-    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None) -> None:
+    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None, partition: Any = None) -> None:
         self.spec = spec
         self.kind = spec.type
+        # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'
+        self.field = str(connector.render(spec.field, {"partition": partition}, f"streams.{stream}.cursor.field")) if "{{" in spec.field else spec.field
         self.saved = self._parse(saved) if saved is not None else None
         where = f"streams.{stream}.cursor"
         start = connector.render(spec.start, {}, f"{where}.start") if spec.start else None
@@ -411,13 +417,13 @@ class _CursorTracker:
 
     def observe(self, record: dict[str, Any]) -> Any:
         """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""
-        raw = get_path(record, self.spec.field)
+        raw = get_path(record, self.field)
         if raw is None or raw == "":
             return None
         try:
             value = self._parse(raw)
         except (TypeError, ValueError):
-            raise ConnectorError(f"cursor field '{self.spec.field}' holds {raw!r}, which is not a {self.kind}") from None
+            raise ConnectorError(f"cursor field '{self.field}' holds {raw!r}, which is not a {self.kind}") from None
         if self.spec.filter_records and self.lower is not None and value < self.lower:
             return _BEFORE
         if self.upper is not None and value > self.upper:

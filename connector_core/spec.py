@@ -49,10 +49,35 @@ class RetryPolicy(SpecModel):
 class RateLimit(SpecModel):
     """At most ``requests`` requests started per ``per`` seconds, shared by all streams of a connection."""
 
-    requests: int = Field(..., ge=1, description="Requests allowed in each window.")
+    requests: int | str = Field(..., description="Requests allowed in each window (a number or a template, e.g. from config).")
     per: float = Field(1.0, gt=0, description="Window length in seconds (or a duration such as '10s').")
 
     _parse_per = field_validator("per", mode="before")(lambda cls, v: _seconds(v))
+
+    @field_validator("requests")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+
+class RateLimitHeaders(SpecModel):
+    """Pace requests by the budget the API announces in response headers, so the window is never overrun.
+
+    After each response the remaining budget is read; when it is down to ``reserve`` (counting the
+    requests still in flight), new requests wait for the window to pass. With ``limit`` (and a window
+    length) the connection also paces itself to ``limit - reserve`` requests per window.
+    """
+
+    remaining: str = Field(..., description="Header with the requests left in the current window, e.g. X-RateLimit-Remaining.")
+    limit: str | None = Field(None, description="Header with the budget of one window, e.g. X-RateLimit-Limit.")
+    window: str | None = Field(None, description="Header with the window length (see window_unit).")
+    window_unit: Literal["s", "ms"] = Field("s", description="Unit of the window header: seconds or milliseconds.")
+    default_window: float = Field(1.0, gt=0, description="Window length in seconds (or a duration) when the API sends none.")
+    reserve: int = Field(1, ge=0, description="Requests of each window left unused (for other clients of the same account).")
+
+    _parse_default_window = field_validator("default_window", mode="before")(lambda cls, v: _seconds(v))
 
 
 class RequestDefaults(SpecModel):
@@ -66,6 +91,13 @@ class RequestDefaults(SpecModel):
         4, description="Most requests in flight at once for the whole connection (all streams together); a number or a template."
     )
     rate_limit: RateLimit | None = Field(None, description="Most requests started per time window for the connection.")
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=dict,
+        description="Named extra limits. A request that names one (`rate_limit: NAME`) counts against it as well as the connection's.",
+    )
+    rate_limit_headers: RateLimitHeaders | None = Field(
+        None, description="Pace requests by the remaining budget the API reports in its response headers."
+    )
 
     _parse_timeout = field_validator("timeout", mode="before")(lambda cls, v: _seconds(v))
 
@@ -108,6 +140,7 @@ class RequestSpec(SpecModel):
     )
     body: str | None = Field(None, description="Raw text body, sent as is.")
     timeout: float | str | None = Field(None, description="Overrides defaults.timeout for this request (seconds, duration or template).")
+    rate_limit: str | None = Field(None, description="Name of a defaults.rate_limits limit this request also counts against.")
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -127,7 +160,9 @@ class RecordSelector(SpecModel):
 class Incremental(SpecModel):
     """Incremental reads: only records whose cursor moved since the last run."""
 
-    field: str = Field(..., description="Dotted path of the cursor value in each record, e.g. 'lastmodifieddate'.")
+    field: str = Field(
+        ..., description="Dotted path of the cursor value in each record, e.g. 'lastmodifieddate' (may be a template over `partition`)."
+    )
     type: Literal["datetime", "integer", "string"] = Field("datetime", description="How cursor values compare.")
     start: str | None = Field(None, description="Where the first read begins (template, e.g. '{{ config.start_date }}').")
     lookback: float = Field(
@@ -148,6 +183,22 @@ class Partitions(SpecModel):
     field: str = Field("id", description="With parent: the parent record's field exposed as `partition.id`.")
 
 
+class Enrich(SpecModel):
+    """Adds data to every page of records with one more request per page (per ``batch`` records), never one per record.
+
+    The request sees the page's records as ``records`` (at most ``batch`` of them); each item of the
+    response's ``results`` is matched to the record whose ``key`` equals its ``match``, and ``set``
+    templates then see ``record`` and ``result`` (None when the API returned nothing for the record).
+    """
+
+    request: RequestSpec = Field(..., description="The request, templated over `records`, `partition`, `config` and `state`.")
+    key: str = Field("id", description="Dotted path of the key in each record.")
+    batch: int = Field(100, ge=1, description="Most records per request.")
+    results: str = Field("results", description="Dotted path of the result items in the response body.")
+    match: str = Field(..., description="Dotted path in a result item of the record key it belongs to.")
+    set: dict[str, Any] = Field(..., description="Fields to set on each record: path → template over `record` and `result`.")
+
+
 class Stream(SpecModel, Generic[PaginatorT]):
     """A readable stream of records."""
 
@@ -164,6 +215,9 @@ class Stream(SpecModel, Generic[PaginatorT]):
     partitions: Partitions | None = Field(None, description="Run the stream once per value or per parent record.")
     record_schema: dict[str, Any] | None = Field(None, alias="schema", description="JSON Schema of a record (inferred when omitted).")
     transforms: list[Transform] = Field(default_factory=list, description="Record transforms applied in order.")
+    enrich: list[Enrich] = Field(
+        default_factory=list, description="Extra requests per page whose results are added to its records (before filter and transforms)."
+    )
 
 
 class Transform(SpecModel):
@@ -196,6 +250,17 @@ class BatchSpec(SpecModel):
     results: str = Field("results", description="Dotted path of per-record successes in the response body.")
     errors: str | None = Field("errors", description="Dotted path of per-record failures in the response body.")
     error_message: str = Field("{{ error.message | default(error) }}", description="Template turning one failure (`error`) into a message.")
+    item: Any = Field(
+        None,
+        description="What each input record is sent as: a template over `record` and `input`. The request sees the chunk as `items`.",
+    )
+    key: str | None = Field(
+        None, description="Template over `record` (an input record) giving its key; with result_key/error_keys, outcomes are matched per record."
+    )
+    result_key: str | None = Field(None, description="Template over `result` (one success) giving the key of the input record it answers.")
+    error_keys: str | None = Field(
+        None, description="Template over `error` (one failure) giving the key, or a list of keys, of the input records it concerns."
+    )
 
 
 class OperationRetries(SpecModel):
@@ -230,6 +295,9 @@ class Operation(SpecModel):
         description="Retry this operation on transient errors. Default: yes for reads, updates, upserts and deletes, "
         "and for creates only with an idempotency key.",
     )
+    errors: list[ErrorRule] = Field(
+        default_factory=list, description="Error rules for this operation only, tried before the connector's (e.g. 409 → ignore)."
+    )
 
 
 class ErrorRule(SpecModel):
@@ -250,6 +318,17 @@ class CheckSpec(SpecModel):
     stream: str | None = Field(None, description="Or: read the first page of this stream.")
 
 
+class AuthChoice(SpecModel, Generic[AuthT]):
+    """One of several ways to authenticate, used when its condition holds."""
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return cls.__name__
+
+    when: str | None = Field(None, description="Template over `config`; this auth is used when it is true (omit: always).")
+    use: AuthT = Field(..., description="The auth to use.")
+
+
 class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT]):
     """A connector: how to reach an API, its streams and its write operations."""
 
@@ -265,7 +344,10 @@ class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT]):
         description="JSON Schema of the user's settings. Mark secret fields with `secret: true`.",
     )
     base_url: str = Field(..., description="Scheme and host (and base path) of the API; a template over config.")
-    auth: AuthT | None = Field(None, description="How requests are authenticated.")
+    auth: AuthT | list[AuthChoice[AuthT]] | None = Field(
+        None,
+        description="How requests are authenticated: one auth, or a list of {when, use} of which the first whose `when` holds is used.",
+    )
     defaults: RequestDefaults = Field(default_factory=RequestDefaults, description="Options for every request.")
     paginate: PaginatorT | None = Field(None, description="Default paginator for streams that do not set one.")
     check: CheckSpec | None = Field(None, description="The connection test.")
@@ -275,6 +357,7 @@ class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT]):
 
 
 Stream.model_rebuild()
+Operation.model_rebuild()
 
 
 def discriminated_union(models: tuple[type[BaseModel], ...]) -> Any:
@@ -295,8 +378,10 @@ def spec_model(auths: tuple[type[BaseModel], ...], paginators: tuple[type[BaseMo
 
 
 __all__ = [
+    "AuthChoice",
     "BatchSpec",
     "CheckSpec",
+    "Enrich",
     "ConnectorSpec",
     "ErrorRule",
     "IdFrom",
@@ -305,6 +390,7 @@ __all__ = [
     "Operation",
     "Partitions",
     "RateLimit",
+    "RateLimitHeaders",
     "RecordSelector",
     "RequestDefaults",
     "RequestSpec",

@@ -14,6 +14,7 @@ from connector_core.config import apply_defaults
 from connector_core.documents import format_path
 from connector_core.errors import AuthError, FatalHTTPError, OperationError, SpecError
 from connector_core.http import _UNSET, response_body
+from connector_core.outcomes import failed_chunk, match_outcomes, record_keys
 from connector_core.paths import get_path
 from connector_core.spec import BatchSpec, Operation, RetryPolicy
 
@@ -135,8 +136,8 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-def _single(connector: Connector, name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {"input": payload}
+def _single(connector: Connector, name: str, operation: Operation, payload: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {"input": payload, **(extra or {})}
     where = f"operations.{name}.request"
     args = connector.build_request(operation.request, values, where)
     if operation.idempotency_key is not None:
@@ -156,6 +157,8 @@ def _single(connector: Connector, name: str, operation: Operation, payload: dict
             timeout=args.timeout,
             retry=policy is not None or _retry_allowed(operation),
             retry_policy=policy,
+            bucket=args.bucket,
+            interpret=connector.interpreter(operation.errors, f"operations.{name}.errors") if operation.errors else None,
         )
     kind = connector.render(operation.response, values, f"operations.{name}.response")
     if kind not in ("json", "text", "binary", "none"):
@@ -173,32 +176,48 @@ def _batch(connector: Connector, name: str, operation: Operation, payload: dict[
     records = payload.get("records")
     if not isinstance(records, list):
         raise OperationError(f"operation '{name}' is a batch: its input needs a 'records' list")
-    size = operation.batch.size
+    batch = operation.batch
+    size = batch.size
     successes: list[Any] = []
     failures: list[dict[str, Any]] = []
+    per_record: list[dict[str, Any]] = []
+    where = f"operations.{name}.batch"
+    keys = record_keys(batch, connector.render, records, payload, where)
     requests_made = 0
     for start in range(0, len(records), size):
         chunk = records[start : start + size]
+        chunk_keys = keys[start : start + size]
+        items = chunk if batch.item is None else [connector.render(batch.item, {"record": r, "input": payload}, f"{where}.item") for r in chunk]
         requests_made += 1
         try:
-            outcome = _single(connector, name, operation, {**payload, "records": chunk})
+            outcome = _single(connector, name, operation, {**payload, "records": chunk}, {"items": items})
         except FatalHTTPError as exc:
             if isinstance(exc, AuthError):
                 raise  # every other chunk would be refused too
             # The API rejected the whole chunk: each of its records failed, the other chunks go on.
             failures.extend({"message": exc.message, "error": exc.body, "index": start + i, "record": record} for i, record in enumerate(chunk))
+            per_record.extend(failed_chunk(start, chunk_keys, exc.status, exc.message, exc.body))
             continue
         body = outcome["body"]
-        found = get_path(body, operation.batch.results) if isinstance(body, dict | list) else None
-        successes.extend(found if isinstance(found, list) else [] if found is None else [found])
-        errors = get_path(body, operation.batch.errors) if operation.batch.errors and isinstance(body, dict | list) else None
+        found = get_path(body, batch.results) if isinstance(body, dict | list) else None
+        chunk_results = found if isinstance(found, list) else [] if found is None else [found]
+        successes.extend(chunk_results)
+        errors = get_path(body, batch.errors) if batch.errors and isinstance(body, dict | list) else None
+        chunk_errors: list[tuple[Any, str]] = []
         for error in errors if isinstance(errors, list) else [] if errors is None else [errors]:
-            if operation.batch.error_message == _DEFAULT_ERROR_MESSAGE:
+            if batch.error_message == _DEFAULT_ERROR_MESSAGE:
                 message = _error_text(error)  # the default template, without a render per failure
             else:
-                message = connector.render(operation.batch.error_message, {"error": error, "input": payload}, f"operations.{name}.batch.error_message")
+                message = connector.render(batch.error_message, {"error": error, "input": payload}, f"{where}.error_message")
             failures.append({"message": str(message), "error": error})
-    return {"results": successes, "errors": failures, "requests": requests_made}
+            chunk_errors.append((error, str(message)))
+        per_record.extend(
+            match_outcomes(
+                batch, connector.render, start=start, keys=chunk_keys, status=outcome["status"],
+                results=chunk_results, errors=chunk_errors, input_=payload, where=where,
+            )
+        )
+    return {"results": successes, "errors": failures, "requests": requests_made, "records": per_record}
 
 
 _DEFAULT_ERROR_MESSAGE = BatchSpec.model_fields["error_message"].default
