@@ -80,7 +80,17 @@ def format_path(at: PathKey) -> str:
     return text or "(document root)"
 
 
+#: More positions than any hand-written file has; reached only through YAML aliases repeated in
+#: aliases (an "alias bomb"), whose expansion would take exponential time and memory.
+MAX_NODES = 200_000
+
+
 def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str]) -> None:
+    if len(doc.positions) >= MAX_NODES:
+        raise SpecError(
+            f"{doc.path}: the document expands to more than {MAX_NODES:,} values (YAML aliases nested in aliases?)",
+            spec_path=str(doc.path),
+        )
     doc.positions[at] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}

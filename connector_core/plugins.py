@@ -12,7 +12,7 @@ import pluggy
 from pydantic import BaseModel
 
 from connector_core import builtin, hookspecs
-from connector_core.errors import DuplicateComponentError, PluginError
+from connector_core.errors import ConnectorError, DuplicateComponentError, PluginError
 
 ENTRY_POINT_GROUP = "connector_core"
 
@@ -90,7 +90,10 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, key: Callable[
             raise PluginError(f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
         items = result.items() if isinstance(result, dict) else ((None, item) for item in result or [])
         for maybe_name, item in items:
-            name = maybe_name if maybe_name is not None else key(item)
+            try:
+                name = maybe_name if maybe_name is not None else key(item)
+            except ConnectorError as exc:
+                raise PluginError(f"plugin '{plugin_name}' registered something unusable in {hook_name}: {exc}") from exc
             owner_key = f"{kind}:{name}"
             if name in found:
                 raise DuplicateComponentError(

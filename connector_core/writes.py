@@ -42,7 +42,8 @@ def validate_input(operation_name: str, operation: Operation, payload: dict[str,
     payload = apply_defaults(operation.input, payload)
     validator = jsonschema.Draft202012Validator(operation.input)
     problems = [
-        f"{format_path(tuple(e.absolute_path))}: {e.message}"
+        f"input{'.' + format_path(tuple(e.absolute_path)) if e.absolute_path else ''}: "
+        + e.message.replace(" is a required property", " is required")
         for e in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
     ]
     if problems:

@@ -94,7 +94,7 @@ class TestInput:
             conn.call("create_customer", {"country": 49, "address": {"zip": 10115}})
         text = str(caught.value)
         assert "invalid input for operation 'create_customer'" in text
-        assert "'name' is a required property" in text
+        assert "input: 'name' is required" in text
         assert "country: 49 is not of type 'string'" in text
         assert "address.zip: 10115 is not of type 'string'" in text
         assert api.received() == []
