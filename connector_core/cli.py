@@ -335,11 +335,15 @@ def _stderr_console() -> Any:
 def _register_commands() -> None:
     """Commands that live in their own modules."""
     from connector_core.authorize import authorize_command
+    from connector_core.sync_cli import COMMANDS as SYNC_COMMANDS
 
     main.add_command(authorize_command)
+    for command in SYNC_COMMANDS:  # run, status, run-due
+        main.add_command(command)
 
 
 _register_commands()
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

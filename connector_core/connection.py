@@ -302,13 +302,27 @@ def is_connection_document(doc: Document) -> bool:
 def load_connection(path: str | Path, registry: Registry) -> LoadedConnection:
     """Load and fully check a connection file; raise SpecError listing every located problem."""
     doc = load_document(path)
-    connection: Connection = validate_document(Connection, doc, "connection")
+    try:
+        connection: Connection = validate_document(Connection, doc, "connection")
+    except SpecError as exc:
+        raise _without_shape_noise(exc) from None
     checker = _ConnectionChecker(doc, connection, registry)
     problems = checker.run()
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise SpecError(f"{doc.path}: invalid connection ({len(problems)} {noun})", problems=problems, spec_path=str(doc.path))
     return LoadedConnection(connection, doc, checker.specs, checker.roles)
+
+
+def _without_shape_noise(exc: SpecError) -> SpecError:
+    """A rule mapping with a problem also fails the plain-string form of the rule: report only the former."""
+    located = [p.split(": expected a string, got a mapping", 1)[0] for p in exc.problems if ": expected a string, got a mapping" in p]
+    noise = {prefix for prefix in located if sum(p.startswith(prefix + ": ") for p in exc.problems) > 1}
+    kept = [p for p in exc.problems if not any(p.startswith(prefix + ": expected a string") for prefix in noise)]
+    if len(kept) == len(exc.problems):
+        return exc
+    noun = "problem" if len(kept) == 1 else "problems"
+    return SpecError(f"{exc.spec_path}: invalid connection ({len(kept)} {noun})", problems=kept, spec_path=exc.spec_path, hint=exc.hint)
 
 
 def connection_schema() -> dict[str, Any]:
@@ -394,7 +408,7 @@ class _ConnectionChecker:
             self.check_template((*at, "to", "input", name), value)
         input_schema: dict[str, Any] | None = None
         if write_spec is not None:
-            operation = self.check_operation((*at, "to", "operation"), write_spec, flow.to.operation, ("create", "upsert", "update", "action"))
+            operation = self.check_operation((*at, "to", "operation"), write_spec, flow.to.operation, ("create", "upsert", "update"))
             if operation is not None:
                 input_schema = operation.input
             if flow.to.update:

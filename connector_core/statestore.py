@@ -181,6 +181,21 @@ def lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def owner_alive(owner: str) -> bool:
+    """False only for an owner on this host whose process is gone (a killed run leaves its lease behind)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _row(mapping: Any) -> MappedRecord:
     return MappedRecord(
         flow=mapping["flow"],
@@ -410,14 +425,14 @@ class SQLiteStateStore:
         now = self.clock()
         with self.engine.begin() as conn:
             held = conn.execute(sa.select(leases.c.owner, leases.c.expires_at).where(leases.c.connection == self.connection)).first()
-            if held is not None and held.owner != owner and held.expires_at > now:
+            if held is not None and held.owner != owner and held.expires_at > now and owner_alive(held.owner):
                 return False
             _upsert(conn, leases, {"connection": self.connection, "owner": owner, "expires_at": now + ttl}, ("connection",))
             return True
 
     def lease_holder(self) -> tuple[str, float] | None:
         rows = self._all(sa.select(leases.c.owner, leases.c.expires_at).where(leases.c.connection == self.connection))
-        if not rows or rows[0]["expires_at"] <= self.clock():
+        if not rows or rows[0]["expires_at"] <= self.clock() or not owner_alive(rows[0]["owner"]):
             return None
         return rows[0]["owner"], rows[0]["expires_at"]
 

@@ -1,0 +1,693 @@
+"""Running a connection: read each flow's stream, map, match, write, and checkpoint durably.
+
+For every flow, in order:
+
+1. dead letters of earlier runs are retried through the same path as new records;
+2. the stream is read from the saved cursor; each record is filtered, checked for an echo of our own
+   write (bidirectional syncs), mapped, hashed (unchanged records are skipped) and matched (ID map,
+   then an optional lookup of the written side by external id);
+3. records are written in batches. Before a batch that creates records, a pending entry per record is
+   committed; after the batch, ONE transaction stores the ID map rows and hashes of the acknowledged
+   records, clears their pending entries, dead-letters the rejected ones, and saves the cursor when the
+   batch completes a checkpoint the reader gave. A cursor therefore never covers an unwritten record;
+4. deletions are detected (tombstone stream, or ids missing from a full read) and handled by the
+   flow's policy, unless more than ``max_share`` of the mapped records would go (the breaker).
+
+A dry run takes exactly this path, but prints each intended write instead of calling the operation
+and commits nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from connector_core.connection import Flow, LoadedConnection, Lookup, modified_path
+from connector_core.connector import Connector
+from connector_core.errors import (
+    AuthError,
+    ConnectorError,
+    FatalHTTPError,
+    HTTPError,
+    InterpolationError,
+    OperationError,
+)
+from connector_core.interpolation import Interpolator, parse_datetime
+from connector_core.mapping import CompiledMapping
+from connector_core.paths import get_path, set_path
+from connector_core.plugins import Registry
+from connector_core.statestore import MappedRecord, SQLiteStateStore, lease_owner
+
+LEASE_SECONDS = 900.0
+SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
+
+
+class DeleteBreakerError(ConnectorError):
+    """A flow would delete (or inactivate) more than its `delete.max_share` of the mapped records."""
+
+
+class LeaseHeldError(ConnectorError):
+    """Another run of the same connection holds its lease."""
+
+
+@dataclass
+class RunResult:
+    """What a run did. ``status``: ok, failed_records, api_error, error, breaker, locked."""
+
+    connection: str
+    status: str
+    dry_run: bool
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    run_id: int | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for counts in self.counts.values():
+            total.update(counts)
+        return dict(total)
+
+
+class Reporter:
+    """Where the runner says what it is doing. The CLI plugs in a progress bar or plain log lines."""
+
+    def flow_started(self, flow: str) -> None:
+        """A flow begins."""
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
+        """Counts moved (called often; implementations throttle)."""
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
+        """A flow ended."""
+
+    def intended(self, write: dict[str, Any]) -> None:
+        """Dry run: a write that would be made."""
+
+    def message(self, text: str) -> None:
+        """A notable event (a dead letter, a skipped delete detection)."""
+
+
+@dataclass
+class _Item:
+    source_id: str
+    record: dict[str, Any]
+    external_id: str | None
+    action: str  # create, update, fail, resolve (unchanged now, but it had a dead letter), delete, inactivate
+    operation: str | None = None
+    input: dict[str, Any] | None = None
+    hash: str | None = None
+    dest_id: str | None = None
+    modified: str | None = None
+    reason: str | None = None
+    retry: bool = False
+    caused: str | None = None  # the written side's modified time after our write, when the result says
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
+
+
+def _timestamp(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return parse_datetime(value).timestamp()
+    except (ValueError, TypeError, OverflowError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Runner:
+    """One run of one connection."""
+
+    def __init__(
+        self,
+        loaded: LoadedConnection,
+        store: SQLiteStateStore,
+        registry: Registry,
+        *,
+        dry_run: bool = False,
+        full_refresh: bool = False,
+        reporter: Reporter | None = None,
+        connectors: Mapping[str, Connector] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.loaded = loaded
+        self.connection = loaded.connection
+        self.store = store
+        self.registry = registry
+        self.dry_run = dry_run
+        self.full_refresh = full_refresh
+        self.reporter = reporter or Reporter()
+        self.clock = clock
+        self.interpolator = Interpolator(registry.filters)
+        self._connectors: dict[str, Connector] = dict(connectors or {})
+        self._owned = set(self._connectors)
+        self._lookups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self.owner = lease_owner()
+        self.run_id: int | None = None
+
+    # -- connectors and cached lookups ------------------------------------------------------------------
+
+    def connector(self, side: str) -> Connector:
+        if side not in self._connectors:
+            self._connectors[side] = Connector(self.loaded.specs[side], self.loaded.config_for(side), self.registry)
+        return self._connectors[side]
+
+    def index(self, side: str, stream: str, key: str, value: str) -> dict[str, Any]:
+        """{key as text: value} over a whole stream, read once per run."""
+        cache_key = (side, stream, key, value)
+        if cache_key not in self._lookups:
+            index: dict[str, Any] = {}
+            for record in self.connector(side).read(stream):
+                found = get_path(record, key)
+                if found is not None:
+                    index.setdefault(str(found), get_path(record, value) if value else record)
+            self._lookups[cache_key] = index
+        return self._lookups[cache_key]
+
+    def lookup(self, lookup: Lookup) -> dict[str, Any]:
+        side, _, stream = lookup.stream.partition(".")
+        return self.index(side, stream, lookup.key, lookup.value)
+
+    # -- the run -------------------------------------------------------------------------------------
+
+    def run(self, due_check: Callable[[], bool] | None = None) -> RunResult:
+        """Run every flow. ``due_check`` is asked under the lease; when it says no, nothing runs."""
+        started = time.monotonic()
+        result = RunResult(self.connection.name, "ok", self.dry_run)
+        if not self.dry_run:
+            if not self.store.acquire_lease(self.owner, LEASE_SECONDS):
+                holder = self.store.lease_holder()
+                result.status = "locked"
+                result.errors.append(f"connection '{self.connection.name}' is being run by {holder[0] if holder else 'another process'}; not started")
+                return result
+            if due_check is not None and not due_check():
+                self.store.release_lease(self.owner)
+                result.status = "not_due"
+                return result
+            self.store.mark_interrupted_runs()
+            self.run_id = self.store.start_run(False)
+        try:
+            for flow in self.connection.flows:
+                flow_run = _FlowRun(self, flow)
+                result.counts[flow.name] = flow_run.counts
+                self.reporter.flow_started(flow.name)
+                try:
+                    flow_run.run()
+                finally:
+                    self.reporter.flow_finished(flow.name, flow_run.counts)
+                result.errors.extend(flow_run.errors)
+        except DeleteBreakerError as exc:
+            result.status = "breaker"
+            result.errors.append(str(exc))
+        except HTTPError as exc:
+            result.status = "api_error"
+            result.errors.append(str(exc))
+        except ConnectorError as exc:
+            result.status = "error"
+            result.errors.append(str(exc))
+        finally:
+            result.duration = time.monotonic() - started
+            if result.status == "ok" and result.totals.get("failed", 0):
+                result.status = "failed_records"
+            if self.run_id is not None:
+                self.store.finish_run(self.run_id, result.status, result.counts, result.errors)
+                self.store.release_lease(self.owner)
+            result.run_id = self.run_id
+            for side, connector in self._connectors.items():
+                if side not in self._owned:
+                    connector.close()
+        return result
+
+
+class _FlowRun:
+    """One flow within a run."""
+
+    def __init__(self, runner: Runner, flow: Flow) -> None:
+        self.runner = runner
+        self.flow = flow
+        self.store = runner.store
+        self.dry_run = runner.dry_run
+        self.counts: Counter[str] = Counter()
+        self.errors: list[str] = []
+        loaded = runner.loaded
+        self.read_side, self.write_side = flow.from_.side, flow.to.side
+        self.read_spec = loaded.specs[self.read_side].spec
+        self.write_spec = loaded.specs[self.write_side].spec
+        self.role = loaded.roles[self.read_side]
+        self.state_key = flow.from_.state_key or flow.name
+        self.id_paths = self._id_paths()
+        self.modified_path = modified_path(flow, loaded.specs[self.read_side])
+        self.mapping = CompiledMapping(flow.mapping, runner.interpolator, f"{flow.name}.mapping")
+        self.inactivate = (
+            CompiledMapping(flow.delete.inactivate_mapping, runner.interpolator, f"{flow.name}.delete.inactivate_mapping")
+            if flow.delete and flow.delete.inactivate_mapping
+            else None
+        )
+        self.reverse_flows = [f.name for f in loaded.connection.flows if f.to.side == self.read_side and f.name != flow.name]
+        owners = flow.conflict.owners if flow.conflict and flow.conflict.policy == "owner" else {}
+        self.not_ours = {path for path, owner in owners.items() if owner != self.role}
+        self.create_kind = self.write_spec.operations[flow.to.operation].kind
+        self.batch_size = flow.to.batch.size if flow.to.batch else SINGLE_COMMIT_EVERY
+        self.pending: dict[str, str] = {}
+        self.buffer: list[_Item] = []
+        self.seen: set[str] = set()
+        self.checkpoint: dict[str, Any] | None = None
+
+    def _id_paths(self) -> list[str]:
+        if self.flow.from_.id:
+            return [self.flow.from_.id]
+        stream = self.read_spec.streams[self.flow.from_.stream]
+        key = stream.primary_key
+        if isinstance(key, str):
+            return [key]
+        return list(key) if key else ["id"]
+
+    def record_id(self, record: Mapping[str, Any]) -> str | None:
+        values = [get_path(record, path) for path in self.id_paths]
+        if any(v is None or v == "" for v in values):
+            return None
+        return "|".join(str(v) for v in values)
+
+    # -- the flow ----------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        flow = self.flow
+        self.pending = self.store.pending(flow.name)
+        for letter in self.store.dead_letters(flow.name):
+            self.process(letter.record, retry=True)
+        self.flush(None)
+        saved = None if self.runner.full_refresh else self.store.cursor(self.state_key)
+        stream = self.read_spec.streams[flow.from_.stream]
+        full_read = saved is None or stream.cursor is None
+
+        def on_checkpoint(state: dict[str, Any]) -> None:
+            # every record yielded so far is in the buffer or written: the state covers them
+            self.checkpoint = state
+
+        reader = self.runner.connector(self.read_side).read(flow.from_.stream, saved, on_checkpoint=on_checkpoint)
+        for record in reader:
+            if self.checkpoint is not None:
+                self.flush_checkpoint()
+            self.process(record)
+        self.flush_checkpoint(final=True)
+        if flow.delete is not None:
+            self.deletes(full_read)
+
+    def flush_checkpoint(self, final: bool = False) -> None:
+        cursor, self.checkpoint = self.checkpoint, None
+        if cursor is not None or final:
+            self.flush(cursor)
+
+    # -- one record --------------------------------------------------------------------------------------
+
+    def process(self, record: dict[str, Any], *, retry: bool = False) -> None:
+        flow, runner = self.flow, self.runner
+        self.counts["retried" if retry else "read"] += 1
+        source_id = self.record_id(record)
+        if source_id is None:
+            self.counts["failed"] += 1
+            self.errors.append(f"{flow.name}: a record has no id at {' + '.join(self.id_paths)}; set from.id (keys: {', '.join(sorted(record)[:12])})")
+            return
+        if not retry:
+            self.seen.add(source_id)
+        context = {"record": record}
+        if flow.filter:
+            try:
+                keep = runner.interpolator.render(flow.filter, context, f"{flow.name}.filter")
+            except InterpolationError as exc:
+                self.fail(source_id, record, None, f"record {source_id}: filter failed: {exc.message}", retry)
+                return
+            if not _truthy(keep):
+                self.counts["skipped"] += 1
+                return
+        modified = get_path(record, self.modified_path) if self.modified_path else None
+        if not retry and self.is_echo(source_id, modified):
+            self.counts["echo"] += 1
+            return
+        try:
+            external_id = str(runner.interpolator.render(flow.match.external_id, context, f"{flow.name}.match.external_id"))
+        except InterpolationError as exc:
+            self.fail(source_id, record, None, f"record {source_id}: match.external_id failed: {exc.message}", retry)
+            return
+        existing = self.store.mapped(flow.name, source_id)
+        dest_id = existing.dest_id if existing is not None and not existing.deleted else None
+        if dest_id is None and flow.match.lookup is not None:
+            found = runner.index(self.write_side, flow.match.lookup.stream, flow.match.lookup.key, flow.match.lookup.id).get(external_id)
+            dest_id = None if found is None else str(found)
+        values = {
+            **context,
+            "source": {"id": source_id, "external_id": external_id, "stream": flow.from_.stream, "side": self.read_side},
+            "target": {"id": dest_id, "side": self.write_side},
+        }
+        mapped, problems = self.mapping.apply(record, record_id=source_id, context=values, lookups=runner.lookup)
+        if problems:
+            self.fail(source_id, record, external_id, "; ".join(problems), retry)
+            return
+        if dest_id is not None and flow.conflict is not None:
+            if flow.conflict.policy == "owner":
+                for path in self.not_ours:
+                    _delete_path(mapped, path)
+            elif self.other_side_newer(existing, dest_id, modified):
+                self.counts["conflict"] += 1
+                return
+        try:
+            payload = self.build_input(mapped, values, external_id, dest_id)
+        except InterpolationError as exc:
+            self.fail(source_id, record, external_id, f"record {source_id}: to.input failed: {exc.message}", retry)
+            return
+        digest = _hash(payload)
+        if existing is not None and dest_id is not None and existing.hash == digest and not existing.deleted:
+            self.counts["unchanged"] += 1
+            if retry:
+                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
+            return
+        if dest_id is None and source_id in self.pending and self.create_kind == "create" and flow.match.lookup is None:
+            self.fail(
+                source_id, record, external_id,
+                f"record {source_id}: an interrupted run sent a create for it that was never acknowledged; it may exist on the "
+                f"{self.write_side} side. Find it (external id {external_id}) and delete the duplicate or add match.lookup, then clear this entry",
+                retry,
+            )
+            return
+        action = "update" if dest_id is not None else "create"
+        operation = (flow.to.update or flow.to.operation) if dest_id is not None else flow.to.operation
+        self.buffer.append(
+            _Item(source_id, record, external_id, action, operation, payload, digest, dest_id, None if modified is None else str(modified), retry=retry)
+        )
+        if len(self.buffer) >= self.batch_size:
+            self.flush(None)
+
+    def build_input(self, mapped: dict[str, Any], values: Mapping[str, Any], external_id: str | None, dest_id: str | None) -> dict[str, Any]:
+        to = self.flow.to
+        payload: dict[str, Any] = dict(self.runner.interpolator.render(to.input, values, f"{self.flow.name}.to.input")) if to.input else {}
+        if to.into:
+            set_path(payload, to.into, mapped)
+        else:
+            payload.update(mapped)
+        if to.external_id and external_id is not None:
+            set_path(payload, to.external_id, external_id)
+        if to.id and dest_id is not None:
+            set_path(payload, to.id, _id_value(dest_id))
+        return payload
+
+    def is_echo(self, source_id: str, modified: Any) -> bool:
+        """The record is as our own last write left it: another flow wrote it and it has not changed since."""
+        if not self.reverse_flows or modified is None:
+            return False
+        seen = _timestamp(modified)
+        if seen is None:
+            return False
+        for row in self.store.written_as(self.reverse_flows, source_id):
+            caused = _timestamp(row.caused_modified) if row.caused_modified else row.written_at
+            if caused is not None and seen <= caused:
+                return True
+        return False
+
+    def other_side_newer(self, existing: MappedRecord | None, dest_id: str, modified: Any) -> bool:
+        """newest_wins: the written-side record changed after our last write, later than this record did."""
+        ours = _timestamp(modified)
+        last_write = (_timestamp(existing.caused_modified) if existing and existing.caused_modified else None) or (existing.written_at if existing else None)
+        for name in self.reverse_flows:
+            row = self.store.mapped(name, dest_id)
+            theirs = _timestamp(row.source_modified) if row is not None else None
+            if theirs is None:
+                continue
+            if last_write is not None and theirs <= last_write:
+                continue  # the change they saw is our own write
+            if ours is None or theirs > ours:
+                return True
+        return False
+
+    def fail(self, source_id: str, record: dict[str, Any], external_id: str | None, reason: str, retry: bool) -> None:
+        self.buffer.append(_Item(source_id, record, external_id, "fail", reason=reason, retry=retry))
+        if len(self.buffer) >= self.batch_size:
+            self.flush(None)
+
+    # -- writing and committing ----------------------------------------------------------------------
+
+    def flush(self, cursor: dict[str, Any] | None) -> None:
+        items, self.buffer = self.buffer, []
+        if not items and cursor is None:
+            return
+        writes = [i for i in items if i.action in ("create", "update")]
+        if self.dry_run:
+            for item in items:
+                self.report_intended(item)
+            self.counts_for(items)
+            return
+        creates = [i for i in writes if i.action == "create"]
+        if creates:
+            self.store.add_pending(self.flow.name, [(i.source_id, i.external_id) for i in creates], self.flow.to.operation, self.runner.run_id)
+        done: list[_Item] = []
+        try:
+            if self.flow.to.batch is not None:
+                self.write_batch(writes)
+            else:
+                for item in writes:
+                    self.write_one(item)
+                    done.append(item)
+        except BaseException:
+            # commit what the destination acknowledged before the failure, without the cursor
+            self.commit([i for i in items if i.action in ("fail", "resolve")] + done, None)
+            raise
+        self.commit(items, cursor)
+
+    def write_one(self, item: _Item) -> None:
+        connector = self.runner.connector(self.write_side)
+        assert item.operation is not None and item.input is not None
+        try:
+            result = connector.call(item.operation, item.input)
+        except AuthError:
+            raise
+        except (FatalHTTPError, OperationError, InterpolationError) as exc:
+            item.action, item.reason = "fail", f"record {item.source_id}: {item.operation} was rejected: {exc.message}"
+            return
+        new_id = result.get("id") if isinstance(result, dict) else None
+        item.dest_id = str(new_id) if new_id not in (None, "") else item.dest_id
+        if self.flow.to.modified and isinstance(result, dict):
+            found = get_path(result.get("body"), self.flow.to.modified)
+            item.caused = None if found is None else str(found)
+
+    def write_batch(self, writes: list[_Item]) -> None:
+        batch = self.flow.to.batch
+        assert batch is not None
+        if not writes:
+            return
+        connector = self.runner.connector(self.write_side)
+        result = connector.call(batch.operation, {"records": [item.input for item in writes]})
+        by_key: dict[str, list[_Item]] = {}
+        for item in writes:
+            by_key.setdefault(str(item.external_id), []).append(item)
+        acknowledged: set[int] = set()
+        for entry in result.get("results", []):
+            key = get_path(entry, batch.result_key)
+            for item in by_key.get(str(key), []):
+                dest = get_path(entry, batch.result_id)
+                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                acknowledged.add(id(item))
+        loose: list[str] = []
+        for error in result.get("errors", []):
+            message = str(error.get("message") or error)
+            targets: list[_Item] = []
+            if isinstance(error.get("index"), int) and 0 <= error["index"] < len(writes):
+                targets = [writes[error["index"]]]
+            elif batch.error_key:
+                keys = get_path(error.get("error"), batch.error_key)
+                for key in keys if isinstance(keys, list) else [keys]:
+                    targets += by_key.get(str(key), [])
+            if not targets:
+                loose.append(message)
+            for item in targets:
+                if id(item) not in acknowledged:
+                    item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {message}"
+        for item in writes:
+            if id(item) not in acknowledged and item.action != "fail":
+                detail = f": {'; '.join(loose)[:500]}" if loose else ""
+                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
+
+    def commit(self, items: list[_Item], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
+        now = self.runner.clock()
+        with self.store.batch() as tx:
+            for item in items:
+                if item.action in ("create", "update"):
+                    tx.map_record(
+                        MappedRecord(
+                            self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now,
+                            item.caused, item.modified,
+                        )
+                    )
+                    tx.resolve_dead_letter(self.flow.name, item.source_id)
+                elif item.action == "resolve":
+                    tx.resolve_dead_letter(self.flow.name, item.source_id)
+                elif item.action == "fail":
+                    tx.dead_letter(self.flow.name, item.source_id, item.record, item.reason or "failed")
+                elif item.action in ("delete", "inactivate", "ignore"):
+                    row = self.store.mapped(self.flow.name, item.source_id)
+                    if row is not None:
+                        row.deleted = True
+                        row.written_at = now
+                        tx.map_record(row)
+            tx.clear_pending(self.flow.name, [i.source_id for i in items if i.action in ("create", "update", "fail")])
+            if cursor is not None:
+                tx.set_cursor(cursor_key or self.state_key, cursor)
+            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
+        self.counts_for(items)
+
+    def counts_for(self, items: list[_Item]) -> None:
+        for item in items:
+            if item.action == "create":
+                self.counts["created"] += 1
+            elif item.action == "update":
+                self.counts["updated"] += 1
+            elif item.action == "fail":
+                self.counts["failed"] += 1
+                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.reason}")
+            elif item.action in ("delete", "inactivate"):
+                self.counts["deleted"] += 1
+            elif item.action == "ignore":
+                self.counts["delete_ignored"] += 1
+        self.runner.reporter.progress(self.flow.name, self.counts)
+
+    def report_intended(self, item: _Item) -> None:
+        if item.action in ("resolve",):
+            return
+        write = {
+            "flow": self.flow.name,
+            "action": item.action,
+            "source_id": item.source_id,
+            "external_id": item.external_id,
+            "dest_id": item.dest_id,
+            "operation": self.flow.to.batch.operation if self.flow.to.batch and item.action in ("create", "update") else item.operation,
+        }
+        if item.input is not None:
+            write["input"] = item.input
+        if item.reason:
+            write["reason"] = item.reason
+        self.runner.reporter.intended(write)
+
+    # -- deletes ---------------------------------------------------------------------------------------
+
+    def deletes(self, full_read: bool) -> None:
+        delete = self.flow.delete
+        assert delete is not None
+        rows = {row.source_id: row for row in self.store.mapped_rows(self.flow.name) if not row.deleted and row.dest_id}
+        cursor: dict[str, Any] | None = None
+        if delete.detect == "missing":
+            if not full_read:
+                self.runner.reporter.message(
+                    f"{self.flow.name}: deletions are detected as missing ids only on a full read; run with --full-refresh to check"
+                )
+                return
+            failed = {d.source_id for d in self.store.dead_letters(self.flow.name)}
+            gone = [sid for sid in rows if sid not in self.seen and sid not in failed]
+        else:
+            assert delete.stream is not None
+            key = f"{self.state_key}:deletes"
+            saved = None if self.runner.full_refresh else self.store.cursor(key)
+            checkpoints: list[dict[str, Any]] = []
+            gone = []
+            for tombstone in self.runner.connector(self.read_side).read(delete.stream, saved, on_checkpoint=checkpoints.append):
+                if delete.filter and not _truthy(self.runner.interpolator.render(delete.filter, {"record": tombstone}, f"{self.flow.name}.delete.filter")):
+                    continue
+                found = get_path(tombstone, delete.id)
+                if found is not None and str(found) in rows and str(found) not in gone:
+                    gone.append(str(found))
+            cursor = checkpoints[-1] if checkpoints else None
+        if gone and len(gone) > delete.max_share * len(rows):
+            raise DeleteBreakerError(
+                f"flow '{self.flow.name}' would {delete.policy if delete.policy != 'ignore' else 'mark deleted'} {len(gone)} of its "
+                f"{len(rows)} mapped records ({len(gone) / max(len(rows), 1):.0%}, more than delete.max_share {delete.max_share:.0%}); nothing was deleted",
+                hint="check the read side (a filter or permission change can hide records), then raise delete.max_share for this run if the deletions are real",
+            )
+        items: list[_Item] = []
+        for source_id in gone:
+            row = rows[source_id]
+            items.append(self.delete_item(row))
+        if self.dry_run:
+            for item in items:
+                self.report_intended(item)
+            self.counts_for(items)
+            return
+        done: list[_Item] = []
+        failed = 0
+        try:
+            for item in items:
+                if item.action in ("delete", "inactivate"):
+                    self.write_one(item)
+                if item.action == "fail":
+                    # the mapping stays: the deletion is tried again on the next run
+                    failed += 1
+                    self.errors.append(item.reason or f"record {item.source_id}: the deletion failed")
+                    self.runner.reporter.message(f"{self.flow.name}: {item.reason}")
+                    continue
+                done.append(item)
+        except BaseException:
+            self.commit(done, None)
+            raise
+        self.commit(done, cursor, f"{self.state_key}:deletes")
+        self.counts["failed"] += failed
+
+    def delete_item(self, row: MappedRecord) -> _Item:
+        delete = self.flow.delete
+        assert delete is not None
+        values = {"record": {}, "source": {"id": row.source_id, "external_id": row.external_id}, "target": {"id": row.dest_id}}
+        if delete.policy == "ignore":
+            return _Item(row.source_id, {}, row.external_id, "ignore", dest_id=row.dest_id)
+        if delete.policy == "delete":
+            payload = self.build_input({}, values, None, row.dest_id)
+            if self.flow.to.into:
+                _delete_path(payload, self.flow.to.into)
+            if self.flow.to.id is None and self.flow.to.external_id and row.external_id:
+                set_path(payload, self.flow.to.external_id, row.external_id)
+            return _Item(row.source_id, {}, row.external_id, "delete", delete.operation, payload, dest_id=row.dest_id)
+        assert self.inactivate is not None
+        mapped, problems = self.inactivate.apply({}, record_id=row.source_id, context=values)
+        payload = self.build_input(mapped, values, row.external_id, row.dest_id)
+        operation = delete.operation or self.flow.to.update or self.flow.to.operation
+        if problems:
+            return _Item(row.source_id, {}, row.external_id, "fail", reason="; ".join(problems))
+        return _Item(row.source_id, {}, row.external_id, "inactivate", operation, payload, dest_id=row.dest_id)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "0", "no", "off", "none"}
+    return bool(value)
+
+
+def _id_value(dest_id: str) -> Any:
+    """Ids are kept as text; numeric ones go back to operations as numbers (input schemas often say integer)."""
+    return int(dest_id) if dest_id.isdigit() and len(dest_id) < 19 else dest_id
+
+
+def _delete_path(data: dict[str, Any], path: str) -> None:
+    from connector_core.paths import delete_path
+
+    delete_path(data, path)
+
+
+def iter_flow_names(loaded: LoadedConnection) -> Iterator[str]:
+    for flow in loaded.connection.flows:
+        yield flow.name
+
+
+__all__ = ["DeleteBreakerError", "LeaseHeldError", "Reporter", "RunResult", "Runner"]
