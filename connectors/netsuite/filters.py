@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,11 +14,15 @@ from connectors.netsuite.account import account_host, normalize_account_id, rest
 SUITEQL_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 
+@lru_cache(maxsize=64)
 def _zone(name: Any) -> ZoneInfo:
     try:
         return ZoneInfo(str(name or "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone {name!r} is not an IANA time zone name such as America/Los_Angeles") from None
+
+
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
 
 
 def suiteql_string(value: Any) -> str:
@@ -57,15 +62,24 @@ def suiteql_wall_time(value: Any) -> str:
 
 
 def ns_datetime(value: Any, timezone: Any = "UTC") -> str | None:
-    """Account-time ``TO_CHAR(…,'YYYY-MM-DD HH24:MI:SS')`` text → ISO 8601 UTC (``…Z``)."""
+    """Account-time ``TO_CHAR(…,'YYYY-MM-DD HH24:MI:SS')`` text → ISO 8601 UTC (``…Z``).
+
+    Runs once per record of every incremental stream, so the common shapes avoid ``strptime``.
+    """
     if value in (None, ""):
         return None
     text = str(value).strip()
-    try:
-        local = dt.datetime.strptime(text[:19], SUITEQL_DATETIME)
-    except ValueError:
-        return parse_datetime(text).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return local.replace(tzinfo=_zone(timezone)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if len(text) == 19 and text[4] == "-" and text[7] == "-" and text[10] in " T" and text[13] == ":" and text[16] == ":":
+        if (timezone or "UTC") in _UTC_NAMES:
+            return f"{text[:10]}T{text[11:19]}Z"
+        try:
+            local = dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                                int(text[14:16]), int(text[17:19]), tzinfo=_zone(timezone))
+        except ValueError:
+            pass
+        else:
+            return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return parse_datetime(text).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ns_external_id(value: Any) -> str:
