@@ -324,6 +324,8 @@ class HttpClient:
         if attempts > 1:
             message = f"{where} failed after {attempts} attempts over {elapsed:.1f}s; last: {detail}"
             hint = "the service kept failing or throttling; try again later, or raise defaults.retries.attempts"
+            if response is None:
+                hint = f"nothing answered at {self.base_url}: check the base URL (and proxy/VPN), and that the service is up"
         else:
             message = f"{where} failed: {detail}"
             hint = None

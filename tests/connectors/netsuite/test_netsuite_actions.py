@@ -124,7 +124,7 @@ class TestCreateGetListUpdateDelete:
         assert any(d["recordid"] == cid and d["recordtypeid"].lower() == "customer" for d in deleted)
 
     def test_missing_required_input_is_named(self, shared: Any) -> None:
-        with pytest.raises(OperationError, match="'record_id' is a required property"):
+        with pytest.raises(OperationError, match="'record_id' is required"):
             shared.open().call("get_record", {"record_type": "customer"})
 
 
