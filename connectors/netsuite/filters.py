@@ -112,6 +112,27 @@ def ns_file_parts(file_data: Any, file_names: Any = None) -> dict[str, dict[str,
     return parts
 
 
+#: Raw account-time columns of the streams and the UTC fields made from them.
+_TIME_COLUMNS = (("lastmodified", "lastmodifieddate"), ("deleted", "deleteddate"))
+
+
+def netsuite_row(record: dict[str, Any]) -> dict[str, Any]:
+    """The ``netsuite_row`` record transform: a SuiteQL row as a stream emits it.
+
+    Drops the row's empty ``links`` and turns the raw account-time columns (``lastmodified``,
+    ``deleted``) into UTC ``lastmodifieddate``/``deleteddate``, using the account time zone the query
+    selects as ``tz``. One Python call per record: far cheaper than a templated ``set`` on every row.
+    """
+    record.pop("links", None)
+    zone = record.pop("tz", "UTC")
+    for raw, field in _TIME_COLUMNS:
+        if raw in record:
+            record[field] = ns_datetime(record.pop(raw), zone)
+    return record
+
+
+TRANSFORMS = {"netsuite_row": netsuite_row}
+
 FILTERS = {
     "ns_with_subsidiary": ns_with_subsidiary,
     "ns_file_parts": ns_file_parts,
@@ -128,6 +149,8 @@ FILTERS = {
 
 __all__ = [
     "FILTERS",
+    "TRANSFORMS",
+    "netsuite_row",
     "ns_datetime",
     "ns_external_id",
     "ns_wall_time",

@@ -41,6 +41,13 @@ def connector_register_jinja_filters() -> dict[str, Callable[..., Any]]:
 
 
 @hookimpl
+def connector_register_transforms() -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+    from connectors.netsuite.filters import TRANSFORMS
+
+    return dict(TRANSFORMS)
+
+
+@hookimpl
 def connector_interpret_error(connector: str, response: requests.Response, body: Any) -> ConnectorError | None:
     if connector != "netsuite" and "/services/rest/" not in response.url:
         return None

@@ -122,6 +122,16 @@ class TestClientCredentials:
         statuses = env.stats()["by_status"]
         assert "401" not in statuses  # renewed ahead of time, never refused
 
+    def test_a_revoked_token_is_renewed_once(self, make_env: Any, ec_key: Any) -> None:
+        env = make_env(m2m_public_key_pem=ec_key.public_pem)
+        connector = env.open(env.m2m(ec_key.private_pem, algorithm="ES256"))
+        query = {"query": "SELECT id FROM subsidiary", "limit": 10}
+        connector.call("suiteql_query", query)
+        env.emulator.app.oauth2.reset()  # NetSuite forgot the token (revoked, mapping re-created)
+        assert connector.call("suiteql_query", query)["status"] == 200
+        assert _token_requests(env) == 2
+        assert env.stats()["by_status"].get("401") == 1
+
     def test_wrong_certificate_id_is_an_auth_error_naming_the_token_endpoint(self, make_env: Any, ec_key: Any) -> None:
         env = make_env(m2m_public_key_pem=ec_key.public_pem)
         connector = env.open(env.m2m(ec_key.private_pem, algorithm="ES256", certificate_id="custcertificate999"))
