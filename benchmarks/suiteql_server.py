@@ -13,7 +13,9 @@ from a bytes template (%-formatting, no JSON encoder), so the server stays well 
 The server is the stdlib's ThreadingHTTPServer speaking HTTP/1.1 with keep-alive (werkzeug's
 development server closes every connection), a thread per connection; with ``--latency`` every
 request sleeps that long, and concurrent requests (one connection each) overlap. A query containing ``WHERE 1 = 0`` returns an empty result (total 0).
-``GET /_stats`` returns the requests and items served so far (``?reset=1`` zeroes them).
+``GET /_stats`` returns the requests and items served so far and ``time.monotonic()`` at the first
+request and after the last response (CLOCK_MONOTONIC is shared by all processes, so the benchmark can
+tell a client's start-up from its read); ``?reset=1`` zeroes them.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
     pages: Pages
     latency: float
     lock = threading.Lock()
-    stats = {"requests": 0, "items": 0}
+    stats: dict[str, float | None] = {"requests": 0, "items": 0, "first": None, "last": None}
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -106,10 +108,14 @@ class Handler(BaseHTTPRequestHandler):
         with self.lock:
             body = json.dumps(self.stats).encode()
             if "reset=1" in query:
-                self.stats.update(requests=0, items=0)
+                self.stats.update(requests=0, items=0, first=None, last=None)
         return self.reply(200, body)
 
     def do_POST(self) -> None:  # noqa: N802
+        arrived = time.monotonic()
+        with self.lock:
+            if self.stats["first"] is None:
+                self.stats["first"] = arrived
         path, _, query_string = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -129,10 +135,11 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.latency)
         total = 0 if "WHERE 1 = 0" in query else self.pages.total
         body, count = self.pages.page(f"http://{self.headers.get('Host', '127.0.0.1')}", offset, limit, total)
+        self.reply(200, body)
         with self.lock:
             self.stats["requests"] += 1
             self.stats["items"] += count
-        return self.reply(200, body)
+            self.stats["last"] = time.monotonic()
 
 
 def main() -> None:
