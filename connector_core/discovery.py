@@ -17,13 +17,25 @@ def check_connection(connector: Connector) -> CheckResult:
     check = connector.spec.check
     if check is not None and check.request is not None:
         args = connector.build_request(check.request, {}, "check.request")
-        response = connector.send(args)
+        # a person is waiting: a few quick retries, not the patient policy of a scheduled sync
+        policy = connector.spec.defaults.retries
+        quick = policy.model_copy(update={"attempts": min(3, policy.attempts), "max_backoff": min(5.0, policy.max_backoff)})
+        response = connector.http.send(
+            args.method, args.path, params=args.params, headers=args.headers, json=args.json if args.has_json else _unset(),
+            data=args.data, files=args.files, timeout=args.timeout, retry_policy=quick,
+        )
         return CheckResult(True, f"{connector.name}: connection works ({args.method} {args.path} answered {response.status_code})")
     stream = check.stream if check is not None and check.stream else next(iter(connector.spec.streams), None)
     if stream is None:
         raise ConnectorError(f"connector '{connector.name}' declares neither a check request nor a stream to try")
     count = sum(1 for _ in connector.read(stream, limit=1))
     return CheckResult(True, f"{connector.name}: connection works (stream '{stream}' answered, {count} record(s) on its first page)")
+
+
+def _unset() -> Any:
+    from connector_core.http import _UNSET
+
+    return _UNSET
 
 
 def infer_schema(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -104,6 +104,21 @@ def connector_register_transforms() -> dict[str, Callable[[dict[str, Any]], dict
     """
 
 
+@hookspec
+def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
+    """Register local emulators of the APIs a plugin's connectors talk to, for `connector-core sandbox`.
+
+    Returns:
+        A mapping of emulator name to a start function. ``start(port)`` (None: the emulator's usual
+        port; 0: any free port) starts the emulator on 127.0.0.1 in a background thread and returns a
+        :class:`connector_core.sandbox.RunningEmulator` with the connector name, the URL, a config that
+        connects that connector to it, and a ``stop`` function.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's emulators are merged,
+    and a name registered twice raises ``DuplicateComponentError``.
+    """
+
+
 # --- requests ---------------------------------------------------------------------------------------
 
 
@@ -150,6 +165,7 @@ __all__ = [
     "connector_interpret_error",
     "connector_register_auth_types",
     "connector_register_connectors",
+    "connector_register_emulators",
     "connector_register_jinja_filters",
     "connector_register_paginators",
     "connector_register_transforms",

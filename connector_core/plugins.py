@@ -67,6 +67,7 @@ class Registry:
     connectors: dict[str, Path]
     filters: dict[str, Callable[..., Any]]
     transforms: dict[str, Callable[..., Any]]
+    emulators: dict[str, Callable[..., Any]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -129,6 +130,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         },
         filters=_collect(pm, "connector_register_jinja_filters", "jinja filter", str, owners),
         transforms=_collect(pm, "connector_register_transforms", "transform", str, owners),
+        emulators=_collect(pm, "connector_register_emulators", "emulator", str, owners),
         owners=owners,
     )
 

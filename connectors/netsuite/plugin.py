@@ -54,3 +54,20 @@ def connector_interpret_error(connector: str, response: requests.Response, body:
     from connectors.netsuite.errors import interpret
 
     return interpret(response, body)
+
+
+@hookimpl
+def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
+    return {"netsuite": start_emulator}
+
+
+def start_emulator(port: int | None) -> Any:
+    """The NetSuite emulator on 127.0.0.1 (port 8400 unless told otherwise), TBA credentials in the config."""
+    from connector_core.sandbox import RunningEmulator
+    from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+
+    emulator = NetSuiteEmulator(EmulatorSettings(customers=1000, invoices=300, sales_orders=100))
+    url = emulator.start(port=8400 if port is None else port)
+    tba = emulator.credentials()["tba"]
+    config = {"account_id": emulator.credentials()["account_id"], "base_url": url, **tba}
+    return RunningEmulator("netsuite", "netsuite", url, config, emulator.stop)

@@ -282,3 +282,12 @@ def test_hook_is_documented_for_contributors(hook: str) -> None:
 
 def test_docs_describe_no_hook_that_does_not_exist() -> None:
     assert set(_doc_sections()) <= set(HOOKS)
+
+
+def test_emulator_hook_starts_a_server_the_connector_reaches() -> None:
+    from connector_core.sandbox import running_emulators
+
+    registry = build_registry(make_plugin_manager(entry_points=False, plugins=[sample_plugin]))
+    with running_emulators(registry, ["ledger"]) as (ledger,):
+        with Connector.open("ledger", ledger.config, registry=registry) as connector:
+            assert connector.check().ok

@@ -175,3 +175,20 @@ def connector_transform_record(connector: str, stream: str, record: dict[str, An
     if connector == CONNECTOR:
         record["_source"] = f"{connector}.{stream}"
     return None
+
+
+@hookimpl
+def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
+    return {"ledger": start_ledger}
+
+
+def start_ledger(port: int | None) -> Any:
+    """The ledger server (always on a free port) and a config that connects the ledger connector to it."""
+    from sample_server import LedgerServer
+
+    from connector_core.sandbox import RunningEmulator
+
+    key_id, secret = "sandbox-key", "sandbox-secret-value"
+    server = LedgerServer(key_id, secret)
+    url = server.start()
+    return RunningEmulator("ledger", CONNECTOR, url, {"base_url": url, "key_id": key_id, "secret": secret}, server.stop)
