@@ -309,6 +309,26 @@ def demo(customers: int) -> None:
     run_demo(customers)
 
 
+@main.command()
+@click.option("--only", "names", multiple=True, help="Start only this emulator (repeatable); default: all installed.")
+@click.option("--port", "ports", multiple=True, metavar="NAME=PORT", help="Port for one emulator (0: any free port).")
+@click.option("--config-dir", type=click.Path(file_okay=False), default=".sandbox", show_default=True, help="Where to write one config file per emulator.")
+@pass_context
+@guarded
+def sandbox(ctx: Context, names: tuple[str, ...], ports: tuple[str, ...], config_dir: str) -> None:
+    """Start the local emulators (NetSuite, CRM, example API) with seeded data and print their configs."""
+    from connector_core.errors import ConfigError
+    from connector_core.sandbox import serve
+
+    chosen_ports: dict[str, int | None] = {}
+    for item in ports:
+        name, _, port = item.partition("=")
+        if not port.isdigit():
+            raise ConfigError(f"--port {item!r}: expected NAME=PORT, e.g. netsuite=8400")
+        chosen_ports[name] = int(port)
+    serve(ctx.registry, list(names), chosen_ports, Path(config_dir), lambda line: click.echo(line, err=True))
+
+
 def _progress(label: str) -> Any:
     from contextlib import contextmanager
 
