@@ -6,6 +6,7 @@ value and, where possible, a did-you-mean hint. No traceback reaches the user.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,18 @@ class LoadedSpec:
         return self.document.path
 
 
+_NAME_LINE = re.compile(r'^name:\s*["\']?([a-z][a-z0-9_\-]*)["\']?\s*(?:#.*)?$', re.MULTILINE)
+
+
 def read_spec_name(path: Path) -> str:
-    """The ``name`` of a spec file, read without validating the rest."""
+    """The ``name`` of a spec file, read without validating the rest (a top-level YAML line is enough)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            match = _NAME_LINE.search(path.read_text(encoding="utf-8"))
+        except OSError:
+            match = None
+        if match:
+            return match.group(1)
     doc = load_document(path)
     name = doc.data.get("name") if isinstance(doc.data, dict) else None
     if not isinstance(name, str):

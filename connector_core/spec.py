@@ -25,7 +25,8 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 class SpecModel(BaseModel):
     """Base of every spec model: unknown keys are rejected, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: validators are built on first use, so start-up does not pay for models a spec never uses
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _seconds(value: Any) -> float:
@@ -354,10 +355,6 @@ class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT]):
     streams: dict[str, Stream[PaginatorT]] = Field(default_factory=dict, description="Readable streams by name.")
     operations: dict[str, Operation] = Field(default_factory=dict, description="Write operations and actions by name.")
     errors: list[ErrorRule] = Field(default_factory=list, description="API errors mapped to messages, in order; first match wins.")
-
-
-Stream.model_rebuild()
-Operation.model_rebuild()
 
 
 def discriminated_union(models: tuple[type[BaseModel], ...]) -> Any:
