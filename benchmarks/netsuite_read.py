@@ -75,7 +75,7 @@ def plain(config_path: str, query_path: str, out_path: str) -> None:
                 items = page["items"]
                 for record in items:
                     record["lastmodifieddate"] = record["lastmodified"].replace(" ", "T") + "Z"  # a UTC account
-                    del record["links"], record["lastmodified"]
+                    del record["links"], record["lastmodified"], record["tz"]
                     out.write(dumps(record) + "\n")
                 if items:
                     last = items[-1]["id"]
