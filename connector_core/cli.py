@@ -207,33 +207,62 @@ def read(ctx: Context, connector: str, config: str | None, stream: str, state_pa
 
     state_file = StateFile(Path(state_path)) if state_path else None
     state = state_file.stream(stream) if state_file else None
-    out = sys.stdout.buffer
-    dumps = orjson.dumps
+    out = _binary_stdout()
+    newline = orjson.OPT_APPEND_NEWLINE
+
+    def dumps(value: Any) -> bytes:
+        return orjson.dumps(value, option=newline)
 
     def checkpoint(stream_state: dict[str, Any]) -> None:
+        out.flush()  # the records a checkpoint covers are written before the checkpoint is saved
         if state_file is not None:
             state_file.save(stream, stream_state)
         if envelope:
-            out.write(dumps({"type": "STATE", "stream": stream, "state": stream_state}) + b"\n")
+            out.write(dumps({"type": "STATE", "stream": stream, "state": stream_state}))
 
     with ctx.open(connector, config) as opened, _progress(f"{stream}") as advance:
         records = opened.read(stream, state, on_checkpoint=checkpoint, limit=limit)
         count = 0
-        if envelope:
-            for record in records:
-                out.write(dumps({"type": "RECORD", "stream": stream, "record": record}) + b"\n")
-                count += 1
-                if count % 1000 == 0:
-                    advance(count)
-        else:
-            write = out.write
-            for record in records:
-                write(dumps(record) + b"\n")
-                count += 1
-                if count % 1000 == 0:
-                    advance(count)
-        advance(count)
-        out.flush()
+        try:
+            if envelope:
+                for record in records:
+                    out.write(dumps({"type": "RECORD", "stream": stream, "record": record}))
+                    count += 1
+                    if count % 1000 == 0:
+                        advance(count)
+            else:
+                write = out.write
+                for record in records:
+                    write(orjson.dumps(record, option=newline))
+                    count += 1
+                    if count % 1000 == 0:
+                        advance(count)
+            advance(count)
+        finally:
+            out.close()
+
+
+def _binary_stdout() -> Any:
+    """stdout with our own 64 KiB buffer: otherwise, when Python runs unbuffered (PYTHONUNBUFFERED is
+    common in containers), every record would be one system call."""
+    import io
+
+    sys.stdout.flush()
+    try:
+        return open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115 - caller closes
+    except (AttributeError, io.UnsupportedOperation, ValueError):  # not a real file (e.g. a test runner)
+        return _StreamWriter(sys.stdout.buffer)
+
+
+class _StreamWriter:
+    """write/flush/close over a stream we must not close."""
+
+    def __init__(self, stream: Any) -> None:
+        self.write = stream.write
+        self.flush = stream.flush
+
+    def close(self) -> None:
+        self.flush()
 
 
 @main.command()

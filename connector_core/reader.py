@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import requests
 
 from connector_core.errors import ConnectorError, SpecError
 from connector_core.interpolation import parse_datetime
@@ -130,6 +131,10 @@ class StreamReader:
         values = {"state": template_state, "partition": partition, "stream": self.name}
         pipeline = self._pipeline(cursor, partition)
         for records in self._pages(values):
+            if pipeline is None and self.limit is None:
+                self.emitted += len(records)
+                yield from records
+                continue
             for record in records:
                 kept = pipeline(record) if pipeline else record
                 if kept is None:
@@ -263,25 +268,28 @@ class StreamReader:
                 yield page, self._fetch(paginator, page, values)
             return
         executor = self.connector.executor
-        window: deque[tuple[Page, Future[PageResult]]] = deque()
+        window: deque[tuple[Page, Future[requests.Response]]] = deque()
         queue = iter(pages)
         try:
             for page in queue:
-                window.append((page, executor.submit(self._fetch, paginator, page, values)))
+                window.append((page, executor.submit(self._request, paginator, page, values)))
                 if len(window) >= concurrency:
                     break
             while window:
                 page, future = window.popleft()
-                result = future.result()
+                result = self._page_result(future.result(), page, values)
                 following = next(queue, None)
                 if following is not None:
-                    window.append((following, executor.submit(self._fetch, paginator, following, values)))
+                    window.append((following, executor.submit(self._request, paginator, following, values)))
                 yield page, result
         finally:
             for _, pending in window:
                 pending.cancel()
 
     def _fetch(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> PageResult:
+        return self._page_result(self._request(paginator, page, values), page, values)
+
+    def _request(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> requests.Response:
         connector = self.connector
         args = connector.build_request(self.stream.request, {**values, "page": page}, f"streams.{self.name}.request")
         request = PageRequest(url=args.path, params=args.params, json=args.json, headers=args.headers)
@@ -291,6 +299,12 @@ class StreamReader:
             args.has_json = True
         response = connector.send(args)
         self.pages += 1
+        return response
+
+    def _page_result(self, response: requests.Response, page: Page, values: dict[str, Any]) -> PageResult:
+        """Parse a page. Done by the consumer, not the fetching threads: parsing holds the GIL anyway,
+        and a window of raw bodies takes a fraction of the memory of parsed ones."""
+        connector = self.connector
         body = None
         if response.content and response.status_code < 400:
             try:
