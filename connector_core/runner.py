@@ -110,6 +110,7 @@ class _Item:
     reason: str | None = None
     retry: bool = False
     caused: str | None = None  # the written side's modified time after our write, when the result says
+    row: MappedRecord | None = None  # deletions: the ID map row marked deleted once done
 
 
 def _hash(value: Any) -> str:
@@ -224,6 +225,9 @@ class Runner:
         except ConnectorError as exc:
             result.status = "error"
             result.errors.append(str(exc))
+        except BaseException:
+            result.status = "interrupted"  # Ctrl-C or a crash: committed batches stand, the rest is redone
+            raise
         finally:
             result.duration = time.monotonic() - started
             if result.status == "ok" and result.totals.get("failed", 0):
@@ -271,6 +275,8 @@ class _FlowRun:
         self.buffer: list[_Item] = []
         self.seen: set[str] = set()
         self.checkpoint: dict[str, Any] | None = None
+        self.warned_modified = False
+        self.other_modified: dict[str, Any] = {}
 
     def _id_paths(self) -> list[str]:
         if self.flow.from_.id:
@@ -292,6 +298,8 @@ class _FlowRun:
     def run(self) -> None:
         flow = self.flow
         self.pending = self.store.pending(flow.name)
+        if flow.conflict is not None and flow.conflict.policy == "newest_wins":
+            self.peek_other_side()
         for letter in self.store.dead_letters(flow.name):
             self.process(letter.record, retry=True)
         self.flush(None)
@@ -350,6 +358,10 @@ class _FlowRun:
             return
         existing = self.store.mapped(flow.name, source_id)
         dest_id = existing.dest_id if existing is not None and not existing.deleted else None
+        if dest_id is None and existing is None and self.reverse_flows:
+            # written by the flow of the other direction: the pair is already known (cross ids)
+            pairs = self.store.written_as(self.reverse_flows, source_id)
+            dest_id = pairs[0].source_id if pairs else None
         if dest_id is None and flow.match.lookup is not None:
             found = runner.index(self.write_side, flow.match.lookup.stream, flow.match.lookup.key, flow.match.lookup.id).get(external_id)
             dest_id = None if found is None else str(found)
@@ -362,6 +374,13 @@ class _FlowRun:
         if problems:
             self.fail(source_id, record, external_id, "; ".join(problems), retry)
             return
+        # what the record maps to, whatever the operation and ids: equal hashes mean nothing to write
+        digest = _hash({"fields": mapped, "external_id": external_id})
+        if existing is not None and dest_id is not None and existing.hash == digest and not existing.deleted:
+            self.counts["unchanged"] += 1
+            if retry:
+                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
+            return
         if dest_id is not None and flow.conflict is not None:
             if flow.conflict.policy == "owner":
                 for path in self.not_ours:
@@ -373,12 +392,6 @@ class _FlowRun:
             payload = self.build_input(mapped, values, external_id, dest_id)
         except InterpolationError as exc:
             self.fail(source_id, record, external_id, f"record {source_id}: to.input failed: {exc.message}", retry)
-            return
-        digest = _hash(payload)
-        if existing is not None and dest_id is not None and existing.hash == digest and not existing.deleted:
-            self.counts["unchanged"] += 1
-            if retry:
-                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
             return
         if dest_id is None and source_id in self.pending and self.create_kind == "create" and flow.match.lookup is None:
             self.fail(
@@ -411,7 +424,15 @@ class _FlowRun:
 
     def is_echo(self, source_id: str, modified: Any) -> bool:
         """The record is as our own last write left it: another flow wrote it and it has not changed since."""
-        if not self.reverse_flows or modified is None:
+        if not self.reverse_flows:
+            return False
+        if modified is None:
+            if not self.warned_modified:
+                self.warned_modified = True
+                self.runner.reporter.message(
+                    f"{self.flow.name}: records have no modified time at '{self.modified_path}', so our own writes cannot be told "
+                    "from other changes (echo suppression is off); set from.modified"
+                )
             return False
         seen = _timestamp(modified)
         if seen is None:
@@ -422,13 +443,34 @@ class _FlowRun:
                 return True
         return False
 
+    def peek_other_side(self) -> None:
+        """newest_wins: read what changed on the written side since the reverse flows' cursors (nothing saved).
+
+        The reverse flows run later in this run; without this look ahead, a change made there since the
+        last run would be overwritten before anyone compared the two modification times.
+        """
+        loaded = self.runner.loaded
+        for other in loaded.connection.flows:
+            if other.name not in self.reverse_flows:
+                continue
+            reverse = _FlowRun(self.runner, other)
+            if reverse.modified_path is None:
+                continue
+            saved = self.store.cursor(reverse.state_key)
+            for record in self.runner.connector(reverse.read_side).read(other.from_.stream, saved):
+                record_id = reverse.record_id(record)
+                if record_id is not None:
+                    self.other_modified[record_id] = get_path(record, reverse.modified_path)
+
     def other_side_newer(self, existing: MappedRecord | None, dest_id: str, modified: Any) -> bool:
         """newest_wins: the written-side record changed after our last write, later than this record did."""
         ours = _timestamp(modified)
         last_write = (_timestamp(existing.caused_modified) if existing and existing.caused_modified else None) or (existing.written_at if existing else None)
-        for name in self.reverse_flows:
-            row = self.store.mapped(name, dest_id)
-            theirs = _timestamp(row.source_modified) if row is not None else None
+        seen = [self.other_modified.get(dest_id)] + [
+            row.source_modified for row in (self.store.mapped(name, dest_id) for name in self.reverse_flows) if row is not None
+        ]
+        for value in seen:
+            theirs = _timestamp(value)
             if theirs is None:
                 continue
             if last_write is not None and theirs <= last_write:
@@ -455,8 +497,9 @@ class _FlowRun:
             self.counts_for(items)
             return
         creates = [i for i in writes if i.action == "create"]
-        if creates:
-            self.store.add_pending(self.flow.name, [(i.source_id, i.external_id) for i in creates], self.flow.to.operation, self.runner.run_id)
+        if creates and self.flow.to.batch is not None:
+            # one request carries them all: each is pending until the batch answer is committed
+            self.store.add_pending(self.flow.name, [(i.source_id, i.external_id) for i in creates], self.flow.to.batch.operation, self.runner.run_id)
         done: list[_Item] = []
         try:
             if self.flow.to.batch is not None:
@@ -474,6 +517,9 @@ class _FlowRun:
     def write_one(self, item: _Item) -> None:
         connector = self.runner.connector(self.write_side)
         assert item.operation is not None and item.input is not None
+        if item.action == "create":
+            # committed before the request leaves: a crash after it lands is recognised on resume
+            self.store.add_pending(self.flow.name, [(item.source_id, item.external_id)], item.operation, self.runner.run_id)
         try:
             result = connector.call(item.operation, item.input)
         except AuthError:
@@ -540,12 +586,10 @@ class _FlowRun:
                     tx.resolve_dead_letter(self.flow.name, item.source_id)
                 elif item.action == "fail":
                     tx.dead_letter(self.flow.name, item.source_id, item.record, item.reason or "failed")
-                elif item.action in ("delete", "inactivate", "ignore"):
-                    row = self.store.mapped(self.flow.name, item.source_id)
-                    if row is not None:
-                        row.deleted = True
-                        row.written_at = now
-                        tx.map_record(row)
+                elif item.action in ("delete", "inactivate", "ignore") and item.row is not None:
+                    item.row.deleted = True
+                    item.row.written_at = now
+                    tx.map_record(item.row)
             tx.clear_pending(self.flow.name, [i.source_id for i in items if i.action in ("create", "update", "fail")])
             if cursor is not None:
                 tx.set_cursor(cursor_key or self.state_key, cursor)
@@ -620,8 +664,9 @@ class _FlowRun:
             )
         items: list[_Item] = []
         for source_id in gone:
-            row = rows[source_id]
-            items.append(self.delete_item(row))
+            item = self.delete_item(rows[source_id])
+            item.row = rows[source_id]
+            items.append(item)
         if self.dry_run:
             for item in items:
                 self.report_intended(item)

@@ -318,8 +318,9 @@ class SQLiteStateStore:
 
         @event.listens_for(self.engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            # take the write lock at the start, so two processes never interleave read-then-write
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the lock at the start, so two processes never interleave read-then-write;
+            # readers do not wait for writers (WAL)
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         metadata.create_all(self.engine)
 
@@ -327,6 +328,7 @@ class SQLiteStateStore:
 
     def _all(self, statement: Any) -> list[Any]:
         with self.engine.connect() as conn:
+            conn.execution_options(read_only=True)
             return list(conn.execute(statement).mappings())
 
     def cursor(self, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,91 @@
+"""The run, status and run-due commands: exit codes, dry-run output, status reports."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from conftest import Sync, customer_flow
+
+from connector_core.cli import main
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+class TestRun:
+    def test_ok_then_status(self, sync: Sync) -> None:
+        path = sync.write()
+        code, out, err = invoke("run", str(path))
+        assert code == 0, err
+        assert "connection shop-to-netsuite: ok" in err and "customers: read 40, created 40" in err
+        code, out, _ = invoke("status", str(path))
+        assert code == 0
+        assert "run 1: ok" in out and "dead letters: 0" in out
+        code, out, _ = invoke("status", str(path), "--json")
+        report = json.loads(out)
+        assert report["runs"][0]["counts"] == {"customers": {"read": 40, "created": 40}}
+        assert report["cursors"]["customers"]["cursor"] == "2024-01-01T11:20:00Z"
+
+    def test_dry_run_prints_json_lines(self, sync: Sync) -> None:
+        code, out, err = invoke("run", str(sync.write()), "--dry-run")
+        assert code == 0, err
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert len(lines) == 40 and {line["action"] for line in lines} == {"create"}
+        assert sync.ns_count() == 0
+
+    def test_dead_letters_exit_5_and_status_lists_them(self, sync: Sync) -> None:
+        flow = customer_flow()
+        flow["mapping"]["entityId"] = {"from": "id", "type": "boolean"}
+        path = sync.write([flow])
+        code, _, err = invoke("run", str(path))
+        assert code == 5, err
+        assert "records were dead-lettered" in err
+        code, out, _ = invoke("status", str(path), "--failed")
+        assert "dead letters: 40" in out
+        # id 1 converts to true, which NetSuite refuses; 2 to 40 do not convert at all
+        assert "record 1: upsert_customer was rejected: NetSuite rejected the customer request (INVALID_CONTENT) at field 'entityId'" in out
+        assert "record 7: field entityId: 7 is not a boolean" in out
+
+    def test_invalid_file_exits_1_with_the_location(self, sync: Sync) -> None:
+        flow = customer_flow()
+        flow["from"]["stream"] = "custmers"
+        code, _, err = invoke("run", str(sync.write([flow])))
+        assert code == 1
+        assert "flows[0].from.stream: connector 'example' has no stream 'custmers'; did you mean 'customers'?" in err
+
+    def test_a_held_lease_exits_7(self, sync: Sync) -> None:
+        path = sync.write()
+        with sync.store() as store:
+            assert store.acquire_lease("another-host:123:x", 600)
+        code, _, err = invoke("run", str(path))
+        assert code == 7
+        assert "is being run by another-host:123:x" in err
+        assert sync.ns_count() == 0
+
+    def test_the_breaker_exits_6(self, sync: Sync) -> None:
+        flow = customer_flow(delete={"policy": "inactivate", "detect": "missing", "inactivate_mapping": {"isInactive": {"const": True}}})
+        path = sync.write([flow])
+        assert invoke("run", str(path))[0] == 0
+        with sync.shop.api.data.lock:
+            sync.shop.api.data.customers.clear()
+        code, _, err = invoke("run", str(path), "--full-refresh")
+        assert code == 6
+        assert "nothing was deleted" in err
+
+
+class TestRunDue:
+    def test_runs_what_is_due_once(self, sync: Sync) -> None:
+        syncs = sync.dir / "syncs"
+        syncs.mkdir()
+        sync.write(name="syncs/hourly.yaml")
+        sync.write(name="syncs/manual.yaml", schedule=None, state=".state/manual.sqlite")
+        code, _, err = invoke("run-due", str(syncs))
+        assert code == 0, err
+        assert "manual.yaml: no schedule; skipped" in err and "connection shop-to-netsuite: ok" in err
+        writes = sync.ns_writes()
+        code, _, err = invoke("run-due", str(syncs))
+        assert code == 0 and "hourly.yaml: not due" in err
+        assert sync.ns_writes() == writes

@@ -1,0 +1,151 @@
+"""Interrupted runs: SIGKILL mid-run, creates that landed without an acknowledgement, overlapping run-due."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Sync
+
+from connector_core.connector import Connector
+
+CLI = [str(Path(sys.executable).parent / "connector-core")]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([*CLI, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def big_shop(sync: Sync) -> Sync:
+    """200 shop customers instead of 40."""
+    data = sync.shop.api.data
+    with data.lock:
+        for i in range(41, 201):
+            data.customers[i] = {**data.customers[1], "id": i, "name": f"Customer {i:05d}", "email": f"customer{i}@example.test"}
+        data.next_id = 201
+    return sync
+
+
+def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync) -> None:
+    sync = big_shop
+    path = sync.write()
+    latency = sync.netsuite.faults.add("latency", seconds=0.02, path_prefix="/services/rest/record")
+    child = cli("run", str(path), cwd=sync.dir)
+    try:
+        wait_for(lambda: sync.ns_writes() >= 80 or child.poll() is not None)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
+    sync.netsuite.faults.remove(latency.id)
+    landed = sync.ns_count()
+    with sync.store() as store:
+        committed = len(store.mapped_rows("customers"))
+        assert store.cursor("customers") is None  # the only checkpoint comes at the end of the stream
+        assert committed % 25 == 0 and 0 < committed <= landed < 200
+    writes_before = sync.ns_writes()
+
+    rerun = cli("run", str(path), cwd=sync.dir)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert sync.ns_count() == 200
+    rows = sync.netsuite.suiteql("SELECT externalid, COUNT(*) AS n FROM customer WHERE externalid LIKE 'shop-%' GROUP BY externalid HAVING COUNT(*) > 1")
+    assert rows == []
+    assert sync.ns_writes() - writes_before == 200 - committed  # what was committed is not written again
+    with sync.store() as store:
+        statuses = [r.status for r in store.runs()]
+        assert statuses == ["ok", "interrupted"]
+        assert store.pending("customers") == {} and len(store.mapped_rows("customers")) == 200
+    third = cli("run", str(path), cwd=sync.dir)
+    third.communicate(timeout=120)
+    assert third.returncode == 0 and sync.ns_writes() - writes_before == 200 - committed
+
+
+def back_to_shop(lookup: bool) -> dict[str, Any]:
+    flow: dict[str, Any] = {
+        "name": "ns-customers",
+        "from": {"side": "destination", "stream": "customers"},
+        "to": {"side": "source", "operation": "create_customer", "update": "update_customer", "id": "id"},
+        "match": {"external_id": "ns-{{ record.id }}@sync.test"},
+        "mapping": {"name": "entityid", "email": {"template": "{{ source.external_id }}"}},
+    }
+    if lookup:
+        flow["match"]["lookup"] = {"stream": "customers", "key": "email", "id": "id"}
+    return flow
+
+
+class Crash(BaseException):
+    """Stands for the process dying right after a request reached the API."""
+
+
+def crash_after_creates(monkeypatch: pytest.MonkeyPatch, landed: int) -> None:
+    real = Connector.call
+    calls = {"n": 0}
+
+    def call(self: Connector, operation: str, payload: Any = None) -> Any:
+        result = real(self, operation, payload)
+        if operation == "create_customer":
+            calls["n"] += 1
+            if calls["n"] == landed:
+                raise Crash
+        return result
+
+    monkeypatch.setattr(Connector, "call", call)
+
+
+@pytest.mark.parametrize("lookup", [False, True])
+def test_a_create_that_landed_without_an_acknowledgement_is_never_repeated(sync: Sync, monkeypatch: pytest.MonkeyPatch, lookup: bool) -> None:
+    every_subsidiary = {k: v for k, v in sync.ns_config().items() if k != "subsidiary_id"}
+    sync.write([back_to_shop(lookup)], direction="netsuite->crm", destination={"connector": "netsuite", "config": every_subsidiary})
+    shop = sync.shop.api.data.customers
+    crash_after_creates(monkeypatch, landed=2)
+    with pytest.raises(Crash):
+        sync.run()
+    monkeypatch.undo()
+    assert len(shop) == 42  # two creates landed; the second was never acknowledged
+    with sync.store() as store:
+        assert list(store.pending("ns-customers")) == ["2"]
+        assert [r.status for r in store.runs()] == ["interrupted"]
+    run = sync.run()
+    emails = sorted(c["email"] for c in shop.values() if c["email"].startswith("ns-"))
+    assert emails == ["ns-1@sync.test", "ns-2@sync.test", "ns-3@sync.test"]  # no duplicate of ns-2
+    with sync.store() as store:
+        assert store.pending("ns-customers") == {}
+        letters = store.dead_letters()
+    if lookup:
+        assert run.status == "ok" and run.counts["ns-customers"] == {"read": 3, "unchanged": 1, "updated": 1, "created": 1}
+        assert letters == []
+    else:
+        assert run.status == "failed_records"
+        assert [d.source_id for d in letters] == ["2"]
+        assert "an interrupted run sent a create for it that was never acknowledged" in letters[0].reason
+
+
+def test_overlapping_run_due_invocations_run_a_connection_once(sync: Sync) -> None:
+    syncs = sync.dir / "syncs"
+    syncs.mkdir()
+    sync.write(name="syncs/shop.yaml")
+    sync.netsuite.faults.add("latency", seconds=0.03, path_prefix="/services/rest/record")
+    children = [cli("run-due", str(syncs), cwd=sync.dir) for _ in range(3)]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0], outputs
+    assert sync.ns_count() == 40 and sync.ns_writes() == 40
+    with sync.store(syncs / "shop.yaml") as store:
+        assert [r.status for r in store.runs()] == ["ok"]
+    skipped = [err for _, err in outputs if "not due" in err or "is being run by" in err]
+    assert len(skipped) == 2
