@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hubspot_connector_support import endpoint_counts, oauth_config, spec_with_search_cap, token_config  # noqa: F401
 
 from connector_core.connector import Connector
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
-from connectors.crm.plugin import HUBSPOT_SPEC
 
 SMALL = {"companies": 60, "contacts": 40, "deals": 50}
 #: generous limits, so that tests about something else never meet them
@@ -41,32 +41,6 @@ def emu(make_emulator: Callable[..., HubSpotEmulator]) -> HubSpotEmulator:
     return make_emulator()
 
 
-def token_config(emu: HubSpotEmulator, **extra: Any) -> dict[str, Any]:
-    """A private-app config for ``emu`` (search limit raised to the emulator's)."""
-    return {"access_token": emu.token, "base_url": emu.url, "search_rate_limit": 1000, **extra}
-
-
-def oauth_config(emu: HubSpotEmulator, **extra: Any) -> dict[str, Any]:
-    creds = emu.credentials
-    return {
-        "client_id": creds["client_id"],
-        "client_secret": creds["client_secret"],
-        "refresh_token": creds["refresh_token"],
-        "base_url": emu.url,
-        "search_rate_limit": 1000,
-        **extra,
-    }
-
-
-def spec_with_search_cap(tmp_path: Path, cap: int) -> Path:
-    """The shipped spec with the search cap lowered to ``cap`` (the emulator's ``search_result_cap``)."""
-    text = HUBSPOT_SPEC.read_text(encoding="utf-8")
-    assert "max_records: 10000" in text
-    path = tmp_path / "hubspot.yaml"
-    path.write_text(text.replace("max_records: 10000", f"max_records: {cap}"), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def open_hubspot() -> Iterator[Callable[..., Connector]]:
     """Factory: ``open_hubspot(config, spec='hubspot', **kwargs)`` → an open connector, closed after the test."""
@@ -86,7 +60,3 @@ def open_hubspot() -> Iterator[Callable[..., Connector]]:
 def hubspot(emu: HubSpotEmulator, open_hubspot: Callable[..., Connector]) -> Connector:
     """The installed `hubspot` connector with a private-app token for ``emu``."""
     return open_hubspot(token_config(emu))
-
-
-def endpoint_counts(emu: HubSpotEmulator) -> dict[str, int]:
-    return dict(emu.stats.snapshot()["by_endpoint"])

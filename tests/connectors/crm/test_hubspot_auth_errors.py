@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import endpoint_counts, oauth_config, token_config
+from hubspot_connector_support import endpoint_counts, oauth_config, token_config
 
 from connector_core.connector import Connector
 from connector_core.errors import AuthError, ConfigError, FatalHTTPError

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import oauth_config
+from hubspot_connector_support import oauth_config
 
 from connector_core.connector import Connector
 from connector_core.testing import (

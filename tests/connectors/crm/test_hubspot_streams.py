@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import endpoint_counts, spec_with_search_cap, token_config
+from hubspot_connector_support import endpoint_counts, spec_with_search_cap, token_config
 
 from connector_core.connector import Connector
 from connector_core.interpolation import parse_datetime
