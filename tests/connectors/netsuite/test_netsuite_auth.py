@@ -203,6 +203,18 @@ class TestAuthorizationCode:
         assert "7 days" in (caught.value.hint or "")
         assert _token_requests(env) == 3  # known expired: no pointless token request
 
+    def test_connector_core_authorize_flow(self, env: Any) -> None:
+        """What `connector-core authorize netsuite` runs: loopback redirect catcher, browser, code exchange."""
+        from connector_core.authorize import run_authorization
+
+        store = MemoryTokenStore()
+        connector = env.open(env.auth_code(), tokens=store)
+        browser = lambda url: requests.get(url, timeout=10)  # noqa: E731 - NetSuite consents at once, redirects back
+        saved = run_authorization(connector, store, port=0, open_browser=browser, echo=lambda text: None,
+                                  clock=env.clock, timeout=20)
+        assert saved["refresh_expires_at"] - saved["authorized_at"] == pytest.approx(7 * 24 * 3600)
+        assert env.open(env.auth_code(), tokens=store).check().ok
+
     def test_tokens_in_the_config_are_used_and_refreshed(self, env: Any) -> None:
         store = MemoryTokenStore()
         saved = _authorize(env, env.open(env.auth_code(), tokens=store), store)
