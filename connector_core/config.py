@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import os
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import jsonschema
 
 from connector_core.documents import Document, PathKey, format_path, load_document
 from connector_core.errors import ConfigError, SpecError
 from connector_core.redaction import Redactor
+from connector_core.validation_cache import already_valid, remember_valid
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def _is_reference(value: Any) -> bool:
@@ -106,10 +110,15 @@ def _check_uri(value: object) -> bool:
     return True
 
 
-#: jsonschema's format checks plus the two it leaves to optional packages that config files use most.
-FORMAT_CHECKER = jsonschema.FormatChecker()
-FORMAT_CHECKER.checks("date-time", raises=ValueError)(_check_datetime)
-FORMAT_CHECKER.checks("uri", raises=ValueError)(_check_uri)
+@lru_cache(maxsize=1)
+def format_checker() -> jsonschema.FormatChecker:
+    """jsonschema's format checks plus the two it leaves to optional packages that config files use most."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time", raises=ValueError)(_check_datetime)
+    checker.checks("uri", raises=ValueError)(_check_uri)
+    return checker
 
 _TYPE_WORDS = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false", "null": "null"}
 
@@ -170,7 +179,9 @@ def _problem_message(error: jsonschema.ValidationError, hidden: bool) -> str:
     if kind in ("anyOf", "oneOf"):
         if kind == "oneOf" and not error.context:
             return f"matches more than one of the {len(expected)} allowed forms; it must match exactly one"
-        best = jsonschema.exceptions.best_match(error.context or [])
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context or [])
         closest = ""
         if best is not None:
             inner = tuple(best.absolute_path)[len(error.absolute_path) :]
@@ -203,9 +214,14 @@ def validate_config(
     passed through a redactor as a last line of defence.
     """
     config = apply_defaults(schema, config)
+    fingerprint = (_canonical(schema), _canonical(config))
+    if already_valid("config", *fingerprint):
+        return config
+    import jsonschema
+
     hidden_values = frozenset(str(s) for s in [*secrets, *secret_values(schema, config)] if s is not None and str(s) != "")
     redactor = Redactor(hidden_values)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=format_checker())
     problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
         at = tuple(error.absolute_path)
@@ -219,7 +235,12 @@ def validate_config(
         problems.append(redactor.text(f"{where}{format_path(at)}: {message}" + (f" ({description})" if description else "")))
     if problems:
         raise ConfigError(f"{source}: invalid settings ({len(problems)} problem{'s' if len(problems) > 1 else ''})", problems=problems)
+    remember_valid("config", *fingerprint)
     return config
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
 def _is_secret_path(schema: Mapping[str, Any], at: PathKey) -> bool:
@@ -278,7 +299,7 @@ def prepare_config(
 
 
 __all__ = [
-    "FORMAT_CHECKER",
+    "format_checker",
     "apply_defaults",
     "load_config_file",
     "prepare_config",

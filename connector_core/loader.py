@@ -6,20 +6,25 @@ value and, where possible, a did-you-mean hint. No traceback reaches the user.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from jinja2 import nodes
+from pydantic import ValidationError
 
 from connector_core.documents import Document, PathKey, format_path, load_document
 from connector_core.errors import SpecError
 from connector_core.interpolation import Interpolator
 from connector_core.plugins import Registry
-from connector_core.spec import ConnectorSpec
+from connector_core.spec import ConnectorSpec, spec_model
 from connector_core.validation import suggest, validate_document
+from connector_core.validation_cache import already_valid, remember_valid
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -73,12 +78,58 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     path = resolve_spec_path(str(name_or_path), registry)
     doc = load_document(path)
     template_problems = TemplateChecker(doc, registry).run()
-    spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
+    spec = _validate_with_used_types(doc, registry) if not template_problems else None
+    if spec is None:  # the full model reports problems with every known type in view
+        spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
+    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())))
+    if already_valid("spec", *fingerprint):
+        return LoadedSpec(spec, doc)
     problems = SpecChecker(doc, spec, registry).run()
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise SpecError(f"{path}: invalid connector spec ({len(problems)} {noun})", problems=problems, spec_path=str(path))
+    remember_valid("spec", *fingerprint)
     return LoadedSpec(spec, doc)
+
+
+def _component_types(data: Any) -> tuple[set[str], set[str]]:
+    """The auth and paginator ``type`` values a raw spec names."""
+    auths: set[str] = set()
+    paginators: set[str] = set()
+    if not isinstance(data, dict):
+        return auths, paginators
+    auth = data.get("auth")
+    for item in auth if isinstance(auth, list) else [auth]:
+        chosen = item.get("use") if isinstance(item, dict) and "use" in item else item
+        if isinstance(chosen, dict):
+            auths.add(str(chosen.get("type")))
+    streams = data.get("streams")
+    for holder in [data, *(streams.values() if isinstance(streams, dict) else [])]:
+        paginate = holder.get("paginate") if isinstance(holder, dict) else None
+        if isinstance(paginate, dict):
+            paginators.add(str(paginate.get("type")))
+    return auths, paginators
+
+
+def _validate_with_used_types(doc: Document, registry: Registry) -> Any:
+    """Validate against a spec model holding only the auth types and paginators the spec names.
+
+    Models are built on first use, so this skips building validators for every other installed
+    component, most of a short command's start-up. None when that is not possible or not valid:
+    the caller then validates with the full model, whose messages list every known type.
+    """
+    auths, paginators = _component_types(doc.data)
+    if not auths <= set(registry.auth_types) or not paginators <= set(registry.paginators):
+        return None
+    first_auth, first_paginator = next(iter(registry.auth_types.values())), next(iter(registry.paginators.values()))
+    model = spec_model(
+        tuple(registry.auth_types[name] for name in sorted(auths)) or (first_auth,),
+        tuple(registry.paginators[name] for name in sorted(paginators)) or (first_paginator,),
+    )
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError:
+        return None
 
 
 class _Checker:
@@ -196,6 +247,8 @@ class SpecChecker(_Checker):
         if not isinstance(schema, dict):
             self.problem(at, f"invalid {what}: expected a mapping (a JSON Schema), got {type(schema).__name__}")
             return
+        import jsonschema
+
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         meta = cls(cls.META_SCHEMA)
         for error in sorted(meta.iter_errors(schema), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -223,6 +276,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         where = f"'{keyword}' " if isinstance(keyword, str) else ""
         return f"{where}must be {words}, got {_short(value)}"
     if error.context:
+        import jsonschema
+
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None and best is not error:
             return _schema_message(best)
