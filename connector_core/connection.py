@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import jsonschema
 from pydantic import Field, field_validator, model_validator
 
 from connector_core.documents import Document, PathKey, format_path, load_document
@@ -566,12 +565,6 @@ def _resolve_local(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]
             target = target.get(part, {}) if isinstance(target, dict) else {}
         node = target
     return node
-
-
-def check_input(schema: dict[str, Any], value: dict[str, Any]) -> list[str]:
-    """jsonschema problems of one operation input (used for dry-run reports)."""
-    validator = jsonschema.Draft202012Validator(schema)
-    return [f"{format_path(tuple(e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)]
 
 
 __all__ = [

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +51,6 @@ SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per re
 
 class DeleteBreakerError(ConnectorError):
     """A flow would delete (or inactivate) more than its `delete.max_share` of the mapped records."""
-
-
-class LeaseHeldError(ConnectorError):
-    """Another run of the same connection holds its lease."""
 
 
 @dataclass
@@ -730,9 +726,4 @@ def _delete_path(data: dict[str, Any], path: str) -> None:
     delete_path(data, path)
 
 
-def iter_flow_names(loaded: LoadedConnection) -> Iterator[str]:
-    for flow in loaded.connection.flows:
-        yield flow.name
-
-
-__all__ = ["DeleteBreakerError", "LeaseHeldError", "Reporter", "RunResult", "Runner"]
+__all__ = ["DeleteBreakerError", "Reporter", "RunResult", "Runner"]

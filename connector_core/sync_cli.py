@@ -41,6 +41,7 @@ class PlainReporter:
     def __init__(self, every: int = 1000) -> None:
         self.every = every
         self.next_at: dict[str, int] = {}
+        self.messages = 0
 
     def flow_started(self, flow: str) -> None:
         self.next_at[flow] = self.every
@@ -59,7 +60,11 @@ class PlainReporter:
         click.echo(json.dumps(write, default=str, sort_keys=True))
 
     def message(self, text: str) -> None:
-        click.echo(text, err=True)
+        self.messages += 1
+        if self.messages <= 20:
+            click.echo(text, err=True)
+        elif self.messages == 21:
+            click.echo("… further messages left out; `connector-core status --failed` lists every dead letter", err=True)
 
 
 class RichReporter(PlainReporter):
