@@ -245,8 +245,11 @@ class HttpClient:
         if isinstance(error, _Ignore):
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After")) if policy.respect_retry_after else None
+        if status == 429 and retry_after:
+            self.governor.pause(min(retry_after, policy.max_wait))
         if isinstance(error, RetriableHTTPError):
-            raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
+            # a 429 was refused, not applied: safe to retry even for a non-idempotent write
+            raise _Transient(error.message, response=response, retry_after=retry_after, error=error, refused=status == 429)
         if error is not None and status in policy.statuses and status != 401 and not getattr(error, "final", False):
             # an interpreted error on a status the policy retries: keep the message, retry anyway
             raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
@@ -258,8 +261,6 @@ class HttpClient:
         if error is not None:
             raise self._with_context(error, response, body)
         if status in policy.statuses:
-            if status == 429 and retry_after:
-                self.governor.pause(min(retry_after, policy.max_wait))
             raise _Transient(f"HTTP {status} {response.reason}", response=response, retry_after=retry_after, refused=status == 429)
         detail = self._detail(body)
         where = f"{response.request.method} {redact_url(response.url, self.redactor)}"

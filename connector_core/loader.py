@@ -77,12 +77,13 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     """Load and fully check a spec; raise SpecError with every located problem."""
     path = resolve_spec_path(str(name_or_path), registry)
     doc = load_document(path)
-    template_problems = TemplateChecker(doc, registry).run()
+    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())))
+    known_valid = already_valid("spec", *fingerprint)
+    template_problems = [] if known_valid else TemplateChecker(doc, registry).run()
     spec = _validate_with_used_types(doc, registry) if not template_problems else None
     if spec is None:  # the full model reports problems with every known type in view
         spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
-    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())))
-    if already_valid("spec", *fingerprint):
+    if known_valid:
         return LoadedSpec(spec, doc)
     problems = SpecChecker(doc, spec, registry).run()
     if problems:

@@ -186,10 +186,10 @@ class _Offset(Paginator):
         rewindow = self.spec.rewindow
         if rewindow is None:
             return None
+        # a has-more flag is not evidence here: APIs that cap a result set (SuiteQL) report "no more"
+        # at the cap itself; the total, or a short page, says whether the data really ended
         total = self._total(result)
-        more = _flag(result.body, self.spec.has_more)
-        exhausted = (total is not None and total <= following) or more is False
-        if exhausted or len(result.records) < page["limit"]:
+        if (total is not None and total <= following) or len(result.records) < page["limit"]:
             return None
         last_key = get_path(result.records[-1], rewindow.key)
         if last_key is None or last_key == page.get("after"):

@@ -356,12 +356,12 @@ class _CursorTracker:
         self.kind = spec.type
         # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'
         self.field = str(connector.render(spec.field, {"partition": partition}, f"streams.{stream}.cursor.field")) if "{{" in spec.field else spec.field
-        self.saved = self._parse(saved) if saved is not None else None
         where = f"streams.{stream}.cursor"
+        self.saved = self._parse_setting(saved, f"the saved state of stream '{stream}'", "fix or delete the state to read from the start")
         start = connector.render(spec.start, {}, f"{where}.start") if spec.start else None
         end = connector.render(spec.end, {}, f"{where}.end") if spec.end else None
-        self.start = self._parse(start) if start not in (None, "") else None
-        self.upper = self._parse(end) if end not in (None, "") else None
+        self.start = self._parse_setting(start, f"{where}.start", "check the start date in the config")
+        self.upper = self._parse_setting(end, f"{where}.end", "check the end date in the config")
         if self.saved is not None:
             self.lower = self._minus(self.saved, spec.lookback)
         else:
@@ -408,6 +408,15 @@ class _CursorTracker:
         if isinstance(value, dt.datetime):
             return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         return value
+
+    def _parse_setting(self, value: Any, where: str, hint: str) -> Any:
+        if value in (None, ""):
+            return None
+        try:
+            return self._parse(value)
+        except (TypeError, ValueError):
+            kind = {"datetime": "date-time", "integer": "whole number"}.get(self.kind, self.kind)
+            raise ConnectorError(f"{where} holds {value!r}, which is not a {kind} cursor value", hint=hint) from None
 
     def _parse(self, value: Any) -> Any:
         if self.kind == "datetime":
