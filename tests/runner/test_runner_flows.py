@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Sync, customer_flow
+from runner_support import Sync, customer_flow
 
 
 def rename(sync: Sync, customer_id: int, name: str) -> None:

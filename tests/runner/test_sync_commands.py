@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import Sync, customer_flow
+from runner_support import Sync, customer_flow
 
 from connector_core.cli import main
 

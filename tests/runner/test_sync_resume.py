@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Sync
+from runner_support import Sync
 
 from connector_core.connector import Connector
 
