@@ -39,6 +39,13 @@ def is_template(value: object) -> bool:
 
 def parse_datetime(value: Any) -> dt.datetime:
     """Parse ISO 8601 text, epoch seconds or epoch milliseconds into an aware UTC datetime."""
+    if type(value) is str and len(value) >= 10 and value[4:5] == "-":
+        try:  # the common case, on the per-record path: ISO text that fromisoformat reads as is
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):

@@ -15,6 +15,8 @@ def split_path(path: str) -> tuple[str, ...]:
 
 def get_path(data: Any, path: str, default: Any = None) -> Any:
     """Value at ``path`` in ``data``, or ``default`` when any step is missing. ``""`` is the data itself."""
+    if type(data) is dict and path and "." not in path:  # the per-record common case: one plain key
+        return data.get(path, default)
     current = data
     for part in split_path(path):
         if isinstance(current, dict):

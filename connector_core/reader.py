@@ -232,8 +232,9 @@ class StreamReader:
             value = cursor.observe(record)
             if value is _BEFORE:
                 return None
-            if dedupe and value is not None and not cursor.first_sighting([get_path(record, k) for k in primary_key], value):
-                return None
+            if dedupe and value is not None and cursor.tracks(value):
+                if not cursor.first_sighting([get_path(record, k) for k in primary_key], value):
+                    return None
             return record
 
         return step
@@ -367,10 +368,19 @@ class _CursorTracker:
         else:
             self.lower = self.start
         self.max: Any = self.saved
+        self.floor: Any = self._minus(self.max, spec.lookback) if self.max is not None else None
         self.changed = False
         self.previous: set[str] = {_identity(item) for item in seen or [] if isinstance(item, list)}
         self.recent: dict[str, tuple[list[Any], Any]] = {}
         self._prune_at = _PRUNE_FLOOR
+
+    def tracks(self, value: Any) -> bool:
+        """Whether a record with this cursor value needs the duplicate check: it may be one the last run
+        emitted, or it falls inside the window the state will remember. Most records of a long read
+        do not, and skip the work."""
+        if self.previous and self.saved is not None and value <= self.saved:
+            return True
+        return self.floor is None or value >= self.floor
 
     def first_sighting(self, key: list[Any], value: Any) -> bool:
         """False when this version of the record (key and cursor) was already emitted."""
@@ -453,6 +463,7 @@ class _CursorTracker:
             return _BEFORE
         if self.max is None or value > self.max:
             self.max = value
+            self.floor = self._minus(value, self.spec.lookback)
             self.changed = True
         return value
 
