@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
-from connector_core.errors import ConnectorError, SpecError
+from connector_core.errors import ConnectorError
 from connector_core.interpolation import parse_datetime
 from connector_core.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.paths import delete_path, get_path, set_path
@@ -46,13 +46,9 @@ class StreamReader:
     ) -> None:
         streams = connector.spec.streams
         if stream_name not in streams:
-            from connector_core.validation import suggest
+            from connector_core.validation import no_such
 
-            guess = suggest(stream_name, list(streams))
-            raise SpecError(
-                f"connector '{connector.name}' has no stream '{stream_name}'",
-                hint=f"did you mean '{guess}'?" if guess else f"streams: {', '.join(streams) or '(none)'}",
-            )
+            raise no_such("stream", stream_name, streams, f"connector '{connector.name}'")
         self.connector = connector
         self.name = stream_name
         self.stream: Stream[Any] = streams[stream_name]

@@ -59,6 +59,16 @@ _EXPECTED = {
 }
 
 
+def no_such(what: str, name: str, known: Any, owner: str) -> SpecError:
+    """``connector 'x' has no stream 'custmers'`` with a did-you-mean, or the list of known names."""
+    names = list(known)
+    guess = suggest(name, names)
+    return SpecError(
+        f"{owner} has no {what} '{name}'",
+        hint=f"did you mean '{guess}'?" if guess else f"{what}s: {', '.join(names) or '(none)'}",
+    )
+
+
 def _to_document_path(loc: tuple[Any, ...], data: Any) -> PathKey:
     """Drop the parts of a pydantic location that are not keys in the document (union tags, etc.)."""
     path: list[str | int] = []

@@ -12,7 +12,7 @@ import jsonschema
 
 from connector_core.config import apply_defaults
 from connector_core.documents import format_path
-from connector_core.errors import AuthError, FatalHTTPError, OperationError, SpecError
+from connector_core.errors import AuthError, FatalHTTPError, OperationError
 from connector_core.http import _UNSET, response_body
 from connector_core.outcomes import failed_chunk, match_outcomes, record_keys
 from connector_core.paths import get_path
@@ -27,13 +27,9 @@ if TYPE_CHECKING:
 def _operation(connector: Connector, name: str) -> Operation:
     operations = connector.spec.operations
     if name not in operations:
-        from connector_core.validation import suggest
+        from connector_core.validation import no_such
 
-        guess = suggest(name, list(operations))
-        raise SpecError(
-            f"connector '{connector.name}' has no operation '{name}'",
-            hint=f"did you mean '{guess}'?" if guess else f"operations: {', '.join(operations) or '(none)'}",
-        )
+        raise no_such("operation", name, operations, f"connector '{connector.name}'")
     return operations[name]
 
 
