@@ -94,7 +94,29 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose commands from other modules are imported only when they run (start-up stays fast)."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "authorize": ("connector_core.authorize", "authorize_command"),
+        "run": ("connector_core.sync_cli", "run"),
+        "status": ("connector_core.sync_cli", "status"),
+        "run-due": ("connector_core.sync_cli", "run_due"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Log every request and response (secrets redacted) and show tracebacks.")
 @click.version_option(package_name="connector-core")
 @click.pass_context
@@ -379,19 +401,6 @@ def _stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def _register_commands() -> None:
-    """Commands that live in their own modules."""
-    from connector_core.authorize import authorize_command
-    from connector_core.sync_cli import COMMANDS as SYNC_COMMANDS
-
-    main.add_command(authorize_command)
-    for command in SYNC_COMMANDS:  # run, status, run-due
-        main.add_command(command)
-
-
-_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover
