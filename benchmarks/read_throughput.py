@@ -416,7 +416,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="alternating repeats for throughput and latency (default 3)")
     parser.add_argument("--startup-runs", type=int, help="runs of the empty-stream start-up (default 10)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds of injected latency per request (default 0.05)")
-    parser.add_argument("--latency-pages", type=int, help="pages of 1,000 records for the latency runs (default 50)")
+    parser.add_argument("--latency-pages", type=int, help="pages of 1,000 records for the latency runs (default: the same stream as the throughput runs, --records / 1000)")
     parser.add_argument("--only", nargs="+", choices=["throughput", "startup", "memory", "latency"], help="run only these phases")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every phase")
     parser.add_argument("--as-is-env", action="store_true", help="keep PYTHONUNBUFFERED/PYTHONDONTWRITEBYTECODE as inherited")
@@ -427,7 +427,7 @@ def main() -> None:
     sizes = sorted(args.memory_records or ([5_000, 20_000] if quick else [100_000, 1_000_000]))
     repeats = args.repeats or (1 if quick else 3)
     startup_runs = args.startup_runs or (3 if quick else 10)
-    latency_pages = args.latency_pages or (10 if quick else 50)
+    latency_pages = args.latency_pages or (10 if quick else records // 1000)  # the same stream as (a/b)
     phases = set(args.only or ["throughput", "startup", "memory", "latency"])
 
     started = time.perf_counter()
