@@ -56,6 +56,27 @@ class StreamRef(SpecModel):
     modified: str | None = Field(
         None, description="Dotted path of the record's last-modified time, for echo suppression and conflicts (default: the stream's cursor field)."
     )
+    group_by: str | None = Field(
+        None,
+        description="Dotted path: records with equal values become ONE record {key, records: [...]} (e.g. monthly rows summed per customer in the mapping). The stream must be read in full (no cursor).",
+    )
+
+
+class WriteBack(SpecModel):
+    """After the written side acknowledges a new pairing, write its id back to the read side (ID writeback)."""
+
+    operation: str = Field(..., description="Operation of the READ side; a batch operation gets {records: [input, ...]}, any other one call per record.")
+    input: dict[str, Any] = Field(
+        ..., description="Input (one entry of `records` for a batch operation); templates over `record`, `source` and `target` (target.id: the new id)."
+    )
+
+
+class SetupCall(SpecModel):
+    """An idempotent call made at the start of every run, before the flows (e.g. create custom properties)."""
+
+    side: Side = Field(..., description="Which side's connector.")
+    operation: str = Field(..., description="Operation of that connector.")
+    input: dict[str, Any] = Field(default_factory=dict, description="The operation's input.")
 
 
 class BatchTarget(SpecModel):
@@ -86,6 +107,9 @@ class Target(SpecModel):
     )
     modified: str | None = Field(None, description="Dotted path in a write result's body of the destination's new last-modified time, when it returns one.")
     batch: BatchTarget | None = Field(None, description="Write through a batch operation instead of one call per record.")
+    write_back: WriteBack | None = Field(
+        None, description="Write the new id back to the read side once a record is first paired (e.g. a netsuite_customer_id property on the CRM company)."
+    )
 
 
 class DestinationLookup(SpecModel):
@@ -97,44 +121,101 @@ class DestinationLookup(SpecModel):
 
 
 class Match(SpecModel):
-    """How a record finds its counterpart: the ID map first, then its external id."""
+    """How a record finds its counterpart: the ID map first, then its external id, then `target`."""
 
     external_id: str = Field(
         ..., description="Template over `record` giving the external id written to the other side, derived from the source id (e.g. 'crm-{{ record.id }}')."
     )
     lookup: DestinationLookup | None = Field(None, description="Look existing records up on the written side by external id.")
+    target: MappingRule | None = Field(
+        None,
+        description="A rule giving the id of the counterpart on the written side when the ID map does not know it, e.g. a deal id carried on an "
+        "invoice, with a `fallback` rule (the customer's company's latest deal). Problems of the rule are the reason a record has no counterpart.",
+    )
+    id: str | None = Field(
+        None,
+        description="Template over `record` giving the counterpart's id on the written side when the record carries it (an id written back earlier, e.g. '{{ record.properties.netsuite_customer_id }}'); empty means unknown.",
+    )
+    missing: Literal["create", "skip", "fail"] = Field(
+        "create",
+        description="Records without a counterpart: create it; skip them (counted `skipped`), for flows that only update existing records; or fail "
+        "them (dead letter with the reason, e.g. what `target` tried; retried each run). A flow whose operation can only update never creates: "
+        "`create` then fails the record too.",
+    )
 
 
 class Lookup(SpecModel):
     """Replace a value by a field of the matching record of a stream (read once per run and cached)."""
 
     stream: str = Field(..., description="`side.stream`, e.g. `destination.subsidiaries`.")
-    key: str = Field(..., description="Dotted path in the stream's records compared with the value.")
-    value: str = Field(..., description="Dotted path in the matching record of the result.")
+    key: str = Field(..., description="Dotted path in the stream's records compared with the value; a list there (e.g. company_ids) matches each of its items.")
+    value: str = Field(..., description="Dotted path in the matching record of the result ('' = the whole record).")
+    filter: str | None = Field(None, description="Template over `record` (a record of the stream); records for which it is false are not candidates.")
+    sort_by: str | None = Field(None, description="When several records match one key, take the one that comes first by this dotted path (see `order`); default the first read.")
+    order: Literal["asc", "desc"] = Field("desc", description="With sort_by: desc takes the greatest (e.g. the most recent date), asc the smallest. Missing values come last.")
+
+
+class EachRule(SpecModel):
+    """Build a list: one element per item of a list in the source record, each mapped by its own rules."""
+
+    from_: str = Field(..., alias="from", description="Dotted path of a list in the source record, e.g. `line_items`.")
+    mapping: dict[str, MappingRule] = Field(
+        ..., description="Element field path → rule. `from` paths read the item; templates see `item`, `index` and the whole `record`."
+    )
+    filter: str | None = Field(None, description="Template over `item` (and `index`, `record`); items for which it is false are left out.")
 
 
 class Rule(SpecModel):
-    """How one destination field is computed. Exactly one of `from`, `template` or `const`."""
+    """How one destination field is computed. Exactly one of `from`, `template`, `const`, `each` or `items`."""
 
     from_: str | None = Field(None, alias="from", description="Dotted path in the source record.")
-    template: str | None = Field(None, description="Template over `record`, `source` and `target`, e.g. \"{{ record.first ~ ' ' ~ record.last }}\".")
+    template: str | None = Field(
+        None, description="Template over `record`, `source`, `target` and `let`, e.g. \"{{ record.first ~ ' ' ~ record.last }}\"."
+    )
     const: Any = Field(None, description="A constant value.")
+    each: EachRule | None = Field(None, description="A list built from a list of the source record: one element per item, mapped by `each.mapping`.")
+    items: list[dict[str, MappingRule]] | None = Field(
+        None, description="A list of fixed length: one element per entry, each a mapping (field path → rule) over the record."
+    )
     map: dict[str, Any] | None = Field(None, description="Value map applied to the value (keys compared as text); unmapped values fail unless `default` is set.")
-    lookup: Lookup | None = Field(None, description="Replace the value by a field of a stream's matching record.")
+    lookup: Lookup | list[Lookup] | None = Field(
+        None, description="Replace the value by a field of a stream's matching record; a list of lookups is applied in turn (a chain)."
+    )
+    fallback: MappingRule | None = Field(
+        None, description="Another rule, used when this one finds nothing: a missing, null or empty value, or a value not in `map` or `lookup`."
+    )
     default: Any = Field(None, description="Used when the value is missing or null, or not in `map`.")
     type: ValueType | None = Field(None, description="Coerce the value to this type; a value that cannot be converted fails the record.")
-    required: bool = Field(False, description="Fail the record when the final value is missing or null.")
+    required: bool = Field(False, description="Fail the record when the final value is missing, null, empty text or an empty list.")
 
     @model_validator(mode="after")
     def _one_source(self) -> Rule:
-        given = [name for name in ("from_", "template", "const") if name in self.model_fields_set]
+        given = [name for name in ("from_", "template", "const", "each", "items") if name in self.model_fields_set]
         if len(given) != 1:
             names = ", ".join("from" if g == "from_" else g for g in given)
-            raise ValueError(f"a rule needs exactly one of from, template or const, got {names or 'none'}")
+            raise ValueError(f"a rule needs exactly one of from, template, const, each or items, got {names or 'none'}")
+        if given[0] in ("each", "items"):
+            extra = [name for name in ("map", "lookup", "type") if name in self.model_fields_set]
+            if extra:
+                raise ValueError(f"a list rule ({given[0]}) builds a list: it cannot have {', '.join(extra)} (put them on the element rules)")
         return self
+
+    @property
+    def lookups(self) -> list[Lookup]:
+        """The rule's lookups in the order they apply."""
+        if self.lookup is None:
+            return []
+        return list(self.lookup) if isinstance(self.lookup, list) else [self.lookup]
 
 
 MappingRule = str | Rule
+
+
+class Check(SpecModel):
+    """A condition every mapped record must meet, else it fails with `message`."""
+
+    that: str = Field(..., description="Template over `record`, `source`, `target`, `let` and `mapped` (the mapped fields); false fails the record.")
+    message: str = Field(..., description="Template giving the reason recorded with the failed record (same values as `that`).")
 
 
 class DeletePolicy(SpecModel):
@@ -171,6 +252,17 @@ class Flow(SpecModel):
     match: Match = Field(..., description="How records are matched with the other side.")
     mapping: dict[str, MappingRule] = Field(..., description="Destination field path (under `to.into`) → rule: a source path, or a rule mapping.")
     filter: str | None = Field(None, description="Template over `record`; records for which it is false are skipped.")
+    let: dict[str, MappingRule] = Field(
+        default_factory=dict,
+        description="Named values computed per record before the mapping (rules, in order; each sees the earlier ones), not written; "
+        "templates see them as `let.NAME`.",
+    )
+    checks: list[Check] = Field(default_factory=list, description="Conditions on the record and its mapped fields; a record that fails one is dead-lettered with the message.")
+    skip_echoes: bool = Field(
+        True,
+        description="In bidirectional connections, skip records that are only our own write of the reverse flow (echoes). Set false for a flow "
+        "that writes back fields the reverse flow never writes (e.g. the invoice number onto the deal that created the invoice).",
+    )
     delete: DeletePolicy | None = Field(None, description="How deletions on the read side are handled (default: not detected).")
     conflict: ConflictPolicy | None = Field(None, description="Conflict policy for bidirectional syncs.")
 
@@ -188,6 +280,7 @@ class Connection(SpecModel):
     )
     schedule: str | None = Field(None, description="When `run-due` runs it: a cron expression ('*/15 * * * *') or 'every 15m'.")
     state: str | None = Field(None, description="SQLite state file (default: .state/<name>.sqlite beside this file).")
+    setup: list[SetupCall] = Field(default_factory=list, description="Idempotent calls made before the flows on every run (not in a dry run), e.g. ensure_properties.")
     flows: list[Flow] = Field(..., min_length=1, description="The flows, run in order.")
 
     @field_validator("direction", mode="before")
@@ -379,6 +472,9 @@ class _ConnectionChecker:
                 self.problem(("flows", index, "name"), f"flow name '{flow.name}' is used twice (first by flows[{names[flow.name]}])")
             names.setdefault(flow.name, index)
             self.check_flow(("flows", index), flow)
+        for index, call in enumerate(self.connection.setup):
+            if call.side in self.specs:
+                self.check_operation(("setup", index, "operation"), self.specs[call.side], call.operation, ("create", "upsert", "update", "batch", "action"))
         return self.problems
 
     # -- one flow ------------------------------------------------------------------------------------
@@ -401,23 +497,46 @@ class _ConnectionChecker:
             if flow.delete and flow.delete.stream:
                 self.check_stream((*at, "delete", "stream"), read_spec, flow.delete.stream)
         self.check_template((*at, "match", "external_id"), flow.match.external_id)
+        if flow.match.id:
+            self.check_template((*at, "match", "id"), flow.match.id)
+        if flow.from_.group_by and read_spec is not None:
+            grouped = read_spec.spec.streams.get(flow.from_.stream)
+            if grouped is not None and grouped.cursor is not None:
+                self.problem((*at, "from", "group_by"), f"group_by needs a stream read in full; '{flow.from_.stream}' is incremental (a group would hold only the changed records)")
+        if flow.to.write_back is not None:
+            if read_spec is not None:
+                self.check_operation((*at, "to", "write_back", "operation"), read_spec, flow.to.write_back.operation, ("update", "upsert", "batch", "action"))
+            for name, value in flow.to.write_back.input.items():
+                self.check_template((*at, "to", "write_back", "input", name), value)
         if flow.filter:
             self.check_template((*at, "filter"), flow.filter)
         for name, value in flow.to.input.items():
             self.check_template((*at, "to", "input", name), value)
         input_schema: dict[str, Any] | None = None
         if write_spec is not None:
-            operation = self.check_operation((*at, "to", "operation"), write_spec, flow.to.operation, ("create", "upsert", "update"))
+            kinds = ("create", "upsert", "update", "batch") if flow.to.batch else ("create", "upsert", "update")
+            operation = self.check_operation((*at, "to", "operation"), write_spec, flow.to.operation, kinds)
             if operation is not None:
                 input_schema = operation.input
             if flow.to.update:
                 self.check_operation((*at, "to", "update"), write_spec, flow.to.update, ("update", "upsert", "action"))
             if flow.to.batch:
-                self.check_operation((*at, "to", "batch", "operation"), write_spec, flow.to.batch.operation, ("batch",))
+                batch_operation = self.check_operation((*at, "to", "batch", "operation"), write_spec, flow.to.batch.operation, ("batch",))
+                if batch_operation is not None:
+                    # each mapped record is one entry of the batch's `records`
+                    items = ((batch_operation.input or {}).get("properties") or {}).get("records", {}).get("items")
+                    input_schema = items if isinstance(items, dict) else None
             if flow.match.lookup:
                 self.check_stream((*at, "match", "lookup", "stream"), write_spec, flow.match.lookup.stream)
         for field, rule in flow.mapping.items():
             self.check_rule((*at, "mapping", field), field, rule, input_schema, flow)
+        for name, rule in flow.let.items():
+            self.check_rule((*at, "let", name), name, rule, None, None)
+        for index, check in enumerate(flow.checks):
+            self.check_template((*at, "checks", index, "that"), check.that)
+            self.check_template((*at, "checks", index, "message"), check.message)
+        if flow.match.target is not None:
+            self.check_rule((*at, "match", "target"), "target", flow.match.target, None, None)
         if flow.delete:
             self.check_delete((*at, "delete"), flow, write_spec, input_schema)
         if flow.conflict:
@@ -456,16 +575,28 @@ class _ConnectionChecker:
             except SpecError as exc:
                 self.problem(at, exc.message)
 
-    def check_rule(self, at: PathKey, field: str, rule: MappingRule, input_schema: dict[str, Any] | None, flow: Flow | None) -> None:
-        if input_schema is not None and flow is not None:
-            path = ".".join(p for p in (flow.to.into, field) if p)
-            problem = unknown_field(input_schema, path)
+    def check_rule(
+        self, at: PathKey, field: str, rule: MappingRule, input_schema: dict[str, Any] | None, flow: Flow | None, *, within: dict[str, Any] | None = None
+    ) -> None:
+        """Check one rule. ``within`` is the schema of a list element the field belongs to (for `each`/`items` rules)."""
+        node: dict[str, Any] | None = None
+        if input_schema is not None and (flow is not None or within is not None):
+            if within is not None:
+                problem = unknown_field(within, field, root=input_schema)
+                node = None if problem else node_at(within, field, root=input_schema)
+            else:
+                assert flow is not None
+                path = ".".join(p for p in (flow.to.into, field) if p)
+                problem = unknown_field(input_schema, path)
+                node = None if problem else node_at(input_schema, path)
             if problem:
                 self.problem(at, problem, key=True)
         if isinstance(rule, str):
             return
         if rule.template is not None:
             self.check_template((*at, "template"), rule.template)
+        if rule.each is not None or rule.items is not None:
+            self.check_list_rule(at, field, rule, input_schema, node)
         if rule.type is not None:
             from connector_core.mapping import CoercionError, coerce
 
@@ -480,12 +611,36 @@ class _ConnectionChecker:
                     coerce(value, rule.type) if value is not None else None
                 except CoercionError as exc:
                     self.problem((*at, "map", key), f"{exc} (the rule's type)")
-        if rule.lookup is not None:
-            side, _, stream = rule.lookup.stream.partition(".")
+        for index, lookup in enumerate(rule.lookups):
+            where: PathKey = (*at, "lookup", index) if isinstance(rule.lookup, list) else (*at, "lookup")
+            side, _, stream = lookup.stream.partition(".")
             if side not in ("source", "destination") or not stream:
-                self.problem((*at, "lookup", "stream"), f"{rule.lookup.stream!r} must be side.stream, e.g. destination.subsidiaries")
+                self.problem((*where, "stream"), f"{lookup.stream!r} must be side.stream, e.g. destination.subsidiaries")
             elif side in self.specs:
-                self.check_stream((*at, "lookup", "stream"), self.specs[side], stream)
+                self.check_stream((*where, "stream"), self.specs[side], stream)
+            if lookup.filter:
+                self.check_template((*where, "filter"), lookup.filter)
+        if rule.fallback is not None:
+            self.check_rule((*at, "fallback"), field, rule.fallback, None, None)
+
+    def check_list_rule(self, at: PathKey, field: str, rule: Rule, input_schema: dict[str, Any] | None, node: dict[str, Any] | None) -> None:
+        """A list rule: the destination field must take an array, and its element rules must fit the array's items."""
+        element: dict[str, Any] | None = None
+        if node is not None and input_schema is not None:
+            types = node.get("type")
+            kinds = set(types) if isinstance(types, list) else {types} if isinstance(types, str) else set()
+            if kinds and "array" not in kinds:
+                self.problem(at, f"field '{field}' is {' or '.join(sorted(kinds))} in the operation's input, but a list rule builds a list", key=True)
+            items = node.get("items")
+            element = _resolve_local(items, input_schema) if isinstance(items, dict) else None
+        if rule.each is not None:
+            if rule.each.filter:
+                self.check_template((*at, "each", "filter"), rule.each.filter)
+            for sub, sub_rule in rule.each.mapping.items():
+                self.check_rule((*at, "each", "mapping", sub), sub, sub_rule, input_schema if element is not None else None, None, within=element)
+        for index, entry in enumerate(rule.items or []):
+            for sub, sub_rule in entry.items():
+                self.check_rule((*at, "items", index, sub), sub, sub_rule, input_schema if element is not None else None, None, within=element)
 
     def check_delete(self, at: PathKey, flow: Flow, write_spec: LoadedSpec | None, input_schema: dict[str, Any] | None) -> None:
         delete = flow.delete
@@ -525,17 +680,19 @@ def modified_path(flow: Flow, loaded: LoadedSpec) -> str | None:
     return _modified_path(flow, loaded)
 
 
-def unknown_field(schema: dict[str, Any], path: str) -> str | None:
+def unknown_field(schema: dict[str, Any], path: str, *, root: dict[str, Any] | None = None) -> str | None:
     """A message when ``path`` leaves an input JSON Schema that lists its properties; None when it fits.
 
     Objects that declare no ``properties`` (an opaque ``payload: {type: object}``) accept any field.
+    ``root`` is the document local ``$ref``s resolve against (default: ``schema``).
     """
+    root = schema if root is None else root
     node: Any = schema
     walked: list[str] = []
     for part in [p for p in path.split(".") if p]:
         if not isinstance(node, dict):
             return None
-        node = _resolve_local(node, schema)
+        node = _resolve_local(node, root)
         properties = node.get("properties")
         if part in (properties or {}):
             node = properties[part]
@@ -555,6 +712,24 @@ def unknown_field(schema: dict[str, Any], path: str) -> str | None:
     return None
 
 
+def node_at(schema: dict[str, Any], path: str, *, root: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The schema of the field at ``path`` when the schema declares it; None inside opaque objects."""
+    root = schema if root is None else root
+    node: Any = _resolve_local(schema, root)
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(node, dict):
+            return None
+        properties = node.get("properties") or {}
+        if part in properties:
+            node = properties[part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+        node = _resolve_local(node, root) if isinstance(node, dict) else node
+    return node if isinstance(node, dict) else None
+
+
 def _resolve_local(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     for _ in range(10):
         ref = node.get("$ref")
@@ -569,23 +744,28 @@ def _resolve_local(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]
 
 __all__ = [
     "BatchTarget",
+    "Check",
     "ConflictPolicy",
     "Connection",
     "DeletePolicy",
     "DestinationLookup",
+    "EachRule",
     "Endpoint",
     "Flow",
     "LoadedConnection",
     "Lookup",
     "Match",
     "Rule",
+    "SetupCall",
     "StreamRef",
     "Target",
+    "WriteBack",
     "connection_schema",
     "is_connection_document",
     "load_connection",
     "modified_path",
     "next_due",
+    "node_at",
     "other_side",
     "parse_schedule",
     "unknown_field",

@@ -106,7 +106,7 @@ flows:
         joined = "\n".join(found)
         assert ":6:12: direction: 'sideways' is not a direction" in joined
         assert ":7:11: schedule:" in joined and "'every fortnight'" in joined
-        assert ":15:14: flows[0].mapping.email: a rule needs exactly one of from, template or const, got from, const" in joined
+        assert ":15:14: flows[0].mapping.email: a rule needs exactly one of from, template, const, each or items, got from, const" in joined
         assert "expected a string" not in joined
         assert len(found) == 3
 
