@@ -351,13 +351,17 @@ def init_plugin(name: str, directory: str | None) -> None:
 
 
 @main.command()
-@click.option("--customers", default=500, show_default=True, help="Customers in the example API.")
+@click.option("--connections", "directory", type=click.Path(file_okay=False, exists=True), help="Connection files to run (default: the shipped examples, specs/connections).")
+@click.option("--state-dir", type=click.Path(file_okay=False), help="Keep the copies and their state here (default: a temporary directory, removed).")
 @guarded
-def demo(customers: int) -> None:
-    """Start the local example API in-process, check it, read its streams and write a record."""
+def demo(directory: str | None, state_dir: str | None) -> None:
+    """Start the NetSuite and HubSpot emulators in-process and run every example connection once against them."""
+    import sys
+    from pathlib import Path
+
     from connector_core.demo import run_demo
 
-    run_demo(customers)
+    sys.exit(run_demo(Path(directory) if directory else None, Path(state_dir) if state_dir else None))
 
 
 @main.command()

@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +41,11 @@ from connector_core.errors import (
     OperationError,
 )
 from connector_core.interpolation import Interpolator, parse_datetime
-from connector_core.mapping import CompiledMapping
+from connector_core.mapping import CompiledMapping, CompiledTarget, lookup_index
 from connector_core.paths import get_path, set_path
 from connector_core.plugins import Registry
 from connector_core.statestore import MappedRecord, SQLiteStateStore, lease_owner
+from connector_core.writes import repeatable
 
 LEASE_SECONDS = 900.0
 SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
@@ -107,6 +109,18 @@ class _Item:
     retry: bool = False
     caused: str | None = None  # the written side's modified time after our write, when the result says
     row: MappedRecord | None = None  # deletions: the ID map row marked deleted once done
+    prior_dest: str | None = None  # the written-side id the read side already knew (ID map or match.id): no write-back needed
+    write_back_error: str | None = None  # the write-back failed: mapped, but dead-lettered and retried
+    write_back_pending: bool = False  # written; its write-back is sent once the flow's read has finished
+
+
+@dataclass
+class _InFlight:
+    """A batch whose writes were started and that is not committed yet."""
+
+    items: list[_Item]
+    cursor: dict[str, Any] | None
+    futures: dict[Future[None], _Item]
 
 
 def _hash(value: Any) -> str:
@@ -181,8 +195,25 @@ class Runner:
         return self._lookups[cache_key]
 
     def lookup(self, lookup: Lookup) -> dict[str, Any]:
+        """A mapping lookup's {key as text: value} (filter, list keys and sort_by applied), over a stream read once per run."""
         side, _, stream = lookup.stream.partition(".")
-        return self.index(side, stream, lookup.key, lookup.value)
+        cache_key = (side, stream, lookup.key, f"{lookup.value}|{lookup.filter}|{lookup.sort_by}|{lookup.order}")
+        if cache_key not in self._lookups:
+            self._lookups[cache_key] = lookup_index(self.connector(side).read(stream), lookup, self.interpolator)
+        return self._lookups[cache_key]
+
+    def run_setup(self) -> None:
+        """The connection's `setup` calls (idempotent, e.g. create custom properties), before any flow."""
+        for index, call in enumerate(self.connection.setup):
+            if self.dry_run:
+                self.reporter.message(f"setup[{index}]: {call.operation} on the {call.side} side is not called in a dry run")
+                continue
+            result = self.connector(call.side).call(call.operation, call.input)
+            outcomes = result.get("records") if isinstance(result, dict) else None
+            refused = [o for o in outcomes or [] if isinstance(o, dict) and o.get("ok") is False]
+            if refused:
+                reasons = "; ".join(str(o.get("message") or o.get("error")) for o in refused[:5])
+                raise ConnectorError(f"setup[{index}]: {call.operation} on the {call.side} side failed for {len(refused)} record(s): {reasons}")
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -203,6 +234,7 @@ class Runner:
             self.store.mark_interrupted_runs()
             self.run_id = self.store.start_run(False)
         try:
+            self.run_setup()
             for flow in self.connection.flows:
                 flow_run = _FlowRun(self, flow)
                 result.counts[flow.name] = flow_run.counts
@@ -210,6 +242,7 @@ class Runner:
                 try:
                     flow_run.run()
                 finally:
+                    flow_run.stop()
                     self.reporter.flow_finished(flow.name, flow_run.counts)
                 result.errors.extend(flow_run.errors)
         except DeleteBreakerError as exc:
@@ -256,7 +289,8 @@ class _FlowRun:
         self.state_key = flow.from_.state_key or flow.name
         self.id_paths = self._id_paths()
         self.modified_path = modified_path(flow, loaded.specs[self.read_side])
-        self.mapping = CompiledMapping(flow.mapping, runner.interpolator, f"{flow.name}.mapping")
+        self.mapping = CompiledMapping(flow.mapping, runner.interpolator, f"{flow.name}.mapping", let=flow.let, checks=flow.checks)
+        self.target = CompiledTarget(flow.match.target, runner.interpolator, f"{flow.name}.match.target") if flow.match.target is not None else None
         self.inactivate = (
             CompiledMapping(flow.delete.inactivate_mapping, runner.interpolator, f"{flow.name}.delete.inactivate_mapping")
             if flow.delete and flow.delete.inactivate_mapping
@@ -269,14 +303,21 @@ class _FlowRun:
         self.batch_size = flow.to.batch.size if flow.to.batch else SINGLE_COMMIT_EVERY
         self.pending: dict[str, str] = {}
         self.buffer: list[_Item] = []
+        self.write_backs: list[_Item] = []
         self.seen: set[str] = set()
         self.checkpoint: dict[str, Any] | None = None
         self.warned_modified = False
         self.other_modified: dict[str, Any] = {}
+        self.inflight: deque[_InFlight] = deque()  # started, not committed; oldest first
+        self.inflight_ids: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._repeatable: dict[str, bool] = {}
 
     def _id_paths(self) -> list[str]:
         if self.flow.from_.id:
             return [self.flow.from_.id]
+        if self.flow.from_.group_by:
+            return ["key"]
         stream = self.read_spec.streams[self.flow.from_.stream]
         key = stream.primary_key
         if isinstance(key, str):
@@ -299,6 +340,7 @@ class _FlowRun:
         for letter in self.store.dead_letters(flow.name):
             self.process(letter.record, retry=True)
         self.flush(None)
+        self.drain()
         saved = None if self.runner.full_refresh else self.store.cursor(self.state_key)
         stream = self.read_spec.streams[flow.from_.stream]
         full_read = saved is None or stream.cursor is None
@@ -308,11 +350,14 @@ class _FlowRun:
             self.checkpoint = state
 
         reader = self.runner.connector(self.read_side).read(flow.from_.stream, saved, on_checkpoint=on_checkpoint)
+        if flow.from_.group_by:
+            reader = _grouped(reader, flow.from_.group_by)
         for record in reader:
             if self.checkpoint is not None:
                 self.flush_checkpoint()
             self.process(record)
         self.flush_checkpoint(final=True)
+        self.send_write_backs()
         if flow.delete is not None:
             self.deletes(full_read)
 
@@ -320,6 +365,8 @@ class _FlowRun:
         cursor, self.checkpoint = self.checkpoint, None
         if cursor is not None or final:
             self.flush(cursor)
+        if final:
+            self.drain()
 
     # -- one record --------------------------------------------------------------------------------------
 
@@ -344,7 +391,7 @@ class _FlowRun:
                 self.counts["skipped"] += 1
                 return
         modified = get_path(record, self.modified_path) if self.modified_path else None
-        if not retry and self.is_echo(source_id, modified):
+        if not retry and flow.skip_echoes and self.is_echo(source_id, modified):
             self.counts["echo"] += 1
             return
         try:
@@ -358,9 +405,29 @@ class _FlowRun:
             # written by the flow of the other direction: the pair is already known (cross ids)
             pairs = self.store.written_as(self.reverse_flows, source_id)
             dest_id = pairs[0].source_id if pairs else None
+        known_dest = dest_id
+        if dest_id is None and flow.match.id:
+            try:
+                carried = runner.interpolator.render(flow.match.id, context, f"{flow.name}.match.id")
+            except InterpolationError as exc:
+                self.fail(source_id, record, external_id, f"record {source_id}: match.id failed: {exc.message}", retry)
+                return
+            dest_id = known_dest = None if carried in (None, "") else str(carried)
         if dest_id is None and flow.match.lookup is not None:
             found = runner.index(self.write_side, flow.match.lookup.stream, flow.match.lookup.key, flow.match.lookup.id).get(external_id)
             dest_id = None if found is None else str(found)
+        unmatched = None
+        if dest_id is None and self.target is not None:
+            dest_id, unmatched = self.target.resolve(record, record_id=source_id, context=context, lookups=runner.lookup)
+        if dest_id is None and (flow.match.missing == "fail" or (flow.match.missing == "create" and self.create_kind == "update")):
+            why = unmatched or "neither the ID map nor match found it"
+            self.fail(source_id, record, external_id, f"record {source_id}: no counterpart on the {self.write_side} side to write to: {why}", retry)
+            return
+        if dest_id is None and flow.match.missing == "skip":
+            self.counts["skipped"] += 1
+            if retry:
+                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
+            return
         values = {
             **context,
             "source": {"id": source_id, "external_id": external_id, "stream": flow.from_.stream, "side": self.read_side},
@@ -380,7 +447,7 @@ class _FlowRun:
         if dest_id is not None and flow.conflict is not None:
             if flow.conflict.policy == "owner":
                 for path in self.not_ours:
-                    _delete_path(mapped, path)
+                    _delete_path(mapped, path, prune=True)
             elif self.other_side_newer(existing, dest_id, modified):
                 self.counts["conflict"] += 1
                 return
@@ -400,7 +467,10 @@ class _FlowRun:
         action = "update" if dest_id is not None else "create"
         operation = (flow.to.update or flow.to.operation) if dest_id is not None else flow.to.operation
         self.buffer.append(
-            _Item(source_id, record, external_id, action, operation, payload, digest, dest_id, None if modified is None else str(modified), retry=retry)
+            _Item(
+                source_id, record, external_id, action, operation, payload, digest, dest_id, None if modified is None else str(modified),
+                retry=retry, prior_dest=known_dest,
+            )
         )
         if len(self.buffer) >= self.batch_size:
             self.flush(None)
@@ -492,6 +562,10 @@ class _FlowRun:
                 self.report_intended(item)
             self.counts_for(items)
             return
+        if self.overlapping(items, writes):
+            self.flush_overlapped(items, writes, cursor)
+            return
+        self.drain()  # batches commit in the order they were read
         creates = [i for i in writes if i.action == "create"]
         if creates and self.flow.to.batch is not None:
             # one request carries them all: each is pending until the batch answer is committed
@@ -500,20 +574,21 @@ class _FlowRun:
         try:
             if self.flow.to.batch is not None:
                 self.write_batch(writes)
+                done = [i for i in writes if i.action in ("create", "update")]
             else:
-                for item in writes:
-                    self.write_one(item)
-                    done.append(item)
+                self.write_each(writes, done)
+            self.await_write_backs(done)
         except BaseException:
             # commit what the destination acknowledged before the failure, without the cursor
+            self.await_write_backs(done)
             self.commit([i for i in items if i.action in ("fail", "resolve")] + done, None)
             raise
         self.commit(items, cursor)
 
-    def write_one(self, item: _Item) -> None:
+    def write_one(self, item: _Item, ledger: bool = True) -> None:
         connector = self.runner.connector(self.write_side)
         assert item.operation is not None and item.input is not None
-        if item.action == "create":
+        if item.action == "create" and ledger:
             # committed before the request leaves: a crash after it lands is recognised on resume
             self.store.add_pending(self.flow.name, [(item.source_id, item.external_id)], item.operation, self.runner.run_id)
         try:
@@ -528,6 +603,139 @@ class _FlowRun:
         if self.flow.to.modified and isinstance(result, dict):
             found = get_path(result.get("body"), self.flow.to.modified)
             item.caused = None if found is None else str(found)
+
+    def write_each(self, writes: list[_Item], done: list[_Item]) -> None:
+        """One call per record; each acknowledged item is appended to ``done``.
+
+        Writes that may be repeated (upsert, update, delete, an idempotency key) run concurrently, up to
+        the write side's concurrency: their creates enter the ledger together before any request leaves
+        (an interrupted run simply sends them again). A plain create is sent alone, after its own ledger
+        entry, so an interrupted run leaves at most one create in doubt. When a write raises (auth, a
+        429/5xx beyond the retries, an interrupt) no further write starts; those under way finish and
+        the acknowledged ones are kept, so the caller commits them before the run stops.
+        """
+        connector = self.runner.connector(self.write_side)
+        workers = connector.governor.concurrency
+        parallel = [i for i in writes if workers > 1 and self.repeatable(i)]
+        if len(parallel) < 2 or len({i.source_id for i in parallel}) < len(parallel):
+            parallel = []  # nothing to overlap, or one record twice: in order, as read
+        concurrent = {id(i) for i in parallel}
+        futures: dict[Future[None], _Item] = {}
+        acknowledged = ("create", "update")
+        try:
+            if parallel:
+                creates = [(i.source_id, i.external_id) for i in parallel if i.action == "create"]
+                if creates:
+                    self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
+                pool = self.write_pool()
+                futures = {pool.submit(self.write_one, item, False): item for item in parallel}
+            for item in writes:
+                if id(item) not in concurrent:
+                    self.write_one(item)
+                    if item.action in acknowledged:
+                        done.append(item)
+            for future in as_completed(futures):
+                future.result()
+                if futures[future].action in acknowledged:
+                    done.append(futures[future])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            kept = {id(i) for i in done}
+            for future, item in futures.items():
+                if not future.cancelled() and future.exception() is None and item.action in acknowledged and id(item) not in kept:
+                    done.append(item)
+            raise
+
+    def repeatable(self, item: _Item) -> bool:
+        """The item's write may run concurrently and be resent (see :func:`connector_core.writes.repeatable`)."""
+        name = str(item.operation)
+        if name not in self._repeatable:
+            self._repeatable[name] = repeatable(self.write_spec.operations[name])
+        return self._repeatable[name]
+
+    # -- overlapped writes: a batch is written while the next one is read and mapped ---------------------
+
+    def write_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            workers = self.runner.connector(self.write_side).governor.concurrency
+            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.flow.name}-write")
+        return self._pool
+
+    def overlapping(self, items: list[_Item], writes: list[_Item]) -> bool:
+        """One repeatable call per record, more than one allowed in flight, no record twice in the batch."""
+        if self.flow.to.batch is not None or getattr(self.flow.to, "write_back", None) is not None:
+            return False
+        if self.runner.connector(self.write_side).governor.concurrency < 2 or not all(self.repeatable(i) for i in writes):
+            return False
+        return len({i.source_id for i in items}) == len(items)
+
+    def flush_overlapped(self, items: list[_Item], writes: list[_Item], cursor: dict[str, Any] | None) -> None:
+        """Start the batch's writes and return while they run; the batch before it is committed first.
+
+        Batches still commit one by one, in the order they were read, each in one transaction with the
+        cursor it completes; at most two are in flight (one being written, one queued behind it), so
+        the write side's concurrency stays busy while the next batch is read, mapped and matched.
+        """
+        try:
+            if self.inflight_ids.intersection(i.source_id for i in items):
+                self.drain()  # a record still being written: that write commits before the next one starts
+            creates = [(i.source_id, i.external_id) for i in writes if i.action == "create"]
+            if creates:
+                # in the ledger before any of them leaves (repeatable: an interrupted run sends them again)
+                self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
+            pool = self.write_pool()
+            self.inflight.append(_InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
+            self.inflight_ids.update(i.source_id for i in items)
+            while len(self.inflight) > 1:
+                self.settle()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def settle(self) -> None:
+        """Wait for the oldest batch in flight and commit it."""
+        batch = self.inflight[0]
+        for future in batch.futures:
+            future.result()
+        self.inflight.popleft()
+        for item in batch.items:
+            self.inflight_ids.discard(item.source_id)
+        self.commit(batch.items, batch.cursor)
+
+    def drain(self) -> None:
+        """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read)."""
+        try:
+            while self.inflight:
+                self.settle()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """The run stops: no further write starts, those under way finish, and what the destination
+        acknowledged (and the batches' dead letters) is committed without a cursor."""
+        batches, self.inflight = list(self.inflight), deque()
+        self.inflight_ids.clear()
+        futures = [future for batch in batches for future in batch.futures]
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        keep: list[_Item] = []
+        for batch in batches:
+            sent = {id(item) for future, item in batch.futures.items() if not future.cancelled() and future.exception() is None}
+            keep += [i for i in batch.items if i.action in ("fail", "resolve") or (i.action in ("create", "update") and id(i) in sent)]
+        if keep:
+            self.commit(keep, None)
+
+    def stop(self) -> None:
+        """After the flow, whatever happened: nothing left in flight, the write threads ended."""
+        if self.inflight:
+            self.abandon()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def write_batch(self, writes: list[_Item]) -> None:
         batch = self.flow.to.batch
@@ -566,18 +774,124 @@ class _FlowRun:
                 detail = f": {'; '.join(loose)[:500]}" if loose else ""
                 item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
 
+    def await_write_backs(self, done: list[_Item]) -> None:
+        """Written records that are newly paired wait for their write-back (sent after the read)."""
+        if self.flow.to.write_back is None:
+            return
+        for item in done:
+            if item.action in ("create", "update") and item.dest_id and not item.write_back_pending and (item.dest_id != item.prior_dest or item.retry):
+                item.write_back_pending = True
+                self.write_backs.append(item)
+
+    def send_write_backs(self) -> None:
+        """`to.write_back` for the records paired by this flow, once its read has finished.
+
+        Not during the read: changing records of the stream being read can move them out of its result
+        window (a search filtered on the modified date) and shift the pages still to come. Until it is
+        acknowledged, each record was committed without a hash and with a dead letter, so a run that
+        stops first writes it again on the next run and sends the write-back then.
+        """
+        items, self.write_backs = self.write_backs, []
+        if not items or self.dry_run:
+            return
+        try:
+            for start in range(0, len(items), 500):
+                chunk = items[start : start + 500]
+                self.write_back(chunk)
+                self.commit_write_backs(chunk)
+        except BaseException:
+            self.commit_write_backs([i for i in items if i.write_back_error])
+            raise
+
+    def commit_write_backs(self, items: list[_Item]) -> None:
+        now = self.runner.clock()
+        with self.store.batch() as tx:
+            for item in items:
+                if item.write_back_error:
+                    tx.dead_letter(self.flow.name, item.source_id, item.record, item.write_back_error)
+                    continue
+                tx.map_record(
+                    MappedRecord(self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now, item.caused, item.modified)
+                )
+                tx.resolve_dead_letter(self.flow.name, item.source_id)
+            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
+        for item in items:
+            if item.write_back_error:
+                self.counts["failed"] += 1
+                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.write_back_error}")
+
+    def write_back(self, items: list[_Item]) -> None:
+        """Send each newly paired record's written-side id back to the read side; refusals set write_back_error."""
+        spec = self.flow.to.write_back
+        assert spec is not None
+        todo = list(items)
+        if not todo:
+            return
+        runner = self.runner
+        inputs: list[tuple[_Item, dict[str, Any]]] = []
+        for item in todo:
+            values = {
+                "record": item.record,
+                "source": {"id": item.source_id, "external_id": item.external_id, "stream": self.flow.from_.stream, "side": self.read_side},
+                "target": {"id": item.dest_id, "side": self.write_side},
+            }
+            try:
+                inputs.append((item, dict(runner.interpolator.render(spec.input, values, f"{self.flow.name}.to.write_back.input"))))
+            except InterpolationError as exc:
+                item.write_back_error = f"record {item.source_id}: to.write_back.input failed: {exc.message}"
+        if not inputs:
+            return
+        connector = runner.connector(self.read_side)
+        operation = self.read_spec.operations[spec.operation]
+        try:
+            if operation.kind == "batch":
+                try:
+                    result = connector.call(spec.operation, {"records": [payload for _, payload in inputs]})
+                except AuthError:
+                    raise
+                except (FatalHTTPError, OperationError) as exc:
+                    for item, _ in inputs:
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
+                    return
+                outcomes = {o.get("index"): o for o in result.get("records", []) if isinstance(o, dict)}
+                for index, (item, _) in enumerate(inputs):
+                    outcome = outcomes.get(index) or {}
+                    if outcome.get("ok") is not True:
+                        reason = outcome.get("message") or "the answer did not acknowledge it"
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} failed: {reason}"
+            else:
+                for item, payload in inputs:
+                    try:
+                        connector.call(spec.operation, payload)
+                    except AuthError:
+                        raise
+                    except (FatalHTTPError, OperationError) as exc:
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
+        except BaseException as exc:
+            # the run stops (429/5xx beyond the retries, auth): what was written is committed, marked for a retry
+            for item, _ in inputs:
+                item.write_back_error = item.write_back_error or f"record {item.source_id}: write-back {spec.operation} did not complete: {exc}"
+            raise
+
     def commit(self, items: list[_Item], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
         now = self.runner.clock()
         with self.store.batch() as tx:
             for item in items:
                 if item.action in ("create", "update"):
+                    # until its write-back is acknowledged the pairing is not done: no hash (a retry writes
+                    # again) and a dead letter (retried next run if this one stops first)
+                    waiting = item.write_back_pending or item.write_back_error
                     tx.map_record(
                         MappedRecord(
-                            self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now,
+                            self.flow.name, item.source_id, item.dest_id, item.external_id, None if waiting else item.hash, now,
                             item.caused, item.modified,
                         )
                     )
-                    tx.resolve_dead_letter(self.flow.name, item.source_id)
+                    if waiting:
+                        reason = item.write_back_error or f"record {item.source_id}: written; its write-back was not sent (the run stopped first)"
+                        tx.dead_letter(self.flow.name, item.source_id, item.record, reason)
+                    else:
+                        tx.resolve_dead_letter(self.flow.name, item.source_id)
                 elif item.action == "resolve":
                     tx.resolve_dead_letter(self.flow.name, item.source_id)
                 elif item.action == "fail":
@@ -709,6 +1023,15 @@ class _FlowRun:
         return _Item(row.source_id, {}, row.external_id, "inactivate", operation, payload, dest_id=row.dest_id)
 
 
+def _grouped(records: Any, path: str) -> Any:
+    """`from.group_by`: the whole read, as one record {key, records: [...]} per distinct value, in first-seen order."""
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        key = get_path(record, path)
+        groups.setdefault("" if key is None else str(key), {"key": key, "records": []})["records"].append(record)
+    yield from groups.values()
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in {"", "false", "0", "no", "off", "none"}
@@ -720,10 +1043,18 @@ def _id_value(dest_id: str) -> Any:
     return int(dest_id) if dest_id.isdigit() and len(dest_id) < 19 else dest_id
 
 
-def _delete_path(data: dict[str, Any], path: str) -> None:
-    from connector_core.paths import delete_path
+def _delete_path(data: dict[str, Any], path: str, prune: bool = False) -> None:
+    """Remove ``path``; with ``prune`` also the objects it leaves empty (`subsidiary` of `subsidiary.id`)."""
+    from connector_core.paths import delete_path, get_path, split_path
 
     delete_path(data, path)
+    parts = split_path(path)
+    while prune and len(parts) > 1:
+        parts = parts[:-1]
+        parent = ".".join(parts)
+        if get_path(data, parent) != {}:
+            break
+        delete_path(data, parent)
 
 
 __all__ = ["DeleteBreakerError", "Reporter", "RunResult", "Runner"]

@@ -59,6 +59,14 @@ def _retry_allowed(operation: Operation) -> bool:
     return False
 
 
+def repeatable(operation: Operation) -> bool:
+    """Sending the write twice leaves the same result as once (upsert, update, delete, or an idempotency key).
+
+    Such writes may run concurrently and be resent after an interrupted run; a plain create may not.
+    """
+    return operation.idempotency_key is not None or operation.kind in ("update", "upsert", "delete")
+
+
 def record_id(operation: Operation, response: requests.Response, body: Any) -> str | None:
     """The id of the written record, from a header (last URL segment) or a body path."""
     if operation.id is None:
@@ -235,4 +243,4 @@ def run_operation(connector: Connector, name: str, payload: dict[str, Any]) -> d
     return _single(connector, name, operation, payload)
 
 
-__all__ = ["record_id", "run_operation", "validate_input"]
+__all__ = ["record_id", "repeatable", "run_operation", "validate_input"]

@@ -1,0 +1,113 @@
+"""Helpers for the finance-flow tests: the shipped example connections (specs/connections) run unchanged
+against the HubSpot and NetSuite emulators on loopback, with their state in tmp_path.
+
+A uniquely named module: several `conftest` modules clash under one name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from runner_support import Collect
+
+from connector_core.connection import LoadedConnection, load_connection
+from connector_core.demo import EXAMPLES, point_at_emulators
+from connector_core.plugins import Registry
+from connector_core.runner import Runner, RunResult
+from connector_core.statestore import SQLiteStateStore
+from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
+from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+
+
+@pytest.fixture
+def hubspot() -> Iterator[HubSpotEmulator]:
+    with HubSpotEmulator(HubSpotSettings(companies=30, contacts=0, deals=0)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def netsuite_ns() -> Iterator[NetSuiteEmulator]:
+    with NetSuiteEmulator(EmulatorSettings(customers=20, items=3, sales_orders=0, invoices=30)) as emulator:
+        yield emulator
+
+
+class Finance:
+    """One example connection file, copied into tmp_path and pointed at the two emulators."""
+
+    def __init__(self, name: str, tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> None:
+        self.hubspot = hubspot
+        self.netsuite = netsuite
+        self.registry = registry
+        configs = {
+            "hubspot": {"access_token": hubspot.token, "base_url": hubspot.url},
+            "netsuite": {"account_id": netsuite.settings.account_id, "base_url": netsuite.url, **netsuite.credentials()["tba"]},
+        }
+        (self.path,) = point_at_emulators([EXAMPLES / name], tmp_path / "connections", configs)
+        self.reporter = Collect()
+
+    def load(self) -> LoadedConnection:
+        return load_connection(self.path, self.registry)
+
+    def store(self) -> SQLiteStateStore:
+        loaded = self.load()
+        return SQLiteStateStore(loaded.state_path(), loaded.name)
+
+    def run(self, **options: Any) -> RunResult:
+        loaded = self.load()
+        self.reporter = Collect()
+        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
+            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
+
+    # -- HubSpot --------------------------------------------------------------------------------------
+
+    def companies(self) -> list[dict[str, Any]]:
+        """Every company as {id, **properties} (raw, through the emulator's control API)."""
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = requests.get(f"{self.hubspot.url}/_emulator/objects/companies", params={"offset": offset, "limit": 500}, timeout=10).json()
+            rows = page["results"] if isinstance(page, dict) else page
+            found += [{"id": str(r["id"]), **r["properties"]} for r in rows]
+            if len(rows) < 500:
+                return found
+            offset += len(rows)
+
+    def company(self, company_id: str) -> dict[str, Any]:
+        return next(c for c in self.companies() if c["id"] == str(company_id))
+
+    def edit_company(self, company_id: str, **properties: Any) -> None:
+        response = requests.patch(
+            f"{self.hubspot.url}/crm/v3/objects/companies/{company_id}",
+            json={"properties": properties},
+            headers={"Authorization": f"Bearer {self.hubspot.token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def hubspot_writes(self) -> int:
+        """Object writes (create, update, batch) HubSpot received; property definitions (setup) not counted."""
+        endpoints = self.hubspot.stats.snapshot()["by_endpoint"]
+        return sum(n for key, n in endpoints.items() if key.startswith("objects.") and key != "objects.search" and not key.endswith((".get", ".list")))
+
+    # -- NetSuite -------------------------------------------------------------------------------------
+
+    def suiteql(self, query: str) -> list[dict[str, Any]]:
+        return self.netsuite.suiteql(query)
+
+    def ns_writes(self) -> int:
+        return int(self.netsuite.stats().get("by_route", {}).get("record", 0))
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        (row,) = self.suiteql(f"SELECT * FROM customer WHERE id = {int(customer_id)}")
+        return row
+
+    def edit_customer(self, customer_id: str, **fields: Any) -> None:
+        self.netsuite.advance_time(5)  # a later modified time than our last write
+        requests.patch(f"{self.netsuite.url}/_emulator/records/customer/{customer_id}", json=fields, timeout=10).raise_for_status()
+
+
+__all__ = ["Finance", "hubspot", "netsuite_ns"]
