@@ -28,6 +28,7 @@ from connector_core.errors import InterpolationError, SpecError
 #: Names a template may refer to. Which ones hold values depends on where the template sits.
 CONTEXT_NAMES = frozenset(
     {"config", "state", "partition", "page", "record", "input", "response", "stream", "source", "target", "records", "result", "error", "items"}
+    | {"let", "mapped", "item", "index"}  # connection mappings: flow `let` values, `checks`, `each` list elements
 )
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.DOTALL)

@@ -160,3 +160,77 @@ def test_every_field_has_a_description() -> None:
     ]
     assert missing == []
     assert Connection.model_config["extra"] == "forbid"
+
+
+class TestListRulesAndMatching:
+    ORDER_OPERATION = """operations:
+  create_order:
+    kind: create
+    input:
+      type: object
+      properties:
+        customer: {type: string}
+        note: {type: string}
+        lines:
+          type: array
+          items: {type: object, properties: {sku: {type: string}, qty: {type: number}}}
+    request: {method: POST, path: /api/orders, json: "{{ input }}"}
+"""
+
+    def shop_with_orders(self, tmp_path: Path) -> None:
+        text = (ROOT / "connectors" / "example" / "example.yaml").read_text()
+        (tmp_path / "orders.yaml").write_text(text.replace("operations:\n", self.ORDER_OPERATION, 1))
+
+    def connection(self, mapping: str, extra: str = "") -> str:
+        return f"""\
+name: ns-to-orders
+source: {{connector: netsuite, config: {{account_id: "1"}}}}
+destination: {{connector: orders.yaml, config: {{api_key: k}}}}
+direction: netsuite->crm
+flows:
+  - name: orders
+    from: {{stream: invoices}}
+    to: {{operation: create_order}}
+    match: {{external_id: "ns-{{{{ record.id }}}}"}}
+{extra}    mapping:
+{mapping}"""
+
+    def test_a_list_rule_fits_the_declared_array(self, tmp_path: Path, registry: Registry) -> None:
+        self.shop_with_orders(tmp_path)
+        text = self.connection(
+            "      lines:\n        each:\n          from: lines\n          mapping: {sku: item, qty: {from: quantity, type: number}}\n"
+            "      customer: {items: [{sku: {const: x}}]}\n"
+        )
+        path = tmp_path / "conn.yaml"
+        path.write_text(text)
+        (tmp_path / "ok.yaml").write_text(text.replace("      customer: {items: [{sku: {const: x}}]}\n", ""))
+        assert load_connection(tmp_path / "ok.yaml", registry).connection.flows[0].mapping["lines"].each is not None  # type: ignore[union-attr]
+        found = problems(tmp_path, text, registry)
+        assert any(":15:7: flows[0].mapping.customer: field 'customer' is string in the operation's input, but a list rule builds a list" in p for p in found), found
+
+    def test_element_fields_are_checked_against_the_array_items(self, tmp_path: Path, registry: Registry) -> None:
+        self.shop_with_orders(tmp_path)
+        text = self.connection(
+            "      lines:\n        each:\n          from: lines\n          mapping:\n            skuu: item\n"
+            "            qty: {from: quantity, type: number, const: one}\n"
+        )
+        found = problems(tmp_path, text, registry)
+        assert not any(":15:13: flows[0].mapping.lines.each.mapping.skuu: the operation's input has no field 'skuu' in the input; did you mean 'sku'?" in p for p in found), found
+        assert len(found) == 1  # a model error (the qty rule) is reported alone, before the checks that need the specs
+        assert "flows[0].mapping.lines.each.mapping.qty: a rule needs exactly one of from, template, const, each or items, got from, const" in found[0]
+        found = problems(tmp_path, text.replace(", const: one", ""), registry)
+        assert any(":15:13: flows[0].mapping.lines.each.mapping.skuu: the operation's input has no field 'skuu' in the input; did you mean 'sku'?" in p for p in found), found
+
+    def test_let_checks_target_and_lookups_are_checked(self, tmp_path: Path, registry: Registry) -> None:
+        self.shop_with_orders(tmp_path)
+        extra = (
+            "    let:\n      cust: {from: customer, lookup: [{stream: destination.customerz, key: id, value: name}]}\n"
+            "    checks: [{that: '{{ let.cust == }}', message: x}]\n"
+        )
+        text = self.connection("      note: {template: '{{ let.cust }}', fallback: {from: memo, lookup: {stream: nowhere, key: a, value: b}}}\n", extra)
+        text = text.replace('match: {external_id: "ns-{{ record.id }}"}', 'match: {external_id: "ns-{{ record.id }}", target: {template: "{{ nope }}"}, missing: fail}')
+        found = "\n".join(problems(tmp_path, text, registry))
+        assert "flows[0].let.cust.lookup[0].stream: connector 'example' has no stream 'customerz'; did you mean 'customers'?" in found
+        assert "flows[0].checks[0].that: template syntax error" in found
+        assert "flows[0].mapping.note.fallback.lookup.stream: 'nowhere' must be side.stream" in found
+        assert "flows[0].match.target.template: template at flows[0].match.target.template uses unknown name 'nope'" in found

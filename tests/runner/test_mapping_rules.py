@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from connector_core.connection import Lookup
+from connector_core.connection import Check, Lookup
 from connector_core.interpolation import Interpolator
-from connector_core.mapping import CoercionError, CompiledMapping, coerce
+from connector_core.mapping import CoercionError, CompiledMapping, CompiledTarget, coerce
 
 
 def compiled(mapping: dict[str, Any]) -> CompiledMapping:
@@ -124,3 +124,128 @@ class TestApply:
     def test_template_failure_is_a_record_problem(self) -> None:
         _, problems = compiled({"x": {"template": "{{ record.missing.deeper }}"}}).apply({}, record_id=2)
         assert len(problems) == 1 and problems[0].startswith("record 2: field x: template failed:")
+
+
+class TestLists:
+    def test_each_maps_every_item_with_item_paths_templates_and_a_filter(self) -> None:
+        mapping = compiled(
+            {
+                "item.items": {
+                    "each": {
+                        "from": "lines",
+                        "filter": "{{ item.qty | float > 0 }}",
+                        "mapping": {
+                            "item.id": {"from": "sku", "map": {"A": "7", "B": "8"}},
+                            "quantity": {"from": "qty", "type": "number"},
+                            "description": {"template": "{{ record.name }} #{{ index }}: {{ item.sku }}"},
+                        },
+                    }
+                }
+            }
+        )
+        record = {"name": "Deal", "lines": [{"sku": "A", "qty": "2"}, {"sku": "B", "qty": 0}, {"sku": "B", "qty": 1}]}
+        mapped, problems = mapping.apply(record, record_id=1)
+        assert problems == []
+        assert mapped == {
+            "item": {
+                "items": [
+                    {"item": {"id": "7"}, "quantity": 2, "description": "Deal #0: A"},
+                    {"item": {"id": "8"}, "quantity": 1, "description": "Deal #2: B"},
+                ]
+            }
+        }
+
+    def test_element_problems_name_the_element_and_the_source_item(self) -> None:
+        mapping = compiled({"lines": {"each": {"from": "rows", "mapping": {"rate": {"from": "price", "type": "number"}, "sku": {"from": "sku", "required": True}}}}})
+        _, problems = mapping.apply({"rows": [{"price": "1", "sku": "x"}, {"price": "cheap"}]}, record_id=9)
+        assert problems == [
+            "record 9: field lines[1].rate: 'cheap' is not a number (expected type number, from rows.1.price)",
+            "record 9: field lines[1].sku: is required but from rows.1.sku gave nothing",
+        ]
+
+    def test_each_needs_a_list_and_a_missing_one_uses_the_default_or_is_required(self) -> None:
+        rule = {"each": {"from": "rows", "mapping": {"a": "a"}}}
+        assert compiled({"lines": rule}).apply({"rows": {"a": 1}}, record_id=2)[1] == [
+            "record 2: field lines: {'a': 1} (from rows) is a mapping, not a list (expected a list for `each`)"
+        ]
+        assert compiled({"lines": {**rule, "default": []}}).apply({}, record_id=2) == ({"lines": []}, [])
+        assert compiled({"lines": {**rule, "required": True}}).apply({"rows": []}, record_id=2)[1] == [
+            "record 2: field lines: is required but from rows gave []"
+        ]
+
+    def test_items_builds_fixed_elements_over_the_record(self) -> None:
+        mapping = compiled({"item.items": {"items": [{"item.id": {"const": "1"}, "rate": {"from": "amount", "type": "number"}}, {"item.id": {"const": "2"}, "rate": {"const": 0}}]}})
+        assert mapping.apply({"amount": "99.5"})[0] == {"item": {"items": [{"item": {"id": "1"}, "rate": 99.5}, {"item": {"id": "2"}, "rate": 0}]}}
+
+    def test_a_list_rule_cannot_take_a_value_map(self) -> None:
+        with pytest.raises(ValueError, match="a list rule \\(each\\) builds a list: it cannot have map"):
+            compiled({"lines": {"each": {"from": "rows", "mapping": {}}, "map": {"a": 1}}})
+
+    def test_each_falls_back_to_fixed_items_without_line_items(self) -> None:
+        rule = {
+            "each": {"from": "line_items", "mapping": {"item.id": {"from": "sku", "map": {"WIDGET": "7"}}, "rate": {"from": "price", "type": "number"}}},
+            "fallback": {"items": [{"item.id": {"const": "1"}, "rate": {"from": "amount", "type": "number", "required": True}}]},
+        }
+        mapping = compiled({"item.items": rule})
+        assert mapping.apply({"line_items": [{"sku": "WIDGET", "price": "5"}], "amount": "9"})[0] == {"item": {"items": [{"item": {"id": "7"}, "rate": 5}]}}
+        assert mapping.apply({"line_items": [], "amount": "9"})[0] == {"item": {"items": [{"item": {"id": "1"}, "rate": 9}]}}
+        assert mapping.apply({"amount": "9"})[0] == {"item": {"items": [{"item": {"id": "1"}, "rate": 9}]}}
+
+
+class TestFallbacksChainsAndChecks:
+    COMPANIES = [{"id": "10", "ns": "C1"}, {"id": "11", "ns": None}]
+    DEALS = [
+        {"id": "d1", "companies": ["10"], "closed": "2024-01-01", "lost": False},
+        {"id": "d2", "companies": ["10", "11"], "closed": "2024-03-01", "lost": False},
+        {"id": "d3", "companies": ["10"], "closed": "2024-06-01", "lost": True},
+    ]
+
+    def lookups(self, lookup: Lookup) -> dict[str, Any]:
+        from connector_core.mapping import lookup_index
+
+        records = {"source.companies": self.COMPANIES, "source.deals": self.DEALS}[lookup.stream]
+        return lookup_index(records, lookup, Interpolator())
+
+    def test_a_chain_of_lookups_with_list_keys_filter_and_sort(self) -> None:
+        rule = {
+            "from": "customer",
+            "lookup": [
+                {"stream": "source.companies", "key": "ns", "value": "id"},
+                {"stream": "source.deals", "key": "companies", "value": "id", "filter": "{{ not record.lost }}", "sort_by": "closed"},
+            ],
+        }
+        assert compiled({"deal": rule}).apply({"customer": "C1"}, lookups=self.lookups) == ({"deal": "d2"}, [])
+        oldest = {**rule, "lookup": [rule["lookup"][0], {**rule["lookup"][1], "order": "asc"}]}
+        assert compiled({"deal": oldest}).apply({"customer": "C1"}, lookups=self.lookups)[0] == {"deal": "d1"}
+
+    def test_fallback_when_the_first_rule_finds_nothing_and_both_reasons_when_neither_does(self) -> None:
+        rule = {
+            "template": "{{ (record.ref | default(''))[5:] }}",
+            "fallback": {"from": "customer", "lookup": {"stream": "source.companies", "key": "ns", "value": "id"}},
+        }
+        mapping = compiled({"company": rule})
+        assert mapping.apply({"ref": "deal-77", "customer": "C1"}, lookups=self.lookups)[0] == {"company": "77"}
+        assert mapping.apply({"customer": "C1"}, lookups=self.lookups)[0] == {"company": "10"}
+        _, problems = mapping.apply({"customer": "C9"}, record_id=4, lookups=self.lookups)
+        assert problems == [
+            "record 4: field company: template gave ''; fallback: lookup found no record in source.companies whose ns is 'C9' (from customer); 1 records there"
+        ]
+
+    def test_let_values_feed_templates_and_checks_but_are_not_written(self) -> None:
+        mapping = CompiledMapping(
+            {"total": {"template": "{{ let.net * 2 }}"}},
+            Interpolator(),
+            let={"net": {"from": "amount", "type": "number"}},
+            checks=[Check(that="{{ mapped.total < 100 }}", message="total {{ mapped.total }} is over the limit for {{ record.name }}")],
+        )
+        assert mapping.apply({"amount": "20", "name": "A"}) == ({"total": 40.0}, [])
+        assert mapping.apply({"amount": "70", "name": "B"}, record_id=3)[1] == ["record 3: check failed: total 140 is over the limit for B"]
+
+    def test_target_resolves_an_id_or_says_why_not(self) -> None:
+        target = CompiledTarget({"from": "customer", "lookup": {"stream": "source.companies", "key": "ns", "value": "id"}}, Interpolator())
+        assert target.resolve({"customer": "C1"}, record_id=1, lookups=self.lookups) == ("10", None)
+        assert target.resolve({"customer": "C9"}, record_id=1, lookups=self.lookups) == (
+            None, "lookup found no record in source.companies whose ns is 'C9' (from customer); 1 records there"
+        )
+        assert target.resolve({}, record_id=1, lookups=self.lookups) == (None, "match.target gave nothing")
+
