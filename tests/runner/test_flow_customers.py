@@ -22,7 +22,7 @@ def sync(tmp_path: Path, hubspot: HubSpotEmulator, netsuite_ns: NetSuiteEmulator
 
 def from_hubspot(sync: Finance) -> dict[str, dict]:
     """NetSuite customers created from HubSpot, by HubSpot id."""
-    return {r["externalid"][3:]: r for r in sync.suiteql("SELECT * FROM customer WHERE externalid LIKE 'hs-%'")}
+    return {r["externalid"][4:]: r for r in sync.suiteql("SELECT * FROM customer WHERE externalid LIKE 'crm-9000%'")}
 
 
 class TestFirstRun:
@@ -91,7 +91,7 @@ class TestReruns:
         assert float(row["creditlimit"]) == 25000 and row["entityid"] == f"HS{company_id}"  # untouched by the CRM
         assert company["name"] == "Renamed In CRM Ltd"  # NetSuite's name edit does not overwrite the CRM's
         assert float(company["netsuite_credit_limit"]) == 25000  # NetSuite owns the credit limit
-        assert sync.suiteql(f"SELECT COUNT(*) AS n FROM customer WHERE externalid = 'hs-{company_id}'")[0]["n"] == "1"
+        assert sync.suiteql(f"SELECT COUNT(*) AS n FROM customer WHERE externalid = 'crm-{company_id}'")[0]["n"] == "1"
         # the writes just made are not carried back again
         writes = (sync.hubspot_writes(), sync.ns_writes())
         quiet = sync.run()

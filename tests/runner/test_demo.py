@@ -1,0 +1,35 @@
+"""`connector-core demo`: every example connection run against the in-process emulators, in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from connector_core.demo import EXAMPLES, connection_files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_runs_every_example_connection_and_exits_0(tmp_path: Path) -> None:
+    examples = connection_files(EXAMPLES)
+    assert {"customers_both_ways.yaml", "revenue_to_crm.yaml", "multi_subsidiary.yaml"} <= {p.name for p in examples}
+    done = subprocess.run(
+        [sys.executable, "-m", "connector_core", "demo", "--state-dir", str(tmp_path / "demo")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    err = done.stderr
+    assert "hubspot emulator on http://127.0.0.1:" in err and "netsuite emulator on http://127.0.0.1:" in err
+    for path in examples:
+        assert f"== {path.name}" in err
+    assert "connection customers-both-ways: ok" in err
+    assert "connection acme-uk-customers: ok" in err
+    assert "connection revenue-to-crm: ok" in err
+    assert f"{len(examples)} connection(s) in" in err
+    # the copies point at the emulators; the shipped files are untouched and their state stays in the state dir
+    copy = (tmp_path / "demo" / "config" / "netsuite-acme-uk.json").read_text()
+    assert '"subsidiary_id": 3' in copy and "127.0.0.1" in copy
+    assert (tmp_path / "demo" / ".state" / "customers-both-ways.sqlite").exists()
+    assert not (EXAMPLES / ".state").exists()
+    assert "NETSUITE_TOKEN_SECRET" in (EXAMPLES / "config" / "netsuite.json").read_text()
