@@ -27,8 +27,18 @@ import click
 EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "connections"
 
 
+#: The order the example connections build on each other: customers are linked first, so that a won
+#: deal finds its customer, an invoice created from a deal finds its deal, and revenue finds a company.
+RUN_ORDER = ("customers_both_ways", "multi_subsidiary", "closed_won_to_invoice", "invoices_to_deals", "revenue_to_crm")
+
+
+def _run_position(path: Path) -> tuple[int, str]:
+    return (RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else len(RUN_ORDER), path.name)
+
+
 def connection_files(directory: Path) -> list[Path]:
-    """The connection files of a directory (not its config files), in name order."""
+    """The connection files of a directory (not its config files): the examples in the order they build
+    on each other, then any others by name."""
     from connector_core.connection import is_connection_document
     from connector_core.documents import load_document
     from connector_core.errors import SpecError
@@ -40,7 +50,7 @@ def connection_files(directory: Path) -> list[Path]:
                 found.append(path)
         except SpecError:
             found.append(path)  # reported as invalid when it is loaded
-    return found
+    return sorted(found, key=_run_position)
 
 
 def _is_reference(value: Any) -> bool:
