@@ -748,9 +748,27 @@ class _FlowRun:
         for item in writes:
             by_key.setdefault(str(item.external_id), []).append(item)
         acknowledged: set[int] = set()
+        # the operation's per-record outcomes (by input position) decide first; result_key and error_key
+        # match what they leave open
+        decided: set[int] = set()
+        for outcome in result.get("records", []):
+            index = outcome.get("index") if isinstance(outcome, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(writes) or outcome.get("ok") is None:
+                continue
+            item = writes[index]
+            decided.add(id(item))
+            if outcome["ok"]:
+                dest = get_path(outcome.get("result"), batch.result_id)
+                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                acknowledged.add(id(item))
+            else:
+                reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
+                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {reason}"
         for entry in result.get("results", []):
             key = get_path(entry, batch.result_key)
             for item in by_key.get(str(key), []):
+                if id(item) in decided:
+                    continue
                 dest = get_path(entry, batch.result_id)
                 item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
                 acknowledged.add(id(item))
@@ -767,7 +785,7 @@ class _FlowRun:
             if not targets:
                 loose.append(message)
             for item in targets:
-                if id(item) not in acknowledged:
+                if id(item) not in acknowledged and id(item) not in decided:
                     item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {message}"
         for item in writes:
             if id(item) not in acknowledged and item.action != "fail":
