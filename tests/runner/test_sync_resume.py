@@ -41,13 +41,14 @@ def big_shop(sync: Sync) -> Sync:
     return sync
 
 
-def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync) -> None:
+@pytest.mark.parametrize("killed_after", [3, 80, 170], ids=lambda n: f"killed-after-{n}-writes")
+def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync, killed_after: int) -> None:
     sync = big_shop
     path = sync.write()
     latency = sync.netsuite.faults.add("latency", seconds=0.02, path_prefix="/services/rest/record")
     child = cli("run", str(path), cwd=sync.dir)
     try:
-        wait_for(lambda: sync.ns_writes() >= 80 or child.poll() is not None)
+        wait_for(lambda: sync.ns_writes() >= killed_after or child.poll() is not None)
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -57,7 +58,7 @@ def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync)
     with sync.store() as store:
         committed = len(store.mapped_rows("customers"))
         assert store.cursor("customers") is None  # the only checkpoint comes at the end of the stream
-        assert committed % 25 == 0 and 0 < committed <= landed < 200
+        assert committed % 25 == 0 and 0 <= committed <= landed < 200
     writes_before = sync.ns_writes()
 
     rerun = cli("run", str(path), cwd=sync.dir)
