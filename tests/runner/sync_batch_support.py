@@ -27,6 +27,7 @@ COMPANY_PROPERTIES = [
     {"name": "netsuite_customer_id", "label": "NetSuite customer ID", "hasUniqueValue": True},
     {"name": "netsuite_entity_id", "label": "NetSuite entity ID", "hasUniqueValue": True},
     {"name": "netsuite_credit_limit", "label": "NetSuite credit limit", "type": "number", "fieldType": "number"},
+    {"name": "netsuite_currency_id", "label": "NetSuite currency (internal id)"},
 ]
 
 
