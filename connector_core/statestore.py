@@ -241,6 +241,9 @@ _RESOLVE = dead_letters.delete().where(
     dead_letters.c.flow == sa.bindparam("p_flow"),
     dead_letters.c.source_id == sa.bindparam("p_source_id"),
 )
+_CLEAR_PENDING = pending.delete().where(
+    pending.c.connection == sa.bindparam("p_connection"), pending.c.flow == sa.bindparam("p_flow"), pending.c.source_id == sa.bindparam("p_source_id")
+)
 _MAPPED_SQL = (
     "SELECT flow, source_id, dest_id, external_id, hash, written_at, caused_modified, source_modified, deleted"
     " FROM id_map WHERE connection = ? AND flow = ? AND source_id = ?"
@@ -292,11 +295,9 @@ class _SQLTransaction:
 
     def clear_pending(self, flow: str, source_ids: Iterable[str]) -> None:
         self.flush()
-        ids = list(source_ids)
-        for start in range(0, len(ids), 500):
-            self.conn.execute(
-                pending.delete().where(pending.c.connection == self.name, pending.c.flow == flow, pending.c.source_id.in_(ids[start : start + 500]))
-            )
+        rows = [{"p_connection": self.name, "p_flow": flow, "p_source_id": source_id} for source_id in source_ids]
+        if rows:
+            self.conn.execute(_CLEAR_PENDING, rows)  # one executemany of a statement built once
 
     def dead_letter(self, flow: str, source_id: str, record: dict[str, Any], reason: str) -> None:
         self.flush()
@@ -441,15 +442,13 @@ class SQLiteStateStore:
     def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None:
         """Record creates about to be sent, committed before the request goes out."""
         now = self.clock()
+        rows = [
+            {"connection": self.connection, "flow": flow, "source_id": source_id, "external_id": external_id,
+             "operation": operation, "run_id": run_id, "created_at": now}
+            for source_id, external_id in entries
+        ]  # fmt: skip
         with self.engine.begin() as conn:
-            for source_id, external_id in entries:
-                _upsert(
-                    conn,
-                    pending,
-                    {"connection": self.connection, "flow": flow, "source_id": source_id, "external_id": external_id,
-                     "operation": operation, "run_id": run_id, "created_at": now},
-                    ("connection", "flow", "source_id"),
-                )
+            _upsert(conn, pending, rows, ("connection", "flow", "source_id"))  # one executemany
 
     def start_run(self, dry_run: bool) -> int:
         with self.engine.begin() as conn:
