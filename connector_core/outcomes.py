@@ -99,9 +99,9 @@ def match_outcomes(
 def failed_chunk(
     start: int, keys: list[str | None], status: int | None, message: str, error: Any
 ) -> list[dict[str, Any]]:
-    """Outcomes of a chunk the API rejected as a whole."""
+    """Outcomes of a chunk the API rejected as a whole (``whole_chunk``: no record was judged on its own)."""
     return [
-        {"index": start + i, "key": key, "ok": False, "status": status, "error": error, "message": message}
+        {"index": start + i, "key": key, "ok": False, "status": status, "error": error, "message": message, "whole_chunk": True}
         for i, key in enumerate(keys)
     ]
 

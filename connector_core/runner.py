@@ -744,6 +744,18 @@ class _FlowRun:
             return
         connector = self.runner.connector(self.write_side)
         result = connector.call(batch.operation, {"records": [item.input for item in writes]})
+        refused = {
+            outcome["index"]
+            for outcome in result.get("records", [])
+            if isinstance(outcome, dict) and outcome.get("whole_chunk") and isinstance(outcome.get("index"), int)
+        }
+        if len(refused) > 1 and len(refused) == len(writes):
+            # The API refused the whole request, typically for one bad record: send each half on its own,
+            # down to single records, so only the records it really rejects are dead-lettered.
+            middle = len(writes) // 2
+            self.write_batch(writes[:middle])
+            self.write_batch(writes[middle:])
+            return
         by_key: dict[str, list[_Item]] = {}
         for item in writes:
             by_key.setdefault(str(item.external_id), []).append(item)

@@ -158,3 +158,23 @@ class TestPartialFailure:
         assert len(by_ns_id(sync)) == CUSTOMERS
         with sync.store() as store:
             assert store.dead_letters() == []
+
+
+class TestWholeBatchRefused:
+    def test_a_batch_refused_for_one_bad_value_is_split_until_only_that_record_is_dead_lettered(self, sync: CrmSync) -> None:
+        seeded = customers(sync)
+        bad = list(seeded)[17]
+        flow = customers_to_companies()
+        # one record carries a value HubSpot refuses for a number property: the whole request gets a 400
+        flow["mapping"]["annualrevenue"] = {"template": "{{ 'lots' if record.id == '" + bad + "' else 1000 }}"}
+        sync.write([flow], direction="netsuite->crm")
+        run = sync.run()
+        assert run.counts["customers-to-companies"] == {"read": CUSTOMERS, "created": CUSTOMERS - 1, "failed": 1}, run.counts
+        with sync.store() as store:
+            letters = store.dead_letters("customers-to-companies")
+            mapped = {r.source_id for r in store.mapped_rows("customers-to-companies")}
+        assert [letter.source_id for letter in letters] == [bad]
+        assert "lots was not a valid number" in letters[0].reason
+        assert sorted(by_ns_id(sync)) == sorted(set(seeded) - {bad}) and mapped == set(seeded) - {bad}
+        # halving the refused 100 down to the one record costs a handful of requests, not one per record
+        assert sync.batch_upserts() <= 3 + 2 * 7
