@@ -19,130 +19,40 @@ and commits nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import orjson
 
 from connector_core.connection import Flow, LoadedConnection, Lookup, modified_path
 from connector_core.connector import Connector
 from connector_core.errors import (
-    AuthError,
     ConnectorError,
-    FatalHTTPError,
     HTTPError,
     InterpolationError,
-    OperationError,
 )
-from connector_core.interpolation import Interpolator, parse_datetime
+from connector_core.interpolation import Interpolator
 from connector_core.mapping import CompiledMapping, CompiledTarget, lookup_index
 from connector_core.paths import get_path, set_path
 from connector_core.plugins import Registry
 from connector_core.statestore import MappedRecord, SQLiteStateStore, lease_owner
-from connector_core.writes import repeatable
-
-LEASE_SECONDS = 900.0
-SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
-
-
-class DeleteBreakerError(ConnectorError):
-    """A flow would delete (or inactivate) more than its `delete.max_share` of the mapped records."""
-
-
-@dataclass
-class RunResult:
-    """What a run did. ``status``: ok, failed_records, api_error, error, breaker, locked."""
-
-    connection: str
-    status: str
-    dry_run: bool
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    duration: float = 0.0
-    run_id: int | None = None
-
-    @property
-    def totals(self) -> dict[str, int]:
-        total: Counter[str] = Counter()
-        for counts in self.counts.values():
-            total.update(counts)
-        return dict(total)
-
-
-class Reporter:
-    """Where the runner says what it is doing. The CLI plugs in a progress bar or plain log lines."""
-
-    def flow_started(self, flow: str) -> None:
-        """A flow begins."""
-
-    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
-        """Counts moved (called often; implementations throttle)."""
-
-    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
-        """A flow ended."""
-
-    def intended(self, write: dict[str, Any]) -> None:
-        """Dry run: a write that would be made."""
-
-    def message(self, text: str) -> None:
-        """A notable event (a dead letter, a skipped delete detection)."""
-
-
-@dataclass
-class _Item:
-    source_id: str
-    record: dict[str, Any]
-    external_id: str | None
-    action: str  # create, update, fail, resolve (unchanged now, but it had a dead letter), delete, inactivate
-    operation: str | None = None
-    input: dict[str, Any] | None = None
-    hash: str | None = None
-    dest_id: str | None = None
-    modified: str | None = None
-    reason: str | None = None
-    retry: bool = False
-    caused: str | None = None  # the written side's modified time after our write, when the result says
-    row: MappedRecord | None = None  # deletions: the ID map row marked deleted once done
-    prior_dest: str | None = None  # the written-side id the read side already knew (ID map or match.id): no write-back needed
-    write_back_error: str | None = None  # the write-back failed: mapped, but dead-lettered and retried
-    write_back_pending: bool = False  # written; its write-back is sent once the flow's read has finished
-
-
-@dataclass
-class _InFlight:
-    """A batch whose writes were started and that is not committed yet."""
-
-    items: list[_Item]
-    cursor: dict[str, Any] | None
-    futures: dict[Future[None], _Item]
-
-
-def _hash(value: Any) -> str:
-    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
-
-
-def _timestamp(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return parse_datetime(value).timestamp()
-    except (ValueError, TypeError, OverflowError):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return None
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from connector_core.sync_records import (
+    LEASE_SECONDS,
+    SINGLE_COMMIT_EVERY,
+    DeleteBreakerError,
+    InFlight,
+    Reporter,
+    RunResult,
+    WriteItem,
+    as_epoch,
+    delete_path,
+    grouped,
+    id_value,
+    record_hash,
+    truthy,
+)
+from connector_core.sync_writes import FlowWrites
 
 
 class Runner:
@@ -271,7 +181,7 @@ class Runner:
         return result
 
 
-class _FlowRun:
+class _FlowRun(FlowWrites):
     """One flow within a run."""
 
     def __init__(self, runner: Runner, flow: Flow) -> None:
@@ -302,13 +212,13 @@ class _FlowRun:
         self.create_kind = self.write_spec.operations[flow.to.operation].kind
         self.batch_size = flow.to.batch.size if flow.to.batch else SINGLE_COMMIT_EVERY
         self.pending: dict[str, str] = {}
-        self.buffer: list[_Item] = []
-        self.write_backs: list[_Item] = []
+        self.buffer: list[WriteItem] = []
+        self.write_backs: list[WriteItem] = []
         self.seen: set[str] = set()
         self.checkpoint: dict[str, Any] | None = None
         self.warned_modified = False
         self.other_modified: dict[str, Any] = {}
-        self.inflight: deque[_InFlight] = deque()  # started, not committed; oldest first
+        self.inflight: deque[InFlight] = deque()  # started, not committed; oldest first
         self.inflight_ids: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._repeatable: dict[str, bool] = {}
@@ -351,7 +261,7 @@ class _FlowRun:
 
         reader = self.runner.connector(self.read_side).read(flow.from_.stream, saved, on_checkpoint=on_checkpoint)
         if flow.from_.group_by:
-            reader = _grouped(reader, flow.from_.group_by)
+            reader = grouped(reader, flow.from_.group_by)
         for record in reader:
             if self.checkpoint is not None:
                 self.flush_checkpoint()
@@ -387,7 +297,7 @@ class _FlowRun:
             except InterpolationError as exc:
                 self.fail(source_id, record, None, f"record {source_id}: filter failed: {exc.message}", retry)
                 return
-            if not _truthy(keep):
+            if not truthy(keep):
                 self.counts["skipped"] += 1
                 return
         modified = get_path(record, self.modified_path) if self.modified_path else None
@@ -426,7 +336,7 @@ class _FlowRun:
         if dest_id is None and flow.match.missing == "skip":
             self.counts["skipped"] += 1
             if retry:
-                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
+                self.buffer.append(WriteItem(source_id, record, external_id, "resolve"))
             return
         values = {
             **context,
@@ -438,16 +348,16 @@ class _FlowRun:
             self.fail(source_id, record, external_id, "; ".join(problems), retry)
             return
         # what the record maps to, whatever the operation and ids: equal hashes mean nothing to write
-        digest = _hash({"fields": mapped, "external_id": external_id})
+        digest = record_hash({"fields": mapped, "external_id": external_id})
         if existing is not None and dest_id is not None and existing.hash == digest and not existing.deleted:
             self.counts["unchanged"] += 1
             if retry:
-                self.buffer.append(_Item(source_id, record, external_id, "resolve"))
+                self.buffer.append(WriteItem(source_id, record, external_id, "resolve"))
             return
         if dest_id is not None and flow.conflict is not None:
             if flow.conflict.policy == "owner":
                 for path in self.not_ours:
-                    _delete_path(mapped, path, prune=True)
+                    delete_path(mapped, path, prune=True)
             elif self.other_side_newer(existing, dest_id, modified):
                 self.counts["conflict"] += 1
                 return
@@ -467,7 +377,7 @@ class _FlowRun:
         action = "update" if dest_id is not None else "create"
         operation = (flow.to.update or flow.to.operation) if dest_id is not None else flow.to.operation
         self.buffer.append(
-            _Item(
+            WriteItem(
                 source_id, record, external_id, action, operation, payload, digest, dest_id, None if modified is None else str(modified),
                 retry=retry, prior_dest=known_dest,
             )
@@ -485,7 +395,7 @@ class _FlowRun:
         if to.external_id and external_id is not None:
             set_path(payload, to.external_id, external_id)
         if to.id and dest_id is not None:
-            set_path(payload, to.id, _id_value(dest_id))
+            set_path(payload, to.id, id_value(dest_id))
         return payload
 
     def is_echo(self, source_id: str, modified: Any) -> bool:
@@ -500,11 +410,11 @@ class _FlowRun:
                     "from other changes (echo suppression is off); set from.modified"
                 )
             return False
-        seen = _timestamp(modified)
+        seen = as_epoch(modified)
         if seen is None:
             return False
         for row in self.store.written_as(self.reverse_flows, source_id):
-            caused = _timestamp(row.caused_modified) if row.caused_modified else row.written_at
+            caused = as_epoch(row.caused_modified) if row.caused_modified else row.written_at
             if caused is not None and seen <= caused:
                 return True
         return False
@@ -530,13 +440,13 @@ class _FlowRun:
 
     def other_side_newer(self, existing: MappedRecord | None, dest_id: str, modified: Any) -> bool:
         """newest_wins: the written-side record changed after our last write, later than this record did."""
-        ours = _timestamp(modified)
-        last_write = (_timestamp(existing.caused_modified) if existing and existing.caused_modified else None) or (existing.written_at if existing else None)
+        ours = as_epoch(modified)
+        last_write = (as_epoch(existing.caused_modified) if existing and existing.caused_modified else None) or (existing.written_at if existing else None)
         seen = [self.other_modified.get(dest_id)] + [
             row.source_modified for row in (self.store.mapped(name, dest_id) for name in self.reverse_flows) if row is not None
         ]
         for value in seen:
-            theirs = _timestamp(value)
+            theirs = as_epoch(value)
             if theirs is None:
                 continue
             if last_write is not None and theirs <= last_write:
@@ -546,7 +456,7 @@ class _FlowRun:
         return False
 
     def fail(self, source_id: str, record: dict[str, Any], external_id: str | None, reason: str, retry: bool) -> None:
-        self.buffer.append(_Item(source_id, record, external_id, "fail", reason=reason, retry=retry))
+        self.buffer.append(WriteItem(source_id, record, external_id, "fail", reason=reason, retry=retry))
         if len(self.buffer) >= self.batch_size:
             self.flush(None)
 
@@ -570,7 +480,7 @@ class _FlowRun:
         if creates and self.flow.to.batch is not None:
             # one request carries them all: each is pending until the batch answer is committed
             self.store.add_pending(self.flow.name, [(i.source_id, i.external_id) for i in creates], self.flow.to.batch.operation, self.runner.run_id)
-        done: list[_Item] = []
+        done: list[WriteItem] = []
         try:
             if self.flow.to.batch is not None:
                 self.write_batch(writes)
@@ -585,325 +495,7 @@ class _FlowRun:
             raise
         self.commit(items, cursor)
 
-    def write_one(self, item: _Item, ledger: bool = True) -> None:
-        connector = self.runner.connector(self.write_side)
-        assert item.operation is not None and item.input is not None
-        if item.action == "create" and ledger:
-            # committed before the request leaves: a crash after it lands is recognised on resume
-            self.store.add_pending(self.flow.name, [(item.source_id, item.external_id)], item.operation, self.runner.run_id)
-        try:
-            result = connector.call(item.operation, item.input)
-        except AuthError:
-            raise
-        except (FatalHTTPError, OperationError, InterpolationError) as exc:
-            item.action, item.reason = "fail", f"record {item.source_id}: {item.operation} was rejected: {exc.message}"
-            return
-        new_id = result.get("id") if isinstance(result, dict) else None
-        item.dest_id = str(new_id) if new_id not in (None, "") else item.dest_id
-        if self.flow.to.modified and isinstance(result, dict):
-            found = get_path(result.get("body"), self.flow.to.modified)
-            item.caused = None if found is None else str(found)
-
-    def write_each(self, writes: list[_Item], done: list[_Item]) -> None:
-        """One call per record; each acknowledged item is appended to ``done``.
-
-        Writes that may be repeated (upsert, update, delete, an idempotency key) run concurrently, up to
-        the write side's concurrency: their creates enter the ledger together before any request leaves
-        (an interrupted run simply sends them again). A plain create is sent alone, after its own ledger
-        entry, so an interrupted run leaves at most one create in doubt. When a write raises (auth, a
-        429/5xx beyond the retries, an interrupt) no further write starts; those under way finish and
-        the acknowledged ones are kept, so the caller commits them before the run stops.
-        """
-        connector = self.runner.connector(self.write_side)
-        workers = connector.governor.concurrency
-        parallel = [i for i in writes if workers > 1 and self.repeatable(i)]
-        if len(parallel) < 2 or len({i.source_id for i in parallel}) < len(parallel):
-            parallel = []  # nothing to overlap, or one record twice: in order, as read
-        concurrent = {id(i) for i in parallel}
-        futures: dict[Future[None], _Item] = {}
-        acknowledged = ("create", "update")
-        try:
-            if parallel:
-                creates = [(i.source_id, i.external_id) for i in parallel if i.action == "create"]
-                if creates:
-                    self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
-                pool = self.write_pool()
-                futures = {pool.submit(self.write_one, item, False): item for item in parallel}
-            for item in writes:
-                if id(item) not in concurrent:
-                    self.write_one(item)
-                    if item.action in acknowledged:
-                        done.append(item)
-            for future in as_completed(futures):
-                future.result()
-                if futures[future].action in acknowledged:
-                    done.append(futures[future])
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            wait(futures)
-            kept = {id(i) for i in done}
-            for future, item in futures.items():
-                if not future.cancelled() and future.exception() is None and item.action in acknowledged and id(item) not in kept:
-                    done.append(item)
-            raise
-
-    def repeatable(self, item: _Item) -> bool:
-        """The item's write may run concurrently and be resent (see :func:`connector_core.writes.repeatable`)."""
-        name = str(item.operation)
-        if name not in self._repeatable:
-            self._repeatable[name] = repeatable(self.write_spec.operations[name])
-        return self._repeatable[name]
-
-    # -- overlapped writes: a batch is written while the next one is read and mapped ---------------------
-
-    def write_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            workers = self.runner.connector(self.write_side).governor.concurrency
-            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.flow.name}-write")
-        return self._pool
-
-    def overlapping(self, items: list[_Item], writes: list[_Item]) -> bool:
-        """One repeatable call per record, more than one allowed in flight, no record twice in the batch."""
-        if self.flow.to.batch is not None or getattr(self.flow.to, "write_back", None) is not None:
-            return False
-        if self.runner.connector(self.write_side).governor.concurrency < 2 or not all(self.repeatable(i) for i in writes):
-            return False
-        return len({i.source_id for i in items}) == len(items)
-
-    def flush_overlapped(self, items: list[_Item], writes: list[_Item], cursor: dict[str, Any] | None) -> None:
-        """Start the batch's writes and return while they run; the batch before it is committed first.
-
-        Batches still commit one by one, in the order they were read, each in one transaction with the
-        cursor it completes; at most two are in flight (one being written, one queued behind it), so
-        the write side's concurrency stays busy while the next batch is read, mapped and matched.
-        """
-        try:
-            if self.inflight_ids.intersection(i.source_id for i in items):
-                self.drain()  # a record still being written: that write commits before the next one starts
-            creates = [(i.source_id, i.external_id) for i in writes if i.action == "create"]
-            if creates:
-                # in the ledger before any of them leaves (repeatable: an interrupted run sends them again)
-                self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
-            pool = self.write_pool()
-            self.inflight.append(_InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
-            self.inflight_ids.update(i.source_id for i in items)
-            while len(self.inflight) > 1:
-                self.settle()
-        except BaseException:
-            self.abandon()
-            raise
-
-    def settle(self) -> None:
-        """Wait for the oldest batch in flight and commit it."""
-        batch = self.inflight[0]
-        for future in batch.futures:
-            future.result()
-        self.inflight.popleft()
-        for item in batch.items:
-            self.inflight_ids.discard(item.source_id)
-        self.commit(batch.items, batch.cursor)
-
-    def drain(self) -> None:
-        """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read)."""
-        try:
-            while self.inflight:
-                self.settle()
-        except BaseException:
-            self.abandon()
-            raise
-
-    def abandon(self) -> None:
-        """The run stops: no further write starts, those under way finish, and what the destination
-        acknowledged (and the batches' dead letters) is committed without a cursor."""
-        batches, self.inflight = list(self.inflight), deque()
-        self.inflight_ids.clear()
-        futures = [future for batch in batches for future in batch.futures]
-        for future in futures:
-            future.cancel()
-        wait(futures)
-        keep: list[_Item] = []
-        for batch in batches:
-            sent = {id(item) for future, item in batch.futures.items() if not future.cancelled() and future.exception() is None}
-            keep += [i for i in batch.items if i.action in ("fail", "resolve") or (i.action in ("create", "update") and id(i) in sent)]
-        if keep:
-            self.commit(keep, None)
-
-    def stop(self) -> None:
-        """After the flow, whatever happened: nothing left in flight, the write threads ended."""
-        if self.inflight:
-            self.abandon()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def write_batch(self, writes: list[_Item]) -> None:
-        batch = self.flow.to.batch
-        assert batch is not None
-        if not writes:
-            return
-        connector = self.runner.connector(self.write_side)
-        result = connector.call(batch.operation, {"records": [item.input for item in writes]})
-        refused = {
-            outcome["index"]
-            for outcome in result.get("records", [])
-            if isinstance(outcome, dict) and outcome.get("whole_chunk") and isinstance(outcome.get("index"), int)
-        }
-        if len(refused) > 1 and len(refused) == len(writes):
-            # The API refused the whole request, typically for one bad record: send each half on its own,
-            # down to single records, so only the records it really rejects are dead-lettered.
-            middle = len(writes) // 2
-            self.write_batch(writes[:middle])
-            self.write_batch(writes[middle:])
-            return
-        by_key: dict[str, list[_Item]] = {}
-        for item in writes:
-            by_key.setdefault(str(item.external_id), []).append(item)
-        acknowledged: set[int] = set()
-        # the operation's per-record outcomes (by input position) decide first; result_key and error_key
-        # match what they leave open
-        decided: set[int] = set()
-        for outcome in result.get("records", []):
-            index = outcome.get("index") if isinstance(outcome, dict) else None
-            if not isinstance(index, int) or not 0 <= index < len(writes) or outcome.get("ok") is None:
-                continue
-            item = writes[index]
-            decided.add(id(item))
-            if outcome["ok"]:
-                dest = get_path(outcome.get("result"), batch.result_id)
-                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
-                acknowledged.add(id(item))
-            else:
-                reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
-                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {reason}"
-        for entry in result.get("results", []):
-            key = get_path(entry, batch.result_key)
-            for item in by_key.get(str(key), []):
-                if id(item) in decided:
-                    continue
-                dest = get_path(entry, batch.result_id)
-                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
-                acknowledged.add(id(item))
-        loose: list[str] = []
-        for error in result.get("errors", []):
-            message = str(error.get("message") or error)
-            targets: list[_Item] = []
-            if isinstance(error.get("index"), int) and 0 <= error["index"] < len(writes):
-                targets = [writes[error["index"]]]
-            elif batch.error_key:
-                keys = get_path(error.get("error"), batch.error_key)
-                for key in keys if isinstance(keys, list) else [keys]:
-                    targets += by_key.get(str(key), [])
-            if not targets:
-                loose.append(message)
-            for item in targets:
-                if id(item) not in acknowledged and id(item) not in decided:
-                    item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {message}"
-        for item in writes:
-            if id(item) not in acknowledged and item.action != "fail":
-                detail = f": {'; '.join(loose)[:500]}" if loose else ""
-                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
-
-    def await_write_backs(self, done: list[_Item]) -> None:
-        """Written records that are newly paired wait for their write-back (sent after the read)."""
-        if self.flow.to.write_back is None:
-            return
-        for item in done:
-            if item.action in ("create", "update") and item.dest_id and not item.write_back_pending and (item.dest_id != item.prior_dest or item.retry):
-                item.write_back_pending = True
-                self.write_backs.append(item)
-
-    def send_write_backs(self) -> None:
-        """`to.write_back` for the records paired by this flow, once its read has finished.
-
-        Not during the read: changing records of the stream being read can move them out of its result
-        window (a search filtered on the modified date) and shift the pages still to come. Until it is
-        acknowledged, each record was committed without a hash and with a dead letter, so a run that
-        stops first writes it again on the next run and sends the write-back then.
-        """
-        items, self.write_backs = self.write_backs, []
-        if not items or self.dry_run:
-            return
-        try:
-            for start in range(0, len(items), 500):
-                chunk = items[start : start + 500]
-                self.write_back(chunk)
-                self.commit_write_backs(chunk)
-        except BaseException:
-            self.commit_write_backs([i for i in items if i.write_back_error])
-            raise
-
-    def commit_write_backs(self, items: list[_Item]) -> None:
-        now = self.runner.clock()
-        with self.store.batch() as tx:
-            for item in items:
-                if item.write_back_error:
-                    tx.dead_letter(self.flow.name, item.source_id, item.record, item.write_back_error)
-                    continue
-                tx.map_record(
-                    MappedRecord(self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now, item.caused, item.modified)
-                )
-                tx.resolve_dead_letter(self.flow.name, item.source_id)
-            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
-        for item in items:
-            if item.write_back_error:
-                self.counts["failed"] += 1
-                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.write_back_error}")
-
-    def write_back(self, items: list[_Item]) -> None:
-        """Send each newly paired record's written-side id back to the read side; refusals set write_back_error."""
-        spec = self.flow.to.write_back
-        assert spec is not None
-        todo = list(items)
-        if not todo:
-            return
-        runner = self.runner
-        inputs: list[tuple[_Item, dict[str, Any]]] = []
-        for item in todo:
-            values = {
-                "record": item.record,
-                "source": {"id": item.source_id, "external_id": item.external_id, "stream": self.flow.from_.stream, "side": self.read_side},
-                "target": {"id": item.dest_id, "side": self.write_side},
-            }
-            try:
-                inputs.append((item, dict(runner.interpolator.render(spec.input, values, f"{self.flow.name}.to.write_back.input"))))
-            except InterpolationError as exc:
-                item.write_back_error = f"record {item.source_id}: to.write_back.input failed: {exc.message}"
-        if not inputs:
-            return
-        connector = runner.connector(self.read_side)
-        operation = self.read_spec.operations[spec.operation]
-        try:
-            if operation.kind == "batch":
-                try:
-                    result = connector.call(spec.operation, {"records": [payload for _, payload in inputs]})
-                except AuthError:
-                    raise
-                except (FatalHTTPError, OperationError) as exc:
-                    for item, _ in inputs:
-                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
-                    return
-                outcomes = {o.get("index"): o for o in result.get("records", []) if isinstance(o, dict)}
-                for index, (item, _) in enumerate(inputs):
-                    outcome = outcomes.get(index) or {}
-                    if outcome.get("ok") is not True:
-                        reason = outcome.get("message") or "the answer did not acknowledge it"
-                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} failed: {reason}"
-            else:
-                for item, payload in inputs:
-                    try:
-                        connector.call(spec.operation, payload)
-                    except AuthError:
-                        raise
-                    except (FatalHTTPError, OperationError) as exc:
-                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
-        except BaseException as exc:
-            # the run stops (429/5xx beyond the retries, auth): what was written is committed, marked for a retry
-            for item, _ in inputs:
-                item.write_back_error = item.write_back_error or f"record {item.source_id}: write-back {spec.operation} did not complete: {exc}"
-            raise
-
-    def commit(self, items: list[_Item], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
+    def commit(self, items: list[WriteItem], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
         now = self.runner.clock()
         with self.store.batch() as tx:
             for item in items:
@@ -936,7 +528,7 @@ class _FlowRun:
             tx.renew_lease(self.runner.owner, LEASE_SECONDS)
         self.counts_for(items)
 
-    def counts_for(self, items: list[_Item]) -> None:
+    def counts_for(self, items: list[WriteItem]) -> None:
         for item in items:
             if item.action == "create":
                 self.counts["created"] += 1
@@ -951,7 +543,7 @@ class _FlowRun:
                 self.counts["delete_ignored"] += 1
         self.runner.reporter.progress(self.flow.name, self.counts)
 
-    def report_intended(self, item: _Item) -> None:
+    def report_intended(self, item: WriteItem) -> None:
         if item.action in ("resolve",):
             return
         write = {
@@ -990,7 +582,7 @@ class _FlowRun:
             checkpoints: list[dict[str, Any]] = []
             gone = []
             for tombstone in self.runner.connector(self.read_side).read(delete.stream, saved, on_checkpoint=checkpoints.append):
-                if delete.filter and not _truthy(self.runner.interpolator.render(delete.filter, {"record": tombstone}, f"{self.flow.name}.delete.filter")):
+                if delete.filter and not truthy(self.runner.interpolator.render(delete.filter, {"record": tombstone}, f"{self.flow.name}.delete.filter")):
                     continue
                 found = get_path(tombstone, delete.id)
                 if found is not None and str(found) in rows and str(found) not in gone:
@@ -1002,7 +594,7 @@ class _FlowRun:
                 f"{len(rows)} mapped records ({len(gone) / max(len(rows), 1):.0%}, more than delete.max_share {delete.max_share:.0%}); nothing was deleted",
                 hint="check the read side (a filter or permission change can hide records), then raise delete.max_share for this run if the deletions are real",
             )
-        items: list[_Item] = []
+        items: list[WriteItem] = []
         for source_id in gone:
             item = self.delete_item(rows[source_id])
             item.row = rows[source_id]
@@ -1012,7 +604,7 @@ class _FlowRun:
                 self.report_intended(item)
             self.counts_for(items)
             return
-        done: list[_Item] = []
+        done: list[WriteItem] = []
         failed = 0
         try:
             for item in items:
@@ -1031,60 +623,26 @@ class _FlowRun:
         self.commit(done, cursor, f"{self.state_key}:deletes")
         self.counts["failed"] += failed
 
-    def delete_item(self, row: MappedRecord) -> _Item:
+    def delete_item(self, row: MappedRecord) -> WriteItem:
         delete = self.flow.delete
         assert delete is not None
         values = {"record": {}, "source": {"id": row.source_id, "external_id": row.external_id}, "target": {"id": row.dest_id}}
         if delete.policy == "ignore":
-            return _Item(row.source_id, {}, row.external_id, "ignore", dest_id=row.dest_id)
+            return WriteItem(row.source_id, {}, row.external_id, "ignore", dest_id=row.dest_id)
         if delete.policy == "delete":
             payload = self.build_input({}, values, None, row.dest_id)
             if self.flow.to.into:
-                _delete_path(payload, self.flow.to.into)
+                delete_path(payload, self.flow.to.into)
             if self.flow.to.id is None and self.flow.to.external_id and row.external_id:
                 set_path(payload, self.flow.to.external_id, row.external_id)
-            return _Item(row.source_id, {}, row.external_id, "delete", delete.operation, payload, dest_id=row.dest_id)
+            return WriteItem(row.source_id, {}, row.external_id, "delete", delete.operation, payload, dest_id=row.dest_id)
         assert self.inactivate is not None
         mapped, problems = self.inactivate.apply({}, record_id=row.source_id, context=values)
         payload = self.build_input(mapped, values, row.external_id, row.dest_id)
         operation = delete.operation or self.flow.to.update or self.flow.to.operation
         if problems:
-            return _Item(row.source_id, {}, row.external_id, "fail", reason="; ".join(problems))
-        return _Item(row.source_id, {}, row.external_id, "inactivate", operation, payload, dest_id=row.dest_id)
-
-
-def _grouped(records: Any, path: str) -> Any:
-    """`from.group_by`: the whole read, as one record {key, records: [...]} per distinct value, in first-seen order."""
-    groups: dict[str, dict[str, Any]] = {}
-    for record in records:
-        key = get_path(record, path)
-        groups.setdefault("" if key is None else str(key), {"key": key, "records": []})["records"].append(record)
-    yield from groups.values()
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() not in {"", "false", "0", "no", "off", "none"}
-    return bool(value)
-
-
-def _id_value(dest_id: str) -> Any:
-    """Ids are kept as text; numeric ones go back to operations as numbers (input schemas often say integer)."""
-    return int(dest_id) if dest_id.isdigit() and len(dest_id) < 19 else dest_id
-
-
-def _delete_path(data: dict[str, Any], path: str, prune: bool = False) -> None:
-    """Remove ``path``; with ``prune`` also the objects it leaves empty (`subsidiary` of `subsidiary.id`)."""
-    from connector_core.paths import delete_path, get_path, split_path
-
-    delete_path(data, path)
-    parts = split_path(path)
-    while prune and len(parts) > 1:
-        parts = parts[:-1]
-        parent = ".".join(parts)
-        if get_path(data, parent) != {}:
-            break
-        delete_path(data, parent)
+            return WriteItem(row.source_id, {}, row.external_id, "fail", reason="; ".join(problems))
+        return WriteItem(row.source_id, {}, row.external_id, "inactivate", operation, payload, dest_id=row.dest_id)
 
 
 __all__ = ["DeleteBreakerError", "Reporter", "RunResult", "Runner"]
