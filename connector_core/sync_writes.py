@@ -7,9 +7,9 @@ kept in its own module because the write mechanics are a subject of their own.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector_core.errors import (
     AuthError,
@@ -26,9 +26,30 @@ from connector_core.sync_records import (
 )
 from connector_core.writes import repeatable
 
+if TYPE_CHECKING:
+    from connector_core.connection import Flow
+    from connector_core.runner import Runner
+    from connector_core.statestore import SQLiteStateStore
+
 
 class FlowWrites:
-    """Write mechanics of a flow run; mixed into the runner's ``_FlowRun``."""
+    """Write mechanics of a flow run; mixed into the runner's ``_FlowRun``, which sets these attributes
+    and provides ``commit`` and ``counts_for``."""
+
+    runner: Runner
+    flow: Flow
+    store: SQLiteStateStore
+    dry_run: bool
+    counts: Counter[str]
+    read_side: str
+    write_side: str
+    read_spec: Any
+    write_spec: Any
+    write_backs: list[WriteItem]
+    inflight: deque[InFlight]
+    inflight_ids: set[str]
+    _pool: ThreadPoolExecutor | None
+    _repeatable: dict[str, bool]
 
     def write_one(self, item: WriteItem, ledger: bool = True) -> None:
         connector = self.runner.connector(self.write_side)
