@@ -433,7 +433,7 @@ class JwtAssertion(SpecModel):
             )
             raise ConfigError(
                 f"auth.assertion.private_key cannot be used: {reason}",
-                hint="give an unencrypted PEM private key (-----BEGIN PRIVATE KEY----- …)",
+                hint="give an unencrypted PEM private key: the whole file, from its BEGIN PRIVATE KEY line to its END line",
             ) from None
         if algorithm.startswith("ES"):
             fits = isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == _EC_CURVES[algorithm]
