@@ -14,22 +14,19 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import requests
 from requests.auth import AuthBase
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
 from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
 from connector_core.governance import Governor
 from connector_core.redaction import Redactor
 from connector_core.spec import RetryPolicy
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 from connector_core.urls import join_url, redact_url
 
 log = logging.getLogger("connector_core.http")
@@ -168,21 +165,37 @@ class HttpClient:
         def attempt() -> requests.Response:
             return self._attempt(method, url, params, headers, json, data, files, timeout or self.timeout, policy, state)
 
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=self._wait(policy),
-            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (retry or exc.refused)),
-            reraise=True,
-            sleep=self.sleep,
-            before_sleep=self._before_sleep,
-        )
+        # The first attempt is made directly: most requests succeed, and tenacity (whose import costs
+        # more than the rest of a short command's work) is only needed once one has failed.
         try:
-            return retrying(attempt)
-        except _Transient as last:
-            made = int(retrying.statistics.get("attempt_number", 1))
-            full_url = requests.PreparedRequest()
-            full_url.prepare_url(url, params)  # the message names the URL with its (redacted) query
-            raise self._exhausted(method, full_url.url or url, last, made, time.monotonic() - started, retry) from None
+            return attempt()
+        except _Transient as failure:
+            first = failure
+        made = 1
+        last = first
+        if attempts > 1 and (retry or first.refused):
+            from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+            wait = self._wait(policy, offset=1)
+            delay = self._first_delay(policy, first)
+            self._log_retry(1, first, delay)
+            self.sleep(delay)
+            retrying = Retrying(
+                stop=stop_after_attempt(attempts - 1),
+                wait=wait,
+                retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (retry or exc.refused)),
+                reraise=True,
+                sleep=self.sleep,
+                before_sleep=self._before_sleep,
+            )
+            try:
+                return retrying(attempt)
+            except _Transient as failure:
+                last = failure
+                made = 1 + int(retrying.statistics.get("attempt_number", 1))
+        full_url = requests.PreparedRequest()
+        full_url.prepare_url(url, params)  # the message names the URL with its (redacted) query
+        raise self._exhausted(method, full_url.url or url, last, made, time.monotonic() - started, retry) from None
 
     # -- one attempt -------------------------------------------------------------------------------
 
@@ -299,22 +312,35 @@ class HttpClient:
 
     # -- retries ---------------------------------------------------------------------------------
 
-    def _wait(self, policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    @staticmethod
+    def _delay(policy: RetryPolicy, failure: BaseException | None, attempt_number: int) -> float:
+        """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
+        if isinstance(failure, _Transient) and failure.retry_after is not None:
+            return min(failure.retry_after, policy.max_wait)
+        # Exponential backoff with jitter: backoff * 2^(n-1) plus up to one backoff, capped.
+        exponential = policy.backoff * 2 ** min(attempt_number - 1, 30)
+        return float(min(policy.max_backoff, exponential + random.uniform(0, policy.backoff)))
+
+    def _first_delay(self, policy: RetryPolicy, failure: _Transient) -> float:
+        return self._delay(policy, failure, 1)
+
+    def _wait(self, policy: RetryPolicy, offset: int = 0) -> Callable[[RetryCallState], float]:
+        """tenacity's wait; ``offset`` counts attempts made before tenacity took over."""
+
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
-            if isinstance(failure, _Transient) and failure.retry_after is not None:
-                return min(failure.retry_after, policy.max_wait)
-            # Exponential backoff with jitter: backoff * 2^(n-1) plus up to one backoff, capped.
-            exponential = policy.backoff * 2 ** min(state.attempt_number - 1, 30)
-            return float(min(policy.max_backoff, exponential + random.uniform(0, policy.backoff)))
+            return self._delay(policy, failure, state.attempt_number + offset)
 
         return wait
 
-    def _before_sleep(self, state: RetryCallState) -> None:
+    def _log_retry(self, attempt_number: int, failure: BaseException | None, wait: float) -> None:
         self.stats.retries += 1
+        log.info("attempt %d failed (%s); retrying in %.2fs", attempt_number, getattr(failure, "reason", failure), wait)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0
-        log.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, getattr(failure, "reason", failure), wait)
+        self._log_retry(state.attempt_number + 1, failure, wait)  # tenacity takes over after the first attempt
 
     def _exhausted(self, method: str, url: str, last: _Transient, attempts: int, elapsed: float, retry: bool) -> HTTPError:
         where = f"{method} {redact_url(url, self.redactor)}"
