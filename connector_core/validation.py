@@ -213,6 +213,12 @@ def _describe(error: dict[str, Any], doc: Document, path: PathKey, walker: _Sche
         elif allowed:
             message += f"; allowed here: {', '.join(allowed)}"
         return message, path, True
+    if kind in ("too_short", "too_long"):
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        count = ctx.get("actual_length")
+        noun = "item" if bound == 1 else "items"
+        limit = "at least" if kind == "too_short" else "at most"
+        return f"needs {limit} {bound} {noun}, got {count}", path, False
     if kind == "missing":
         message = f"required key '{path[-1]}' is missing"
         description = walker.description_of(doc.data, path) if walker else None
