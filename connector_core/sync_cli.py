@@ -245,7 +245,11 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
     reports = []
     for path in paths:
         loaded = load_connection(path, ctx.registry)
-        with _store(loaded, state if not target.is_dir() else None) as store:
+        state_path = Path(state) if state and not target.is_dir() else loaded.state_path()
+        if not state_path.exists():  # status only reads: a connection that never ran gets no state file
+            reports.append(_never_run_report(loaded, state_path, failed))
+            continue
+        with _store(loaded, str(state_path)) as store:
             reports.append(_status_report(loaded, store, run_count, failed))
     if as_json:
         click.echo(json.dumps(reports if target.is_dir() else reports[0], indent=2, default=str))
@@ -254,6 +258,16 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
         click.echo(_status_text(report, failed))
     if not reports:
         click.echo(f"no connection files in {target}", err=True)
+
+
+def _never_run_report(loaded: Any, state_path: Path, failed: bool) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "connection": loaded.name, "file": str(loaded.path), "state": str(state_path),
+        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0,
+    }
+    if failed:
+        report["failed"] = []
+    return report
 
 
 def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dict[str, Any]:

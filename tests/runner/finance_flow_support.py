@@ -13,13 +13,11 @@ from typing import Any
 
 import requests
 import yaml
+from runner_support import Collect, ConnectionHarness
 
-from connector_core.connection import LoadedConnection, load_connection
 from connector_core.connector import Connector
 from connector_core.loader import load_spec
 from connector_core.plugins import Registry
-from connector_core.runner import Reporter, Runner, RunResult
-from connector_core.statestore import SQLiteStateStore
 from connectors.crm.emulator import HubSpotEmulator
 from connectors.netsuite.emulator import NetSuiteEmulator
 
@@ -28,19 +26,7 @@ SHIPPED = ROOT / "specs" / "connections"
 CURRENCY_CODES = {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR"}  # the emulator's currency ids
 
 
-class Collect(Reporter):
-    def __init__(self) -> None:
-        self.writes: list[dict[str, Any]] = []
-        self.messages: list[str] = []
-
-    def intended(self, write: dict[str, Any]) -> None:
-        self.writes.append(write)
-
-    def message(self, text: str) -> None:
-        self.messages.append(text)
-
-
-class FinanceSync:
+class FinanceSync(ConnectionHarness):
     """A HubSpot and a NetSuite emulator, a shipped connection file between them, and runs of it."""
 
     def __init__(self, tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry, shipped: str) -> None:
@@ -62,19 +48,6 @@ class FinanceSync:
 
     def ns_config(self) -> dict[str, Any]:
         return {"account_id": self.netsuite.settings.account_id, "base_url": self.netsuite.url, **self.netsuite.credentials()["tba"]}
-
-    def load(self) -> LoadedConnection:
-        return load_connection(self.path, self.registry)
-
-    def store(self) -> SQLiteStateStore:
-        loaded = self.load()
-        return SQLiteStateStore(loaded.state_path(), loaded.name)
-
-    def run(self, **options: Any) -> RunResult:
-        loaded = self.load()
-        self.reporter = Collect()
-        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
-            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
 
     # -- HubSpot ---------------------------------------------------------------------------------
 

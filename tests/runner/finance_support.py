@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 import requests
-from runner_support import Collect
+from runner_support import Collect, ConnectionHarness
 
-from connector_core.connection import LoadedConnection, load_connection
 from connector_core.demo import EXAMPLES, point_at_emulators
 from connector_core.plugins import Registry
-from connector_core.runner import Runner, RunResult
-from connector_core.statestore import SQLiteStateStore
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
@@ -35,7 +32,7 @@ def netsuite_ns() -> Iterator[NetSuiteEmulator]:
         yield emulator
 
 
-class Finance:
+class Finance(ConnectionHarness):
     """One example connection file, copied into tmp_path and pointed at the two emulators."""
 
     def __init__(self, name: str, tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> None:
@@ -48,19 +45,6 @@ class Finance:
         }
         (self.path,) = point_at_emulators([EXAMPLES / name], tmp_path / "connections", configs)
         self.reporter = Collect()
-
-    def load(self) -> LoadedConnection:
-        return load_connection(self.path, self.registry)
-
-    def store(self) -> SQLiteStateStore:
-        loaded = self.load()
-        return SQLiteStateStore(loaded.state_path(), loaded.name)
-
-    def run(self, **options: Any) -> RunResult:
-        loaded = self.load()
-        self.reporter = Collect()
-        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
-            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
 
     # -- HubSpot --------------------------------------------------------------------------------------
 

@@ -32,6 +32,27 @@ class Collect(Reporter):
         self.messages.append(text)
 
 
+class ConnectionHarness:
+    """Loads, runs and inspects the state of a test's connection file (``self.path``)."""
+
+    path: Path
+    registry: Registry
+    reporter: Collect
+
+    def load(self, path: Path | None = None) -> LoadedConnection:
+        return load_connection(path or self.path, self.registry)
+
+    def store(self, path: Path | None = None) -> SQLiteStateStore:
+        loaded = self.load(path)
+        return SQLiteStateStore(loaded.state_path(), loaded.name)
+
+    def run(self, path: Path | None = None, **options: Any) -> RunResult:
+        loaded = self.load(path)
+        self.reporter = Collect()
+        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
+            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
+
+
 def customer_flow(**changes: Any) -> dict[str, Any]:
     """Shop customers → NetSuite customers, upserted by external id `shop-<id>`."""
     flow: dict[str, Any] = {
@@ -49,7 +70,7 @@ def customer_flow(**changes: Any) -> dict[str, Any]:
     return flow
 
 
-class Sync:
+class Sync(ConnectionHarness):
     """A shop and a NetSuite emulator, a connection file between them, and runs of it."""
 
     def __init__(self, tmp_path: Path, shop: ShopServer, netsuite: NetSuiteEmulator, registry: Registry) -> None:
@@ -78,19 +99,6 @@ class Sync:
         path = self.dir / name if name else self.path
         path.write_text(yaml.safe_dump(copy.deepcopy(self.connection(flows, **top)), sort_keys=False))
         return path
-
-    def load(self, path: Path | None = None) -> LoadedConnection:
-        return load_connection(path or self.path, self.registry)
-
-    def store(self, path: Path | None = None) -> SQLiteStateStore:
-        loaded = self.load(path)
-        return SQLiteStateStore(loaded.state_path(), loaded.name)
-
-    def run(self, path: Path | None = None, **options: Any) -> RunResult:
-        loaded = self.load(path)
-        self.reporter = Collect()
-        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
-            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
 
     # -- what the emulators hold --------------------------------------------------------------------
 

@@ -13,12 +13,9 @@ from typing import Any
 
 import requests
 import yaml
-from runner_support import Collect
+from runner_support import Collect, ConnectionHarness
 
-from connector_core.connection import LoadedConnection, load_connection
 from connector_core.plugins import Registry
-from connector_core.runner import Runner, RunResult
-from connector_core.statestore import SQLiteStateStore
 from connectors.crm.emulator import HubSpotEmulator
 from connectors.netsuite.emulator import NetSuiteEmulator
 
@@ -70,7 +67,7 @@ def companies_to_customers(**changes: Any) -> dict[str, Any]:
     return flow
 
 
-class CrmSync:
+class CrmSync(ConnectionHarness):
     """A connection between the HubSpot and NetSuite emulators, written to tmp_path, and runs of it."""
 
     def __init__(self, tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> None:
@@ -99,19 +96,6 @@ class CrmSync:
         }
         self.path.write_text(yaml.safe_dump(copy.deepcopy(connection), sort_keys=False))
         return self.path
-
-    def load(self) -> LoadedConnection:
-        return load_connection(self.path, self.registry)
-
-    def store(self) -> SQLiteStateStore:
-        loaded = self.load()
-        return SQLiteStateStore(loaded.state_path(), loaded.name)
-
-    def run(self, **options: Any) -> RunResult:
-        loaded = self.load()
-        self.reporter = Collect()
-        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
-            return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
 
     # -- HubSpot --------------------------------------------------------------------------------------
 

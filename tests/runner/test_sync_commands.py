@@ -29,6 +29,13 @@ class TestRun:
         assert report["runs"][0]["counts"] == {"customers": {"read": 40, "created": 40}}
         assert report["cursors"]["customers"]["cursor"] == "2024-01-01T11:20:00Z"
 
+    def test_status_of_a_connection_that_never_ran_creates_no_state(self, sync: Sync) -> None:
+        path = sync.write()
+        state = sync.load(path).state_path()
+        code, out, _ = invoke("status", str(path))
+        assert code == 0 and "never run" in out
+        assert not state.exists()
+
     def test_dry_run_prints_json_lines(self, sync: Sync) -> None:
         code, out, err = invoke("run", str(sync.write()), "--dry-run")
         assert code == 0, err
