@@ -60,7 +60,7 @@ def start_emulator(companies: int) -> tuple[subprocess.Popen[str], dict[str, Any
 
 
 def connector_core_read(url: str, token: str) -> int:
-    from connector_core.connector import Connector
+    from connector_core.engine.connector import Connector
 
     config = {
         "access_token": token,

@@ -145,7 +145,7 @@ def _config(info: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 def _query_template(config: dict[str, Any]) -> str:
     """The customers stream's SuiteQL text as the connector renders it, with a marker for page.after."""
-    from connector_core.connector import Connector
+    from connector_core.engine.connector import Connector
 
     with Connector.open("netsuite", config) as connector:
         stream = connector.spec.streams["customers"]
@@ -200,7 +200,7 @@ def throughput(customers: int, rounds: int, work: Path) -> dict[str, Any]:
 
 
 def latency(customers: int, delay: float) -> dict[str, Any]:
-    from connector_core.connector import Connector
+    from connector_core.engine.connector import Connector
 
     with emulator(customers) as info:
         _control(info, "POST", "/_emulator/faults", {"kind": "latency", "seconds": delay, "path_prefix": "/services/rest/query/"})

@@ -245,7 +245,7 @@ def ns_record_requests(ns: dict[str, Any]) -> int:
 
 
 def state_figures(state: Path, name: str) -> dict[str, Any]:
-    from connector_core.statestore import SQLiteStateStore
+    from connector_core.sync.store import SQLiteStateStore
 
     with SQLiteStateStore(state, name) as store:
         runs = store.runs(5)

@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Connector": "connector_core.connector",
-    "CheckResult": "connector_core.connector",
-    "load_spec": "connector_core.loader",
-    "LoadedSpec": "connector_core.loader",
+    "Connector": "connector_core.engine.connector",
+    "CheckResult": "connector_core.engine.connector",
+    "load_spec": "connector_core.engine.loader",
+    "LoadedSpec": "connector_core.engine.loader",
     "make_plugin_manager": "connector_core.plugins",
     "build_registry": "connector_core.plugins",
     "Registry": "connector_core.plugins",
     "hookimpl": "connector_core.hookspecs",
-    "AuthModel": "connector_core.auth",
-    "AuthContext": "connector_core.auth",
-    "PaginatorModel": "connector_core.pagination",
-    "Paginator": "connector_core.pagination",
-    "PageRequest": "connector_core.pagination",
-    "PageResult": "connector_core.pagination",
-    "ConnectorSpec": "connector_core.spec",
+    "AuthModel": "connector_core.engine.auth",
+    "AuthContext": "connector_core.engine.auth",
+    "PaginatorModel": "connector_core.engine.pagination",
+    "Paginator": "connector_core.engine.pagination",
+    "PageRequest": "connector_core.engine.pagination",
+    "PageResult": "connector_core.engine.pagination",
+    "ConnectorSpec": "connector_core.engine.spec",
     "ConnectorError": "connector_core.errors",
     "SpecError": "connector_core.errors",
     "ConfigError": "connector_core.errors",
@@ -73,8 +73,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from connector_core.auth import AuthContext, AuthModel
-    from connector_core.connector import CheckResult, Connector
+    from connector_core.engine.auth import AuthContext, AuthModel
+    from connector_core.engine.connector import CheckResult, Connector
     from connector_core.errors import (
         AuthError,
         ConfigError,
@@ -90,10 +90,10 @@ if TYPE_CHECKING:  # pragma: no cover
         SpecError,
     )
     from connector_core.hookspecs import hookimpl
-    from connector_core.loader import LoadedSpec, load_spec
-    from connector_core.pagination import PageRequest, PageResult, Paginator, PaginatorModel
+    from connector_core.engine.loader import LoadedSpec, load_spec
+    from connector_core.engine.pagination import PageRequest, PageResult, Paginator, PaginatorModel
     from connector_core.plugins import Registry, build_registry, make_plugin_manager
-    from connector_core.spec import ConnectorSpec
+    from connector_core.engine.spec import ConnectorSpec
 
 
 def __getattr__(name: str) -> Any:

@@ -24,9 +24,9 @@ import pluggy
 if TYPE_CHECKING:
     import requests
 
-    from connector_core.auth import AuthModel
+    from connector_core.engine.auth import AuthModel
     from connector_core.errors import ConnectorError
-    from connector_core.pagination import PaginatorModel
+    from connector_core.engine.pagination import PaginatorModel
 
 PROJECT = "connector_core"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -54,7 +54,7 @@ def connector_register_auth_types() -> list[type[AuthModel]]:
     """Register auth types (request signers) usable as ``auth: {type: ...}`` in specs.
 
     Returns:
-        Subclasses of :class:`connector_core.auth.AuthModel`. Each declares ``type: Literal["name"]``,
+        Subclasses of :class:`connector_core.engine.auth.AuthModel`. Each declares ``type: Literal["name"]``,
         its settings as pydantic fields (with descriptions: they feed the published schema), and
         ``build(ctx) -> requests.auth.AuthBase``, which runs on every prepared request, after its URL and
         body are final, so it can sign exactly what is sent.
@@ -69,7 +69,7 @@ def connector_register_paginators() -> list[type[PaginatorModel]]:
     """Register paginators usable as ``paginate: {type: ...}`` in specs.
 
     Returns:
-        Subclasses of :class:`connector_core.pagination.PaginatorModel`. Each declares
+        Subclasses of :class:`connector_core.engine.pagination.PaginatorModel`. Each declares
         ``type: Literal["name"]`` and ``start() -> Paginator``.
 
     Called once, when the registry is built. Not ``firstresult``: every plugin's paginators are merged,
@@ -111,7 +111,7 @@ def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
     Returns:
         A mapping of emulator name to a start function. ``start(port)`` (None: the emulator's usual
         port; 0: any free port) starts the emulator on 127.0.0.1 in a background thread and returns a
-        :class:`connector_core.sandbox.RunningEmulator` with the connector name, the URL, a config that
+        :class:`connector_core.engine.emulators.RunningEmulator` with the connector name, the URL, a config that
         connects that connector to it, and a ``stop`` function.
 
     Called once, when the registry is built. Not ``firstresult``: every plugin's emulators are merged,

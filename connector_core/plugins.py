@@ -11,7 +11,8 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from connector_core import builtin, hookspecs
+from connector_core import hookspecs
+from connector_core.engine import builtin
 from connector_core.errors import ConnectorError, DuplicateComponentError, PluginError
 
 ENTRY_POINT_GROUP = "connector_core"
@@ -21,7 +22,7 @@ def make_plugin_manager(*, entry_points: bool = True, plugins: Iterable[Any] = (
     """A fresh plugin manager with the built-ins, the installed plugins (entry points) and ``plugins``."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.register(builtin, name="connector_core.builtin")
+    pm.register(builtin, name="connector_core.engine.builtin")
     if entry_points:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if pm.has_plugin(ep.name):
@@ -72,7 +73,7 @@ class Registry:
 
     @property
     def spec_model(self) -> type[BaseModel]:
-        from connector_core.spec import spec_model
+        from connector_core.engine.spec import spec_model
 
         return spec_model(tuple(self.auth_types.values()), tuple(self.paginators.values()))
 
@@ -106,7 +107,7 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, key: Callable[
 
 
 def _connector_name(path: Any) -> str:
-    from connector_core.loader import read_spec_name
+    from connector_core.engine.loader import read_spec_name
 
     spec_path = Path(path)
     if not spec_path.is_absolute():

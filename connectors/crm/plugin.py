@@ -27,7 +27,7 @@ def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
 
 def start_emulator(port: int | None) -> Any:
     """The HubSpot emulator on 127.0.0.1 (port 8500 unless told otherwise), its private-app token in the config."""
-    from connector_core.sandbox import RunningEmulator
+    from connector_core.engine.emulators import RunningEmulator
     from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 
     emulator = HubSpotEmulator(HubSpotSettings(companies=1000, contacts=1000, deals=500))

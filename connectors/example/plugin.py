@@ -20,7 +20,7 @@ def connector_register_emulators() -> dict[str, Any]:
 
 def start_example(port: int | None) -> Any:
     """The example shop API on 127.0.0.1 (port 8300 unless told otherwise)."""
-    from connector_core.sandbox import RunningEmulator
+    from connector_core.engine.emulators import RunningEmulator
     from connectors.example.server import ShopServer
 
     server = ShopServer()

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 from requests.auth import AuthBase
 
-from connector_core.auth import (
+from connector_core.engine.auth import (
     AuthContext,
     AuthModel,
     JwtAssertion,

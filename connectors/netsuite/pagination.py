@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from connector_core.pagination import OffsetPaginator, Paginator, PaginatorModel, Rewindow
+from connector_core.engine.pagination import OffsetPaginator, Paginator, PaginatorModel, Rewindow
 
 
 class SuiteQLPaginator(PaginatorModel):

@@ -63,7 +63,7 @@ def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
 
 def start_emulator(port: int | None) -> Any:
     """The NetSuite emulator on 127.0.0.1 (port 8400 unless told otherwise), TBA credentials in the config."""
-    from connector_core.sandbox import RunningEmulator
+    from connector_core.engine.emulators import RunningEmulator
     from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
     emulator = NetSuiteEmulator(EmulatorSettings(customers=1000, invoices=300, sales_orders=100))

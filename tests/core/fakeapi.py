@@ -31,8 +31,8 @@ from urllib.parse import urlencode
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from connector_core.connector import Connector
-from connector_core.loader import load_spec
+from connector_core.engine.connector import Connector
+from connector_core.engine.loader import load_spec
 from connector_core.plugins import build_registry, make_plugin_manager
 
 Handler = Callable[[Request], Any]

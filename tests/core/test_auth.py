@@ -18,10 +18,10 @@ from authservers import (
     generate_private_key,
 )
 
-from connector_core.auth import MemoryTokenStore
-from connector_core.connector import Connector
+from connector_core.engine.auth import MemoryTokenStore
+from connector_core.engine.connector import Connector
 from connector_core.errors import AuthError, ConfigError
-from connector_core.loader import load_spec
+from connector_core.engine.loader import load_spec
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 
 ITEMS = [{"id": 1}, {"id": 2}]
@@ -521,8 +521,8 @@ class TestTokenAuthUnit:
     """TokenAuth on prepared requests, with a counting fetch (no HTTP)."""
 
     def make(self, clock: FakeClock) -> tuple[Any, list[int]]:
-        from connector_core.auth import AuthContext, TokenAuth
-        from connector_core.redaction import Redactor
+        from connector_core.engine.auth import AuthContext, TokenAuth
+        from connector_core.engine.redaction import Redactor
 
         calls: list[int] = []
 

@@ -21,12 +21,12 @@ import pytest
 import requests
 from authservers import FakeClock, OAuth2Client, OAuth2Server
 
-from connector_core.authorize import code_from_redirect, run_authorization
-from connector_core.connector import Connector
+from connector_core.engine.auth.authorize import code_from_redirect, run_authorization
+from connector_core.engine.connector import Connector
 from connector_core.errors import AuthError, ConfigError
-from connector_core.loader import load_spec
+from connector_core.engine.loader import load_spec
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
-from connector_core.tokenstore import TOKENS_ENV, JsonFileTokenStore, default_token_path
+from connector_core.engine.auth.tokenstore import TOKENS_ENV, JsonFileTokenStore, default_token_path
 
 SECRET = "s-web-secret-2"
 WEEK = 7 * 86400
@@ -177,7 +177,7 @@ class TestAuthorizeFlow:
 
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    code = "import sys; from connector_core.authorize import authorize_command; authorize_command(sys.argv[1:], prog_name='connector-core authorize')"
+    code = "import sys; from connector_core.engine.auth.authorize import authorize_command; authorize_command(sys.argv[1:], prog_name='connector-core authorize')"
     return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

@@ -165,7 +165,7 @@ class TestOffline:
         lines = result.stdout.splitlines()
         assert "example  (connectors.example.plugin)" in lines
         assert lines[lines.index("example  (connectors.example.plugin)") + 1].strip() == "connector:example"
-        assert any(line.startswith("connector_core.builtin") for line in lines)
+        assert any(line.startswith("connector_core.engine.builtin") for line in lines)
 
     def test_commands_that_should_not_call_the_api_did_not(self, ran: dict[str, Any]) -> None:
         # 2 checks (one refused) + 3 customer pages x 2 reads + 1 orders page; validate, spec, discover,
@@ -280,7 +280,7 @@ class TestDebug:
     def test_debug_logs_requests_with_the_key_redacted(self, ran: dict[str, Any]) -> None:
         result = ran["read-debug"]
         assert result.returncode == 0, result.stderr
-        requests_logged = [line for line in result.stderr.splitlines() if "connector_core.http: request GET" in line]
+        requests_logged = [line for line in result.stderr.splitlines() if "connector_core.engine.http: request GET" in line]
         assert requests_logged, result.stderr
         assert "/api/orders" in requests_logged[0]
         assert "'X-API-Key': '***'" in requests_logged[0]

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from fakeapi import FakeAPI, FakeTime, http_date, open_connector, records
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import ConfigError, FatalHTTPError, RetriableHTTPError
-from connector_core.governance import Governor
-from connector_core.http import HttpClient, parse_retry_after
-from connector_core.redaction import Redactor
-from connector_core.spec import RetryPolicy
-from connector_core.urls import check_transport
+from connector_core.engine.governance import Governor
+from connector_core.engine.http import HttpClient, parse_retry_after
+from connector_core.engine.redaction import Redactor
+from connector_core.engine.spec import RetryPolicy
+from connector_core.engine.urls import check_transport
 
 API_KEY = "k3y-Very-Secret"
 
@@ -277,7 +277,7 @@ class TestTransportAndOrigin:
     def test_debug_log_redacts_the_key(self, api: FakeAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
         api.json("/items", {"echo": API_KEY})
         connector = shop(tmp_path, api.url, streams={"items": {"request": {"path": "/items"}}})
-        with caplog.at_level(logging.DEBUG, logger="connector_core.http"):
+        with caplog.at_level(logging.DEBUG, logger="connector_core.engine.http"):
             list(connector.read("items"))
         assert "request GET" in caplog.text and API_KEY not in caplog.text
 

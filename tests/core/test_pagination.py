@@ -8,7 +8,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from connector_core.errors import PaginationLoopError
-from connector_core.pagination import (
+from connector_core.engine.pagination import (
     CursorPaginator,
     NextUrlPaginator,
     OffsetPaginator,

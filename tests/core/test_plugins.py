@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from connector_core import hookspecs
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import (
     AuthError,
     DuplicateComponentError,
@@ -30,7 +30,7 @@ from connector_core.errors import (
     RetriableHTTPError,
 )
 from connector_core.hookspecs import hookimpl
-from connector_core.pagination import Paginator, PaginatorModel
+from connector_core.engine.pagination import Paginator, PaginatorModel
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ class TestRegistration:
             "jinja filter:shout",
         ):
             assert registry.owners[key] == "sample_plugin"
-        assert registry.owners["paginator:offset"] == "connector_core.builtin"
+        assert registry.owners["paginator:offset"] == "connector_core.engine.builtin"
 
     def test_a_fresh_manager_knows_nothing_of_the_sample(self) -> None:
         bare = build_registry(make_plugin_manager(entry_points=False))
@@ -227,7 +227,7 @@ class TestConflicts:
         impostor = _module("impostor", connector_register_paginators=hookimpl(lambda: [OffsetImpostor]))
         with pytest.raises(DuplicateComponentError) as duplicate:
             build_registry(make_plugin_manager(entry_points=False, plugins=[impostor]))
-        assert "'connector_core.builtin'" in str(duplicate.value) and "'impostor'" in str(duplicate.value)
+        assert "'connector_core.engine.builtin'" in str(duplicate.value) and "'impostor'" in str(duplicate.value)
 
     def test_a_hookimpl_argument_missing_from_the_spec_is_a_plugin_error(self) -> None:
         def connector_transform_record(connector: str, record: dict[str, Any], colour: str) -> None:
@@ -285,7 +285,7 @@ def test_docs_describe_no_hook_that_does_not_exist() -> None:
 
 
 def test_emulator_hook_starts_a_server_the_connector_reaches() -> None:
-    from connector_core.sandbox import running_emulators
+    from connector_core.engine.emulators import running_emulators
 
     registry = build_registry(make_plugin_manager(entry_points=False, plugins=[sample_plugin]))
     with running_emulators(registry, ["ledger"]) as (ledger,):

@@ -14,7 +14,7 @@ import pytest
 from fakeapi import FakeAPI, GeneratedRecords, open_connector, records
 from werkzeug.wrappers import Request, Response
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import ConnectorError, PaginationLoopError
 
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

@@ -11,8 +11,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from connector_core.connector import Connector
-from connector_core.loader import load_spec
+from connector_core.engine.connector import Connector
+from connector_core.engine.loader import load_spec
 from connector_core.plugins import build_registry, make_plugin_manager
 
 ROWS = [{"id": i, "name": f"row {i}"} for i in range(1, 238)]

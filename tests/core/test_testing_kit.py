@@ -12,9 +12,9 @@ import vcr.errors
 from vcr.request import Request as VcrRequest
 
 import connectors.example.plugin as example_plugin
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.plugins import build_registry, make_plugin_manager
-from connector_core.redaction import MASK, Redactor
+from connector_core.engine.redaction import MASK, Redactor
 from connector_core.testing import (
     CassetteScrubber,
     SerialSession,
@@ -249,7 +249,7 @@ def test_replay_refuses_a_request_that_was_not_recorded(tmp_path: Path) -> None:
 
 
 def _load(registry: Any) -> Any:
-    from connector_core.loader import load_spec
+    from connector_core.engine.loader import load_spec
 
     return load_spec("example", registry)
 

@@ -12,7 +12,7 @@ import pytest
 from fakeapi import FakeAPI, open_connector, reply
 from werkzeug.wrappers import Request
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import AuthError, FatalHTTPError, OperationError, RetriableHTTPError
 
 

@@ -15,8 +15,8 @@ import requests
 import yaml
 from runner_support import Collect, ConnectionHarness
 
-from connector_core.connector import Connector
-from connector_core.loader import load_spec
+from connector_core.engine.connector import Connector
+from connector_core.engine.loader import load_spec
 from connector_core.plugins import Registry
 from connectors.crm.emulator import HubSpotEmulator
 from connectors.netsuite.emulator import NetSuiteEmulator

@@ -14,7 +14,7 @@ import pytest
 import requests
 from runner_support import Collect, ConnectionHarness
 
-from connector_core.demo import EXAMPLES, point_at_emulators
+from connector_core.cli.demo import EXAMPLES, point_at_emulators
 from connector_core.plugins import Registry
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator

@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from connector_core.connection import LoadedConnection, load_connection
+from connector_core.sync.connection import LoadedConnection, load_connection
 from connector_core.plugins import Registry
-from connector_core.runner import Reporter, Runner, RunResult
-from connector_core.statestore import SQLiteStateStore
+from connector_core.sync.runner import Reporter, Runner, RunResult
+from connector_core.sync.store import SQLiteStateStore
 from connectors.example.server import ShopServer
 from connectors.netsuite.emulator import NetSuiteEmulator
 

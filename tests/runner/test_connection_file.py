@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connector_core.connection import Connection, connection_schema, load_connection, next_due, parse_schedule
+from connector_core.sync.connection import Connection, connection_schema, load_connection, next_due, parse_schedule
 from connector_core.errors import SpecError
 from connector_core.plugins import Registry
-from connector_core.schema import render
+from connector_core.engine.schema import render
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connector_core.demo import EXAMPLES, connection_files
+from connector_core.cli.demo import EXAMPLES, connection_files
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from connector_core.connection import Check, Lookup
-from connector_core.interpolation import Interpolator
-from connector_core.mapping import CoercionError, CompiledMapping, CompiledTarget, coerce
+from connector_core.sync.connection import Check, Lookup
+from connector_core.engine.interpolation import Interpolator
+from connector_core.sync.mapping import CoercionError, CompiledMapping, CompiledTarget, coerce
 
 
 def compiled(mapping: dict[str, Any]) -> CompiledMapping:
@@ -201,7 +201,7 @@ class TestFallbacksChainsAndChecks:
     ]
 
     def lookups(self, lookup: Lookup) -> dict[str, Any]:
-        from connector_core.mapping import lookup_index
+        from connector_core.sync.mapping import lookup_index
 
         records = {"source.companies": self.COMPANIES, "source.deals": self.DEALS}[lookup.stream]
         return lookup_index(records, lookup, Interpolator())

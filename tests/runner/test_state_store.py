@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector_core.statestore import MappedRecord, SQLiteStateStore, lease_owner
+from connector_core.sync.store import MappedRecord, SQLiteStateStore, lease_owner
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from runner_support import Sync
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 
 CLI = [str(Path(sys.executable).parent / "connector-core")]
 

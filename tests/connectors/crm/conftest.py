@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hubspot_connector_support import endpoint_counts, oauth_config, spec_with_search_cap, token_config  # noqa: F401
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 
 SMALL = {"companies": 60, "contacts": 40, "deals": 50}

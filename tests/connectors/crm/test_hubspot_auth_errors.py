@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hubspot_connector_support import endpoint_counts, oauth_config, token_config
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import AuthError, ConfigError, FatalHTTPError
 from connector_core.testing import read_stream
 from connectors.crm.emulator import HubSpotEmulator

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from hubspot_connector_support import oauth_config
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.testing import (
     CassetteScrubber,
     SerialSession,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.plugins import build_registry, make_plugin_manager
 from connectors.crm import plugin
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from hubspot_connector_support import endpoint_counts, spec_with_search_cap, token_config
 
-from connector_core.connector import Connector
-from connector_core.interpolation import parse_datetime
+from connector_core.engine.connector import Connector
+from connector_core.engine.interpolation import parse_datetime
 from connector_core.testing import read_stream
 from connectors.crm.emulator import HubSpotEmulator
 

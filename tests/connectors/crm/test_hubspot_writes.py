@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connector_core.connector import Connector
+from connector_core.engine.connector import Connector
 from connector_core.errors import FatalHTTPError
 from connector_core.testing import read_stream
 from connectors.crm.emulator import HubSpotEmulator

@@ -17,8 +17,8 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from connector_core.connector import Connector
-from connector_core.loader import LoadedSpec, load_spec
+from connector_core.engine.connector import Connector
+from connector_core.engine.loader import LoadedSpec, load_spec
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 

@@ -9,11 +9,11 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from connector_core.auth import AuthContext, MemoryTokenStore, authorization_code_key
-from connector_core.authorize import code_from_redirect, consent_request, exchange_code
-from connector_core.connector import Connector
+from connector_core.engine.auth import AuthContext, MemoryTokenStore, authorization_code_key
+from connector_core.engine.auth.authorize import code_from_redirect, consent_request, exchange_code
+from connector_core.engine.connector import Connector
 from connector_core.errors import AuthError, ConfigError
-from connector_core.urls import check_transport
+from connector_core.engine.urls import check_transport
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 
@@ -205,7 +205,7 @@ class TestAuthorizationCode:
 
     def test_connector_core_authorize_flow(self, env: Any) -> None:
         """What `connector-core authorize netsuite` runs: loopback redirect catcher, browser, code exchange."""
-        from connector_core.authorize import run_authorization
+        from connector_core.engine.auth.authorize import run_authorization
 
         store = MemoryTokenStore()
         connector = env.open(env.auth_code(), tokens=store)

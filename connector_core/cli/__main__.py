@@ -1,0 +1,4 @@
+from connector_core.cli.app import main
+
+if __name__ == "__main__":
+    main()

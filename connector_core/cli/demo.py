@@ -1,0 +1,199 @@
+"""`connector-core demo`: the example finance connections, run end to end against local emulators.
+
+The demo starts the emulators of the connectors the example connection files use (through the
+plugins' ``connector_register_emulators`` hooks, on free loopback ports, with their seeded data),
+copies the connection files into a temporary directory with their configs pointed at the emulators
+(:func:`point_at_emulators`), runs each connection once with its state in that directory, prints
+each run's summary and exits 0 when every run succeeded.
+
+:func:`point_at_emulators` is also how tests run the example files unchanged: for each side whose
+connector has an emulator, the side's config (a config file, an inline mapping or none) keeps its
+plain settings (``subsidiary_id``, ``start_date``…) and takes the emulator's connection settings
+(URL, credentials) instead of its ``{env: …}`` / ``{file: …}`` references.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: The example connections shipped in the repository (specs/connections beside the package).
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "connections"
+
+
+#: The order the example connections build on each other: customers are linked first, so that a won
+#: deal finds its customer, an invoice created from a deal finds its deal, and revenue finds a company.
+RUN_ORDER = ("customers_both_ways", "multi_subsidiary", "closed_won_to_invoice", "invoices_to_deals", "revenue_to_crm")
+
+
+def _run_position(path: Path) -> tuple[int, str]:
+    return (RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else len(RUN_ORDER), path.name)
+
+
+def connection_files(directory: Path) -> list[Path]:
+    """The connection files of a directory (not its config files): the examples in the order they build
+    on each other, then any others by name."""
+    from connector_core.sync.connection import is_connection_document
+    from connector_core.engine.documents import load_document
+    from connector_core.errors import SpecError
+
+    found = []
+    for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json")):
+        try:
+            if is_connection_document(load_document(path)):
+                found.append(path)
+        except SpecError:
+            found.append(path)  # reported as invalid when it is loaded
+    return sorted(found, key=_run_position)
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("env", "file")
+
+
+def _overlay(template: Any, emulator: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's plain settings with the emulator's connection settings on top."""
+    kept = {k: v for k, v in (template or {}).items() if not _is_reference(v)} if isinstance(template, dict) else {}
+    return {**kept, **emulator}
+
+
+def _read_data(path: Path) -> Any:
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+
+
+def point_at_emulators(files: list[Path], dest: Path, configs: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    """Copy connection files into ``dest`` with each side of a connector in ``configs`` (connector name →
+    emulator config) pointed at its emulator. Config files named by a relative path are written at the
+    same path under ``dest``; inline configs are rewritten in the copy. Returns the copies."""
+    import yaml
+
+    dest.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for path in files:
+        data = _read_data(path)
+        if not isinstance(data, dict):
+            raise click.ClickException(f"{path}: not a connection file")
+        data.pop("state", None)  # the copy keeps its state beside itself
+        for side in ("source", "destination"):
+            endpoint = data.get(side)
+            if not isinstance(endpoint, dict) or not isinstance(endpoint.get("connector"), str):
+                continue
+            connector = endpoint["connector"]
+            local = path.parent / connector
+            if connector not in configs and local.exists():
+                endpoint["connector"] = str(local.resolve())  # a spec file beside the connection
+                continue
+            emulator = configs.get(connector)
+            if emulator is None:
+                continue
+            config = endpoint.get("config")
+            if isinstance(config, str):
+                relative = Path(config)
+                source = relative if relative.is_absolute() else path.parent / relative
+                template = _read_data(source) if source.exists() else {}
+                if relative.is_absolute() or ".." in relative.parts:
+                    relative = Path("config") / f"{path.stem}-{side}.json"
+                    endpoint["config"] = str(relative)
+                target = dest / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(_overlay(template, emulator), indent=2) + "\n", encoding="utf-8")
+            else:
+                endpoint["config"] = _overlay(config, emulator)
+        copy = dest / path.name
+        copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        copies.append(copy)
+    return copies
+
+
+def connectors_used(files: list[Path]) -> set[str]:
+    used = set()
+    for path in files:
+        data = _read_data(path)
+        for side in ("source", "destination"):
+            endpoint = data.get(side) if isinstance(data, dict) else None
+            if isinstance(endpoint, dict) and isinstance(endpoint.get("connector"), str):
+                used.add(endpoint["connector"])
+    return used
+
+
+class _QuietReporter:
+    """Flow lines and the first few messages of each run (the summary follows)."""
+
+    def __init__(self, shown: int = 3) -> None:
+        self.shown = shown
+        self.messages = 0
+
+    def flow_started(self, flow: str) -> None:
+        pass
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
+        pass
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
+        pass
+
+    def intended(self, write: dict[str, Any]) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        self.messages += 1
+        if self.messages <= self.shown:
+            click.echo(f"  {text}", err=True)
+        elif self.messages == self.shown + 1:
+            click.echo("  … further messages left out", err=True)
+
+
+def run_demo(directory: Path | None = None, state_dir: Path | None = None, echo: Callable[[str], None] | None = None) -> int:
+    """Run every connection file of ``directory`` (default: the shipped examples) against the emulators.
+    Returns the exit code: 0 when every run completed (records the data could not take are dead-lettered
+    and counted, as in any run), 1 when a run stopped (an API failure, an invalid file, the delete breaker)."""
+    from connector_core.sync.connection import load_connection
+    from connector_core.plugins import build_registry, make_plugin_manager
+    from connector_core.sync.runner import Runner
+    from connector_core.engine.emulators import running_emulators
+    from connector_core.sync.store import SQLiteStateStore
+    from connector_core.cli.sync_verbs import _summary
+
+    say = echo or (lambda text: click.echo(text, err=True))
+    directory = directory or EXAMPLES
+    if not directory.is_dir():
+        raise click.ClickException(f"no example connections at {directory}; pass --connections DIR")
+    files = connection_files(directory)
+    if not files:
+        raise click.ClickException(f"no connection files in {directory}")
+    registry = build_registry(make_plugin_manager())
+    used = connectors_used(files)
+    emulators = sorted(name for name, start in registry.emulators.items() if name in used)
+    started = time.monotonic()
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="connector-core-demo-") as scratch:
+        work = state_dir or Path(scratch)
+        with running_emulators(registry, emulators, dict.fromkeys(emulators, 0)) as running:
+            configs = {emulator.connector: emulator.config for emulator in running}
+            for emulator in running:
+                say(f"{emulator.name} emulator on {emulator.url} (connector '{emulator.connector}')")
+            missing = sorted(used - set(configs))
+            if missing:
+                say(f"no emulator for {', '.join(missing)}: connections using it run against their own configs")
+            for copy in point_at_emulators(files, work, configs):
+                say(f"\n== {copy.name}")
+                loaded = load_connection(copy, registry)
+                with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
+                    result = Runner(loaded, store, registry, reporter=_QuietReporter()).run()
+                say(_summary(result))
+                if result.status not in ("ok", "failed_records"):  # dead letters are the data's, not the demo's
+                    worst = 1
+        say(f"\n{len(files)} connection(s) in {time.monotonic() - started:.1f}s; state in {work}" + ("" if state_dir else " (removed)"))
+    return worst
+
+
+__all__ = ["EXAMPLES", "connection_files", "connectors_used", "point_at_emulators", "run_demo"]

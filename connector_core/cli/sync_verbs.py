@@ -1,0 +1,327 @@
+"""The sync commands of ``connector-core``: ``run``, ``status`` and ``run-due``.
+
+Exit codes of ``run`` and ``run-due`` (besides the CLI's 1 invalid files, 2 usage, 3 API failure,
+4 internal error): 5 the run finished but records were dead-lettered (``status --failed`` lists them) ·
+6 the delete breaker stopped the run · 7 another run of the connection holds its lease.
+Dry-run writes go to stdout as JSON lines; progress, messages and the summary go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector_core.cli.app import EXIT_API, EXIT_OK, EXIT_USER, Context, guarded, pass_context
+
+EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_LOCKED = 5, 6, 7
+STATUS_EXIT = {
+    "ok": EXIT_OK,
+    "not_due": EXIT_OK,
+    "failed_records": EXIT_FAILED_RECORDS,
+    "api_error": EXIT_API,
+    "error": EXIT_USER,
+    "breaker": EXIT_BREAKER,
+    "locked": EXIT_LOCKED,
+}
+_SHOWN = ("read", "retried", "created", "updated", "unchanged", "echo", "conflict", "skipped", "deleted", "delete_ignored", "failed")
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {counts[name]}" for name in _SHOWN if counts.get(name)) or "nothing to do"
+
+
+class PlainReporter:
+    """Log lines on stderr (not a terminal): one per 1000 records and one per flow."""
+
+    def __init__(self, every: int = 1000) -> None:
+        self.every = every
+        self.next_at: dict[str, int] = {}
+        self.messages = 0
+
+    def flow_started(self, flow: str) -> None:
+        self.next_at[flow] = self.every
+        click.echo(f"flow {flow}: started", err=True)
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
+        seen = counts.get("read", 0) + counts.get("retried", 0)
+        if seen >= self.next_at.get(flow, self.every):
+            self.next_at[flow] = seen + self.every
+            click.echo(f"flow {flow}: {_counts_text(counts)}", err=True)
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
+        click.echo(f"flow {flow}: done: {_counts_text(counts)}", err=True)
+
+    def intended(self, write: dict[str, Any]) -> None:
+        click.echo(json.dumps(write, default=str, sort_keys=True))
+
+    def message(self, text: str) -> None:
+        self.messages += 1
+        if self.messages <= 20:
+            click.echo(text, err=True)
+        elif self.messages == 21:
+            click.echo("… further messages left out; `connector-core status --failed` lists every dead letter", err=True)
+
+
+class RichReporter(PlainReporter):
+    """A progress line per flow on a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), console=self.console)
+        self.tasks: dict[str, Any] = {}
+
+    def flow_started(self, flow: str) -> None:
+        if not self.tasks:
+            self.bar.start()
+        self.tasks[flow] = self.bar.add_task(flow, total=None, counts="")
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
+        if flow in self.tasks:
+            self.bar.update(self.tasks[flow], counts=_counts_text(counts))
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
+        if flow in self.tasks:
+            self.bar.update(self.tasks[flow], counts=_counts_text(counts), total=1, completed=1)
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)
+
+    def close(self) -> None:
+        if self.tasks:
+            self.bar.stop()
+
+
+def _reporter() -> PlainReporter:
+    return RichReporter() if sys.stderr.isatty() else PlainReporter()
+
+
+def _store(loaded: Any, state: str | None) -> Any:
+    from connector_core.sync.store import SQLiteStateStore
+
+    return SQLiteStateStore(Path(state) if state else loaded.state_path(), loaded.name)
+
+
+def _summary(result: Any) -> str:
+    lines = [f"connection {result.connection}: {result.status}{' (dry run)' if result.dry_run else ''} in {result.duration:.1f}s"]
+    for flow, counts in result.counts.items():
+        lines.append(f"  {flow}: {_counts_text(counts)}")
+    for error in result.errors[:20]:
+        lines.append(f"  error: {error}")
+    if len(result.errors) > 20:
+        lines.append(f"  … and {len(result.errors) - 20} more errors (connector-core status --failed)")
+    if result.status == "failed_records":
+        lines.append("  records were dead-lettered: `connector-core status --failed` lists them; they are retried on the next run")
+    return "\n".join(lines)
+
+
+def run_connection(ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False) -> Any:
+    from connector_core.sync.connection import load_connection, next_due
+    from connector_core.sync.runner import Runner
+
+    loaded = load_connection(path, ctx.registry)
+    reporter = _reporter()
+    with _store(loaded, state) as store:
+        due_check = None
+        if due_only:
+            schedule = loaded.connection.schedule
+            assert schedule is not None
+
+            def due_check() -> bool:
+                import datetime as dt
+
+                last = store.last_run()
+                started = dt.datetime.fromtimestamp(last.started_at, dt.UTC) if last else None
+                due = next_due(schedule, started)
+                return due is None or due <= dt.datetime.now(dt.UTC)
+
+        runner = Runner(loaded, store, ctx.registry, dry_run=dry_run, full_refresh=full_refresh, reporter=reporter)
+        try:
+            result = runner.run(due_check=due_check)
+        finally:
+            if isinstance(reporter, RichReporter):
+                reporter.close()
+    return result
+
+
+@click.command()
+@click.argument("connection", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print the writes that would be made (JSON lines on stdout); write and commit nothing.")
+@click.option("--full-refresh", is_flag=True, help="Read every stream from the start (the ID map is kept: nothing is duplicated).")
+@click.option("--state", type=click.Path(dir_okay=False), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
+@pass_context
+@guarded
+def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None) -> None:
+    """Run the sync described by CONNECTION once.
+
+    Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
+    resumes) · 5 finished, but records were dead-lettered · 6 the delete breaker stopped the run ·
+    7 another run of this connection is in progress.
+    """
+    result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state)
+    click.echo(_summary(result), err=True)
+    sys.exit(STATUS_EXIT.get(result.status, EXIT_USER))
+
+
+def _connection_files(directory: Path) -> list[Path]:
+    from connector_core.sync.connection import is_connection_document
+    from connector_core.engine.documents import load_document
+    from connector_core.errors import SpecError
+
+    found = []
+    for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file()):
+        try:
+            if is_connection_document(load_document(path)):
+                found.append(path)
+        except SpecError:
+            found.append(path)  # reported as invalid when loaded
+    return found
+
+
+@click.command("run-due")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.option("--dry-run", is_flag=True, help="Dry-run every due connection instead.")
+@pass_context
+@guarded
+def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
+    """Run every connection file in DIRECTORY whose schedule says it is due.
+
+    Meant for cron (`* * * * * connector-core run-due /etc/syncs`). A connection already running
+    elsewhere (its lease is held) is skipped, and being due is checked again under the lease, so two
+    overlapping invocations never run one connection twice. Exit code: the worst of the runs.
+    """
+    from connector_core.errors import ConnectorError
+
+    worst = EXIT_OK
+    order = [EXIT_OK, EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_API, EXIT_USER]
+    for path in _connection_files(Path(directory)):
+        try:
+            from connector_core.sync.connection import load_connection
+
+            loaded = load_connection(path, ctx.registry)
+            if not loaded.connection.schedule:
+                click.echo(f"{path.name}: no schedule; skipped", err=True)
+                continue
+            result = run_connection(ctx, path, dry_run=dry_run, full_refresh=False, state=None, due_only=not dry_run)
+        except ConnectorError as exc:
+            click.echo(f"{path.name}: error: {exc}", err=True)
+            code = EXIT_USER
+        else:
+            if result.status == "not_due":
+                click.echo(f"{path.name}: not due", err=True)
+                continue
+            if result.status == "locked":
+                click.echo(f"{path.name}: {result.errors[0]}", err=True)
+                continue
+            click.echo(_summary(result), err=True)
+            code = STATUS_EXIT.get(result.status, EXIT_USER)
+        if order.index(code) > order.index(worst):
+            worst = code
+    sys.exit(worst)
+
+
+@click.command()
+@click.argument("connection", required=False, type=click.Path())
+@click.option("--failed", is_flag=True, help="List the dead-lettered records with their reasons.")
+@click.option("--runs", "run_count", default=10, show_default=True, help="How many recent runs to show.")
+@click.option("--state", type=click.Path(dir_okay=False), help="State database, when not the connection's default.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_context
+@guarded
+def status(ctx: Context, connection: str | None, failed: bool, run_count: int, state: str | None, as_json: bool) -> None:
+    """Show recent runs, cursors and dead letters of CONNECTION (a file), or of every connection in a directory (default: .)."""
+    from connector_core.sync.connection import load_connection
+
+    target = Path(connection or ".")
+    paths = _connection_files(target) if target.is_dir() else [target]
+    reports = []
+    for path in paths:
+        loaded = load_connection(path, ctx.registry)
+        state_path = Path(state) if state and not target.is_dir() else loaded.state_path()
+        if not state_path.exists():  # status only reads: a connection that never ran gets no state file
+            reports.append(_never_run_report(loaded, state_path, failed))
+            continue
+        with _store(loaded, str(state_path)) as store:
+            reports.append(_status_report(loaded, store, run_count, failed))
+    if as_json:
+        click.echo(json.dumps(reports if target.is_dir() else reports[0], indent=2, default=str))
+        return
+    for report in reports:
+        click.echo(_status_text(report, failed))
+    if not reports:
+        click.echo(f"no connection files in {target}", err=True)
+
+
+def _never_run_report(loaded: Any, state_path: Path, failed: bool) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "connection": loaded.name, "file": str(loaded.path), "state": str(state_path),
+        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0,
+    }
+    if failed:
+        report["failed"] = []
+    return report
+
+
+def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dict[str, Any]:
+    from connector_core.sync.store import when
+
+    letters = store.dead_letters()
+    report: dict[str, Any] = {
+        "connection": loaded.name,
+        "file": str(loaded.path),
+        "state": str(store.path),
+        "schedule": loaded.connection.schedule,
+        "running": (store.lease_holder() or (None,))[0],
+        "runs": [
+            {
+                "id": r.id, "status": r.status, "dry_run": r.dry_run, "started": when(r.started_at), "ended": when(r.ended_at),
+                "duration": None if r.duration is None else round(r.duration, 3), "counts": r.counts, "errors": r.errors[:5],
+            }
+            for r in store.runs(run_count)
+        ],
+        "cursors": store.cursors(),
+        "dead_letters": len(letters),
+    }
+    if failed:
+        report["failed"] = [
+            {"flow": d.flow, "source_id": d.source_id, "attempts": d.attempts, "first_seen": when(d.first_seen), "last_seen": when(d.last_seen), "reason": d.reason}
+            for d in letters
+        ]
+    return report
+
+
+def _status_text(report: dict[str, Any], failed: bool) -> str:
+    lines = [f"{report['connection']}  ({report['file']})"]
+    if report["schedule"]:
+        lines.append(f"  schedule: {report['schedule']}")
+    if report["running"]:
+        lines.append(f"  running now: {report['running']}")
+    if not report["runs"]:
+        lines.append("  never run")
+    for r in report["runs"]:
+        totals: dict[str, int] = {}
+        for counts in r["counts"].values():
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+        duration = f" {r['duration']:.1f}s" if r["duration"] is not None else ""
+        lines.append(f"  run {r['id']}: {r['status']}{' (dry run)' if r['dry_run'] else ''} {r['started']}{duration}  {_counts_text(totals)}")
+        for error in r["errors"][:2]:
+            lines.append(f"      {error.splitlines()[0][:200]}")
+    lines.append(f"  dead letters: {report['dead_letters']}" + ("" if failed or not report["dead_letters"] else " (--failed lists them)"))
+    for d in report.get("failed", []):
+        lines.append(f"    {d['flow']} {d['source_id']}: attempts {d['attempts']}, first {d['first_seen']}, last {d['last_seen']}")
+        lines.append(f"      {d['reason']}")
+    return "\n".join(lines)
+
+
+COMMANDS = [run, run_due, status]
+
+__all__ = ["COMMANDS", "EXIT_BREAKER", "EXIT_FAILED_RECORDS", "EXIT_LOCKED", "run_connection"]

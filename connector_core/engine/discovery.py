@@ -1,0 +1,101 @@
+"""`check` and `discover`: the connection test and the catalog of streams and operations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connector_core.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from connector_core.engine.connector import CheckResult, Connector
+
+
+def check_connection(connector: Connector) -> CheckResult:
+    """Make the spec's test call (or read one page of its check stream, or of its first stream)."""
+    from connector_core.engine.connector import CheckResult
+
+    check = connector.spec.check
+    if check is not None and check.request is not None:
+        args = connector.build_request(check.request, {}, "check.request")
+        # a person is waiting: a few quick retries, not the patient policy of a scheduled sync
+        policy = connector.spec.defaults.retries
+        quick = policy.model_copy(update={"attempts": min(3, policy.attempts), "max_backoff": min(5.0, policy.max_backoff)})
+        response = connector.http.send(
+            args.method, args.path, params=args.params, headers=args.headers, json=args.json if args.has_json else _unset(),
+            data=args.data, files=args.files, timeout=args.timeout, retry_policy=quick,
+        )
+        return CheckResult(True, f"{connector.name}: connection works ({args.method} {args.path} answered {response.status_code})")
+    stream = check.stream if check is not None and check.stream else next(iter(connector.spec.streams), None)
+    if stream is None:
+        raise ConnectorError(f"connector '{connector.name}' declares neither a check request nor a stream to try")
+    count = sum(1 for _ in connector.read(stream, limit=1))
+    return CheckResult(True, f"{connector.name}: connection works (stream '{stream}' answered, {count} record(s) on its first page)")
+
+
+def _unset() -> Any:
+    from connector_core.engine.http import _UNSET
+
+    return _UNSET
+
+
+def infer_schema(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A JSON Schema describing sample records: one entry per field, with every type seen."""
+    properties: dict[str, set[str]] = {}
+    for record in records:
+        for key, value in record.items():
+            properties.setdefault(key, set()).add(_json_type(value))
+    return {
+        "type": "object",
+        "properties": {k: {"type": sorted(v)[0] if len(v) == 1 else sorted(v)} for k, v in sorted(properties.items())},
+    }
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def discover_streams(connector: Connector, *, sample: bool = False) -> dict[str, Any]:
+    """Streams with their schemas and sync modes, and operations with their input schemas.
+
+    A stream without a declared schema gets one inferred from its first records when ``sample`` is true.
+    """
+    streams = []
+    for name, stream in connector.spec.streams.items():
+        schema = stream.record_schema
+        inferred = False
+        if schema is None and sample:
+            records = list(connector.read(name, limit=50))
+            schema, inferred = infer_schema(records), True
+        cursor = stream.cursor if isinstance(stream.cursor, str) else (stream.cursor.field if stream.cursor else None)
+        key = stream.primary_key
+        streams.append(
+            {
+                "name": name,
+                "description": stream.description,
+                "json_schema": schema or {"type": "object"},
+                "schema_inferred": inferred,
+                "sync_modes": ["full_refresh", "incremental"] if cursor else ["full_refresh"],
+                "cursor_field": cursor,
+                "primary_key": [key] if isinstance(key, str) else key,
+            }
+        )
+    operations = [
+        {"name": name, "kind": op.kind, "description": op.description, "input_schema": op.input}
+        for name, op in connector.spec.operations.items()
+    ]
+    return {"connector": connector.name, "version": connector.spec.version, "streams": streams, "operations": operations}
+
+
+__all__ = ["check_connection", "discover_streams", "infer_schema"]

@@ -1,0 +1,415 @@
+"""Sending requests: governance, signing on every attempt, retries, redirects and error interpretation.
+
+Each attempt prepares the request anew, so signing auths (OAuth 1.0a) put a fresh nonce and
+timestamp on every retry. Retries use tenacity: exponential backoff with jitter, ``Retry-After``
+honoured, a bounded number of attempts, and a final error that says what was tried. Redirects are
+followed only on the same origin, and re-signed; credentials never follow a redirect elsewhere.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import requests
+from requests.auth import AuthBase
+
+from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
+from connector_core.engine.governance import Governor
+from connector_core.engine.redaction import Redactor
+from connector_core.engine.spec import RetryPolicy
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+from connector_core.engine.urls import join_url, redact_url
+
+log = logging.getLogger("connector_core.engine.http")
+
+_NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_MAX_REDIRECTS = 5
+_UNSET: Any = object()
+
+Interpreter = Callable[[requests.Response, Any], "ConnectorError | None"]
+
+
+class _Transient(Exception):
+    """One failed attempt that may succeed if tried again.
+
+    ``refused`` marks failures where the server certainly did not apply the request (429, a 401 that
+    renews the token): those are retried even for requests that are not idempotent.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        response: requests.Response | None = None,
+        retry_after: float | None = None,
+        error: ConnectorError | None = None,
+        refused: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response
+        self.retry_after = retry_after
+        self.error = error
+        self.refused = refused
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def response_body(response: requests.Response) -> Any:
+    """The JSON body, or the text when the body is not JSON (None when empty)."""
+    content = response.content
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return response.text
+
+
+@dataclass
+class HttpStats:
+    requests: int = 0
+    retries: int = 0
+    auth_renewals: int = 0
+
+
+class HttpClient:
+    """Sends a connection's requests. Thread-safe; share one per connection."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: AuthBase | None,
+        redactor: Redactor,
+        governor: Governor,
+        retry: RetryPolicy,
+        timeout: float,
+        headers: dict[str, str] | None = None,
+        interpret: Interpreter | None = None,
+        interpret_success: bool = False,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url
+        self.auth = auth
+        self.redactor = redactor
+        self.governor = governor
+        self.retry = retry
+        self.timeout = timeout
+        self.interpret = interpret
+        self.interpret_success = interpret_success
+        self.sleep = sleep
+        self.stats = HttpStats()
+        self.session = session or requests.Session()
+        self.session.trust_env = False  # no netrc or proxy credentials leaking into requests
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(governor.concurrency, 4), max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        if headers:
+            self.session.headers.update(headers)
+
+    def url(self, path: str) -> str:
+        return join_url(self.base_url, path)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        json: Any = _UNSET,
+        data: Any = None,
+        files: Any = None,
+        timeout: float | None = None,
+        retry: bool = True,
+        retry_policy: RetryPolicy | None = None,
+        bucket: str | None = None,
+        interpret: Interpreter | None = None,
+    ) -> requests.Response:
+        """Send one request with retries; return the response or raise an HTTPError subclass.
+
+        ``bucket`` names an extra rate window of the governor the request counts against;
+        ``interpret`` replaces the client's error interpreter for this request.
+        """
+        policy = retry_policy or self.retry
+        url = self.url(path)
+        attempts = policy.attempts
+        started = time.monotonic()
+        state: dict[str, Any] = {"reauthenticated": False, "bucket": bucket, "interpret": interpret}
+
+        def attempt() -> requests.Response:
+            return self._attempt(method, url, params, headers, json, data, files, timeout or self.timeout, policy, state)
+
+        # The first attempt is made directly: most requests succeed, and tenacity (whose import costs
+        # more than the rest of a short command's work) is only needed once one has failed.
+        try:
+            return attempt()
+        except _Transient as failure:
+            first = failure
+        made = 1
+        last = first
+        if attempts > 1 and (retry or first.refused):
+            from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+            wait = self._wait(policy, offset=1)
+            delay = self._first_delay(policy, first)
+            self._log_retry(1, first, delay)
+            self.sleep(delay)
+            retrying = Retrying(
+                stop=stop_after_attempt(attempts - 1),
+                wait=wait,
+                retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (retry or exc.refused)),
+                reraise=True,
+                sleep=self.sleep,
+                before_sleep=self._before_sleep,
+            )
+            try:
+                return retrying(attempt)
+            except _Transient as failure:
+                last = failure
+                made = 1 + int(retrying.statistics.get("attempt_number", 1))
+        full_url = requests.PreparedRequest()
+        full_url.prepare_url(url, params)  # the message names the URL with its (redacted) query
+        raise self._exhausted(method, full_url.url or url, last, made, time.monotonic() - started, retry) from None
+
+    # -- one attempt -------------------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        json: Any,
+        data: Any,
+        files: Any,
+        timeout: float,
+        policy: RetryPolicy,
+        state: dict[str, Any],
+    ) -> requests.Response:
+        for _ in range(_MAX_REDIRECTS + 1):
+            request = requests.Request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=None if json is _UNSET else json,
+                data=data,
+                files=files,
+                auth=self.auth,
+            )
+            with self.governor.slot(state.get("bucket")):
+                try:
+                    prepared = self.session.prepare_request(request)
+                except ConnectorError:
+                    raise
+                self._log_request(prepared)
+                try:
+                    response = self.session.send(prepared, timeout=timeout, allow_redirects=False)
+                except _NETWORK_ERRORS as exc:
+                    self.stats.requests += 1
+                    raise _Transient(f"{type(exc).__name__} (no response)") from None
+                self.stats.requests += 1
+                self.governor.observe(response.headers)
+            self._log_response(response)
+            if response.is_redirect and response.headers.get("Location"):
+                url = join_url(self.base_url, requests.compat.urljoin(url, response.headers["Location"]))
+                params = None
+                if response.status_code in (301, 302, 303) and method != "HEAD":
+                    method, json, data, files = "GET", _UNSET, None, None
+                continue
+            return self._classify(response, policy, state)
+        raise FatalHTTPError(f"{method} {redact_url(url, self.redactor)}: more than {_MAX_REDIRECTS} redirects")
+
+    def _classify(self, response: requests.Response, policy: RetryPolicy, state: dict[str, Any]) -> requests.Response:
+        status = response.status_code
+        interpret = state.get("interpret") or self.interpret
+        if status < 400 and not (self.interpret_success and interpret):
+            return response
+        body = response_body(response)
+        error = interpret(response, body) if interpret else None
+        if error is None and status < 400:
+            return response
+        if isinstance(error, _Ignore):
+            return response
+        retry_after = parse_retry_after(response.headers.get("Retry-After")) if policy.respect_retry_after else None
+        if status == 429 and retry_after:
+            self.governor.pause(min(retry_after, policy.max_wait))
+        if isinstance(error, RetriableHTTPError):
+            # a 429 was refused, not applied: safe to retry even for a non-idempotent write
+            raise _Transient(error.message, response=response, retry_after=retry_after, error=error, refused=status == 429)
+        if error is not None and status in policy.statuses and status != 401 and not getattr(error, "final", False):
+            # an interpreted error on a status the policy retries: keep the message, retry anyway
+            raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
+        if status == 401 and not state["reauthenticated"] and hasattr(self.auth, "invalidate"):
+            # Renew the token once even when a rule explains the 401: the rule's message is for a second 401.
+            state["reauthenticated"] = True
+            self.auth.invalidate(response.request)  # type: ignore[union-attr]
+            raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0, refused=True)
+        if error is not None:
+            raise self._with_context(error, response, body)
+        if status in policy.statuses:
+            raise _Transient(f"HTTP {status} {response.reason}", response=response, retry_after=retry_after, refused=status == 429)
+        detail = self._detail(body)
+        where = f"{response.request.method} {redact_url(response.url, self.redactor)}"
+        if status in (401, 403):
+            raise AuthError(
+                f"{where} was refused: HTTP {status} {response.reason}{detail}",
+                method=response.request.method or "",
+                url=redact_url(response.url, self.redactor),
+                status=status,
+                body=self.redactor.data(body),
+                hint="check the credentials in your config and the permissions of the account they belong to",
+            )
+        raise FatalHTTPError(
+            f"{where} failed: HTTP {status} {response.reason}{detail}",
+            method=response.request.method or "",
+            url=redact_url(response.url, self.redactor),
+            status=status,
+            body=self.redactor.data(body),
+        )
+
+    def _with_context(self, error: ConnectorError, response: requests.Response, body: Any) -> ConnectorError:
+        if isinstance(error, HTTPError):
+            error.method = error.method or (response.request.method or "")
+            error.url = error.url or redact_url(response.url, self.redactor)
+            error.status = error.status or response.status_code
+            error.body = error.body if error.body is not None else self.redactor.data(body)
+        error.message = self.redactor.text(error.message)
+        return error
+
+    def _detail(self, body: Any) -> str:
+        if body is None:
+            return ""
+        text = body if isinstance(body, str) else orjson.dumps(body).decode()
+        text = self.redactor.text(" ".join(text.split()))
+        return f": {text[:300]}{'...' if len(text) > 300 else ''}"
+
+    # -- retries ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _delay(policy: RetryPolicy, failure: BaseException | None, attempt_number: int) -> float:
+        """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
+        if isinstance(failure, _Transient) and failure.retry_after is not None:
+            return min(failure.retry_after, policy.max_wait)
+        # Exponential backoff with jitter: backoff * 2^(n-1) plus up to one backoff, capped.
+        exponential = policy.backoff * 2 ** min(attempt_number - 1, 30)
+        return float(min(policy.max_backoff, exponential + random.uniform(0, policy.backoff)))
+
+    def _first_delay(self, policy: RetryPolicy, failure: _Transient) -> float:
+        return self._delay(policy, failure, 1)
+
+    def _wait(self, policy: RetryPolicy, offset: int = 0) -> Callable[[RetryCallState], float]:
+        """tenacity's wait; ``offset`` counts attempts made before tenacity took over."""
+
+        def wait(state: RetryCallState) -> float:
+            failure = state.outcome.exception() if state.outcome else None
+            return self._delay(policy, failure, state.attempt_number + offset)
+
+        return wait
+
+    def _log_retry(self, attempt_number: int, failure: BaseException | None, wait: float) -> None:
+        self.stats.retries += 1
+        log.info("attempt %d failed (%s); retrying in %.2fs", attempt_number, getattr(failure, "reason", failure), wait)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        self._log_retry(state.attempt_number + 1, failure, wait)  # tenacity takes over after the first attempt
+
+    def _exhausted(self, method: str, url: str, last: _Transient, attempts: int, elapsed: float, retry: bool) -> HTTPError:
+        where = f"{method} {redact_url(url, self.redactor)}"
+        response = last.response
+        status = response.status_code if response is not None else None
+        body = response_body(response) if response is not None else None
+        detail = last.error.message if last.error else last.reason + self._detail(body)
+        if attempts > 1:
+            message = f"{where} failed after {attempts} attempts over {elapsed:.1f}s; last: {detail}"
+            hint = "the service kept failing or throttling; try again later, or raise defaults.retries.attempts"
+            if response is None:
+                hint = f"nothing answered at {self.base_url}: check the base URL (and proxy/VPN), and that the service is up"
+        else:
+            message = f"{where} failed: {detail}"
+            hint = None
+        if not retry and not last.refused:
+            message = f"{where} failed and was not retried: {detail}"
+            hint = (
+                "this request is not idempotent (no idempotency key), so it is not retried automatically: "
+                "it may or may not have been applied; check before sending it again"
+            )
+        if last.error is not None and last.error.hint:
+            hint = last.error.hint
+        return RetriableHTTPError(
+            self.redactor.text(message),
+            method=method,
+            url=redact_url(url, self.redactor),
+            status=status,
+            body=self.redactor.data(body),
+            attempts=attempts,
+            hint=hint,
+        )
+
+    # -- debug logging -----------------------------------------------------------------------------
+
+    def _log_request(self, prepared: requests.PreparedRequest) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        body = prepared.body
+        if isinstance(body, bytes):
+            body = body[:2000].decode("utf-8", "replace")
+        log.debug(
+            "request %s %s headers=%s body=%s",
+            prepared.method,
+            redact_url(prepared.url or "", self.redactor),
+            self.redactor.headers(prepared.headers),
+            self.redactor.text(str(body)[:2000]) if body else "",
+        )
+
+    def _log_response(self, response: requests.Response) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        log.debug(
+            "response %s %s in %.3fs headers=%s body=%s",
+            response.status_code,
+            response.reason,
+            response.elapsed.total_seconds(),
+            self.redactor.headers(response.headers),
+            self.redactor.text(response.text[:2000]) if response.content else "",
+        )
+
+
+class _Ignore(ConnectorError):
+    """Returned by an interpreter to treat an error response as success (spec rule action: ignore)."""
+
+    def __init__(self) -> None:
+        super().__init__("ignored")
+
+
+IGNORE = _Ignore()
+
+__all__ = ["IGNORE", "HttpClient", "HttpStats", "parse_retry_after", "response_body"]

@@ -1,0 +1,317 @@
+"""Loading connector specs: parse, validate against the models, then check what the models cannot.
+
+Every problem is reported at once, each with ``file:line:col``, the path inside the document, the bad
+value and, where possible, a did-you-mean hint. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import nodes
+from pydantic import ValidationError
+
+from connector_core.engine.documents import Document, PathKey, format_path, load_document
+from connector_core.errors import SpecError
+from connector_core.engine.interpolation import Interpolator
+from connector_core.plugins import Registry
+from connector_core.engine.spec import ConnectorSpec, spec_model
+from connector_core.engine.validation import suggest, validate_document
+from connector_core.engine.validation_cache import already_valid, remember_valid
+
+if TYPE_CHECKING:
+    import jsonschema
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec and the document it came from (for located errors later on)."""
+
+    spec: ConnectorSpec[Any, Any]
+    document: Document
+
+    @property
+    def path(self) -> Path:
+        return self.document.path
+
+
+_NAME_LINE = re.compile(r'^name:\s*["\']?([a-z][a-z0-9_\-]*)["\']?\s*(?:#.*)?$', re.MULTILINE)
+
+
+def read_spec_name(path: Path) -> str:
+    """The ``name`` of a spec file, read without validating the rest (a top-level YAML line is enough)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            match = _NAME_LINE.search(path.read_text(encoding="utf-8"))
+        except OSError:
+            match = None
+        if match:
+            return match.group(1)
+    doc = load_document(path)
+    name = doc.data.get("name") if isinstance(doc.data, dict) else None
+    if not isinstance(name, str):
+        raise SpecError(f"{doc.where(())}: spec has no 'name'")
+    return name
+
+
+def resolve_spec_path(name_or_path: str, registry: Registry) -> Path:
+    """An installed connector's spec path, or the given file path."""
+    if name_or_path in registry.connectors:
+        return registry.connectors[name_or_path]
+    candidate = Path(name_or_path)
+    if candidate.suffix.lower() in SPEC_SUFFIXES or candidate.exists():
+        return candidate
+    known = sorted(registry.connectors)
+    guess = suggest(name_or_path, known)
+    hint = f"did you mean '{guess}'?" if guess else (f"installed connectors: {', '.join(known)}" if known else None)
+    raise SpecError(f"no installed connector is called '{name_or_path}' and no such spec file exists", hint=hint)
+
+
+def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
+    """Load and fully check a spec; raise SpecError with every located problem."""
+    path = resolve_spec_path(str(name_or_path), registry)
+    doc = load_document(path)
+    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())))
+    known_valid = already_valid("spec", *fingerprint)
+    template_problems = [] if known_valid else TemplateChecker(doc, registry).run()
+    spec = _validate_with_used_types(doc, registry) if not template_problems else None
+    if spec is None:  # the full model reports problems with every known type in view
+        spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
+    if known_valid:
+        return LoadedSpec(spec, doc)
+    problems = SpecChecker(doc, spec, registry).run()
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise SpecError(f"{path}: invalid connector spec ({len(problems)} {noun})", problems=problems, spec_path=str(path))
+    remember_valid("spec", *fingerprint)
+    return LoadedSpec(spec, doc)
+
+
+def _component_types(data: Any) -> tuple[set[str], set[str]]:
+    """The auth and paginator ``type`` values a raw spec names."""
+    auths: set[str] = set()
+    paginators: set[str] = set()
+    if not isinstance(data, dict):
+        return auths, paginators
+    auth = data.get("auth")
+    for item in auth if isinstance(auth, list) else [auth]:
+        chosen = item.get("use") if isinstance(item, dict) and "use" in item else item
+        if isinstance(chosen, dict):
+            auths.add(str(chosen.get("type")))
+    streams = data.get("streams")
+    for holder in [data, *(streams.values() if isinstance(streams, dict) else [])]:
+        paginate = holder.get("paginate") if isinstance(holder, dict) else None
+        if isinstance(paginate, dict):
+            paginators.add(str(paginate.get("type")))
+    return auths, paginators
+
+
+def _validate_with_used_types(doc: Document, registry: Registry) -> Any:
+    """Validate against a spec model holding only the auth types and paginators the spec names.
+
+    Models are built on first use, so this skips building validators for every other installed
+    component, most of a short command's start-up. None when that is not possible or not valid:
+    the caller then validates with the full model, whose messages list every known type.
+    """
+    auths, paginators = _component_types(doc.data)
+    if not auths <= set(registry.auth_types) or not paginators <= set(registry.paginators):
+        return None
+    first_auth, first_paginator = next(iter(registry.auth_types.values())), next(iter(registry.paginators.values()))
+    model = spec_model(
+        tuple(registry.auth_types[name] for name in sorted(auths)) or (first_auth,),
+        tuple(registry.paginators[name] for name in sorted(paginators)) or (first_paginator,),
+    )
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError:
+        return None
+
+
+class _Checker:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[str] = []
+
+    def problem(self, at: PathKey, message: str, *, key: bool = False) -> None:
+        self.problems.append(f"{self.doc.where(at, key=key)}: {format_path(at)}: {message}")
+
+
+class TemplateChecker(_Checker):
+    """Compiles every template in the raw document and checks the config names it uses."""
+
+    def __init__(self, doc: Document, registry: Registry) -> None:
+        super().__init__(doc)
+        self.interpolator = Interpolator(registry.filters)
+        config = doc.data.get("config") if isinstance(doc.data, dict) else None
+        properties = config.get("properties", {}) if isinstance(config, dict) else {}
+        self.config_keys = set(properties) if isinstance(properties, dict) else set()
+
+    def run(self) -> list[str]:
+        if isinstance(self.doc.data, dict):
+            self.check_templates((), self.doc.data)
+        return self.problems
+
+    def check_templates(self, at: PathKey, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, child in value.items():
+                self.check_templates((*at, key), child)
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.check_templates((*at, index), child)
+        elif isinstance(value, str) and ("{{" in value or "{%" in value):
+            where = format_path(at)
+            try:
+                self.interpolator.compile(value, where)
+                ast = self.interpolator.env.parse(value)
+            except SpecError as exc:
+                self.problem(at, f"{exc.message.replace(f' at {where}', '')} (in {_short_template(value)})")
+                return
+            for name in sorted(_config_attributes(ast)):
+                if self.config_keys and name not in self.config_keys:
+                    guess = suggest(name, sorted(self.config_keys))
+                    extra = f"; did you mean 'config.{guess}'?" if guess else f"; config defines: {', '.join(sorted(self.config_keys))}"
+                    self.problem(at, f"template refers to config.{name}, which the config schema does not define{extra}")
+
+
+class SpecChecker(_Checker):
+    """Checks that need more than one field: references between streams, embedded schemas."""
+
+    def __init__(self, doc: Document, spec: ConnectorSpec[Any, Any], registry: Registry) -> None:
+        super().__init__(doc)
+        self.spec = spec
+        self.registry = registry
+
+    def run(self) -> list[str]:
+        self.check_schema(("config",), self.spec.config, "config schema")
+        streams = self.spec.streams
+        for name, stream in streams.items():
+            at: PathKey = ("streams", name)
+            if stream.record_schema is not None:
+                self.check_schema((*at, "schema"), stream.record_schema, "record schema")
+            if stream.partitions is not None:
+                self.check_partitions((*at, "partitions"), name, stream.partitions)
+            for index, transform in enumerate(stream.transforms):
+                self.check_transform((*at, "transforms", index), transform)
+        for name, operation in self.spec.operations.items():
+            at = ("operations", name)
+            self.check_schema((*at, "input"), operation.input, "input schema")
+            if operation.kind == "batch" and operation.batch is None:
+                self.problem(at, "an operation of kind 'batch' needs a 'batch' section (size, results, errors)")
+        if self.spec.check and self.spec.check.stream and self.spec.check.stream not in streams:
+            self.unknown_stream(("check", "stream"), self.spec.check.stream)
+        if self.spec.check and not (self.spec.check.stream or self.spec.check.request):
+            self.problem(("check",), "set 'request' or 'stream'")
+        return sorted(set(self.problems), key=_position_key)
+
+    def unknown_stream(self, at: PathKey, name: str) -> None:
+        guess = suggest(name, list(self.spec.streams))
+        hint = f"; did you mean '{guess}'?" if guess else f"; streams: {', '.join(self.spec.streams) or '(none)'}"
+        self.problem(at, f"no stream is called '{name}'{hint}")
+
+    def check_partitions(self, at: PathKey, stream: str, partitions: Any) -> None:
+        if (partitions.values is None) == (partitions.parent is None):
+            self.problem(at, "set exactly one of 'values' or 'parent'")
+            return
+        if partitions.parent is None:
+            return
+        if partitions.parent not in self.spec.streams:
+            self.unknown_stream((*at, "parent"), partitions.parent)
+            return
+        chain, current = [stream], partitions.parent
+        while current is not None:
+            if current in chain:
+                cycle = chain[chain.index(current) :]
+                if stream == min(cycle):  # report each cycle once, on its first stream by name
+                    self.problem((*at, "parent"), f"parent streams form a cycle: {' -> '.join([*cycle, current])}")
+                return
+            chain.append(current)
+            parent = self.spec.streams.get(current)
+            current = parent.partitions.parent if parent and parent.partitions else None
+
+    def check_transform(self, at: PathKey, transform: Any) -> None:
+        chosen = [k for k in ("set", "drop", "rename", "plugin") if getattr(transform, k) is not None]
+        if len(chosen) != 1:
+            self.problem(at, f"a transform sets exactly one of set, drop, rename, plugin (found {', '.join(chosen) or 'none'})")
+        if transform.plugin is not None and transform.plugin not in self.registry.transforms:
+            guess = suggest(transform.plugin, list(self.registry.transforms))
+            known = ", ".join(sorted(self.registry.transforms)) or "(none installed)"
+            self.problem((*at, "plugin"), f"no plugin transform '{transform.plugin}'" + (f"; did you mean '{guess}'?" if guess else f"; known: {known}"))
+
+    def check_schema(self, at: PathKey, schema: Any, what: str) -> None:
+        """Check an embedded JSON Schema against its metaschema, reporting every problem."""
+        if not isinstance(schema, dict):
+            self.problem(at, f"invalid {what}: expected a mapping (a JSON Schema), got {type(schema).__name__}")
+            return
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        meta = cls(cls.META_SCHEMA)
+        for error in sorted(meta.iter_errors(schema), key=lambda e: [str(p) for p in e.absolute_path]):
+            self.problem((*at, *error.absolute_path), f"invalid {what}: {_schema_message(error)}")
+
+
+_JSON_TYPES = ["array", "boolean", "integer", "null", "number", "object", "string"]
+_TYPE_WORDS = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false"}
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """A metaschema error in words: what was found and what a JSON Schema expects there."""
+    value = error.instance
+    keyword = error.absolute_path[-1] if error.absolute_path else None
+    if keyword == "type" and error.validator in ("anyOf", "oneOf", "enum"):
+        names = value if isinstance(value, list) else [value]
+        bad = [n for n in names if not (isinstance(n, str) and n in _JSON_TYPES)]
+        if bad and isinstance(bad[0], str):
+            guess = suggest(bad[0], _JSON_TYPES)
+            return f"'{bad[0]}' is not a JSON Schema type" + (f" (did you mean '{guess}'?)" if guess else "") + f"; types: {', '.join(_JSON_TYPES)}"
+        return f"'type' must be a type name or a list of them, got {value!r}; types: {', '.join(_JSON_TYPES)}"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
+        where = f"'{keyword}' " if isinstance(keyword, str) else ""
+        return f"{where}must be {words}, got {_short(value)}"
+    if error.context:
+        import jsonschema
+
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best is not error:
+            return _schema_message(best)
+    return error.message
+
+
+def _position_key(problem: str) -> tuple[int, int, str]:
+    where = problem.split(": ", 1)[0].rsplit(":", 2)
+    try:
+        return int(where[-2]), int(where[-1]), problem
+    except (ValueError, IndexError):
+        return 0, 0, problem
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_template(value: str) -> str:
+    return _short(" ".join(value.split()), 70)
+
+
+def _config_attributes(ast: nodes.Template) -> set[str]:
+    names: set[str] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if isinstance(target, nodes.Name) and target.name == "config":
+            if isinstance(node, nodes.Getattr):
+                names.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                names.add(node.arg.value)
+    return names
+
+
+__all__ = ["LoadedSpec", "load_spec", "read_spec_name", "resolve_spec_path"]

@@ -1,0 +1,471 @@
+"""Reading a stream: partitions, pages (concurrently when the total is known), records and cursors.
+
+Records flow through generators, one page at a time (a few pages when fetched concurrently), so memory
+stays flat however long the stream. Cursor state advances only for partitions (or, for streams declared
+``sorted``, pages) whose records have all been handed to the caller, and is never replaced by an empty
+value. The cursor and primary key are read from records as the API returns them, before the record
+filter and transforms. With a primary key, the state also remembers which records at the cursor (or
+inside the lookback window) were emitted, so the re-read overlap is not emitted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import requests
+
+from connector_core.errors import ConnectorError
+from connector_core.engine.interpolation import parse_datetime
+from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
+from connector_core.engine.paths import delete_path, get_path, set_path
+from connector_core.engine.spec import Incremental, RecordSelector, Stream
+from connector_core.engine.urls import redact_url
+
+if TYPE_CHECKING:
+    from connector_core.engine.connector import Connector
+
+Checkpoint = Callable[[dict[str, Any]], None]
+
+
+class StreamReader:
+    """One read of one stream."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        stream_name: str,
+        state: dict[str, Any] | None,
+        *,
+        on_checkpoint: Checkpoint | None = None,
+        limit: int | None = None,
+    ) -> None:
+        streams = connector.spec.streams
+        if stream_name not in streams:
+            from connector_core.engine.validation import no_such
+
+            raise no_such("stream", stream_name, streams, f"connector '{connector.name}'")
+        self.connector = connector
+        self.name = stream_name
+        self.stream: Stream[Any] = streams[stream_name]
+        self.state: dict[str, Any] = _copy_state(state or {})  # deep: never mutate the caller's state
+        self.on_checkpoint = on_checkpoint
+        self.limit = limit
+        cursor = self.stream.cursor
+        self.incremental: Incremental | None = Incremental(field=cursor) if isinstance(cursor, str) else cursor
+        records = self.stream.records
+        self.selector = RecordSelector(path=records) if isinstance(records, str) else records
+        self.paginator_model = self.stream.paginate or connector.spec.paginate or SinglePagePaginator()
+        key = self.stream.primary_key
+        self.primary_key: list[str] = [key] if isinstance(key, str) else list(key or [])
+        self.emitted = 0
+        self.pages = 0
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        if self.limit is not None and self.limit <= 0:
+            return
+        partitions = self.stream.partitions
+        if partitions is None:
+            yield from self._read_partition(None, None)
+        else:
+            for partition, key in self._partitions():
+                yield from self._read_partition(partition, key)
+                if self.limit is not None and self.emitted >= self.limit:
+                    return
+
+    def _partitions(self) -> Iterator[tuple[Any, str]]:
+        spec = self.stream.partitions
+        assert spec is not None
+        if spec.parent is not None:
+            parent = StreamReader(self.connector, spec.parent, None)
+            for record in parent.records():
+                value = get_path(record, spec.field)
+                yield {"id": value, "parent": record}, str(value)
+            return
+        values = self.connector.render(spec.values, {}, f"streams.{self.name}.partitions.values")
+        if not isinstance(values, list):
+            raise ConnectorError(f"streams.{self.name}.partitions.values must give a list, got {type(values).__name__}")
+        for value in values:
+            yield value, value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+    # -- one partition -------------------------------------------------------------------------------
+
+    def _partition_state(self, key: str | None) -> dict[str, Any]:
+        if key is None:
+            return self.state
+        return dict(self.state.get("partitions", {}).get(key, {}))
+
+    def _save(self, key: str | None, partition_state: dict[str, Any]) -> None:
+        if partition_state.get("cursor") in (None, ""):
+            return  # never overwrite a saved cursor with nothing
+        if key is None:
+            self.state.update(partition_state)
+            if "seen" not in partition_state:
+                self.state.pop("seen", None)
+        else:
+            self.state.setdefault("partitions", {})[key] = partition_state
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(_copy_state(self.state))
+
+    def _read_partition(self, partition: Any, key: str | None) -> Iterator[dict[str, Any]]:
+        inc = self.incremental
+        saved = self._partition_state(key)
+        cursor = (
+            _CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None, partition)
+            if inc
+            else None
+        )
+        template_state = {"cursor": saved.get("cursor")}
+        if cursor is not None:
+            template_state.update(since=cursor.lower, until=cursor.upper)
+        values = {"state": template_state, "partition": partition, "stream": self.name}
+        pipeline = self._pipeline(cursor, partition)
+        for records in self._pages(values):
+            if pipeline is None and self.limit is None:
+                self.emitted += len(records)
+                yield from records
+                continue
+            for record in records:
+                kept = pipeline(record) if pipeline else record
+                if kept is None:
+                    continue
+                self.emitted += 1
+                yield kept
+                if self.limit is not None and self.emitted >= self.limit:
+                    return
+            if cursor is not None and inc is not None and inc.sorted and cursor.changed:
+                self._save(key, cursor.state())
+        if cursor is not None and cursor.changed:
+            self._save(key, cursor.state())
+
+    # -- records -------------------------------------------------------------------------------------
+
+    def _pipeline(self, cursor: _CursorTracker | None, partition: Any = None) -> Callable[[Any], dict[str, Any] | None] | None:
+        """Cursor bounds, record filter, transforms and plugin hooks; templates see record and partition."""
+        steps: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
+        connector = self.connector
+        if cursor is not None:
+            # First: the cursor field and primary key are those of the record as the API sent it.
+            steps.append(self._incremental_step(cursor))
+        if self.selector.filter:
+            expression = self.selector.filter
+            where = f"streams.{self.name}.records.filter"
+
+            def keep(record: dict[str, Any]) -> dict[str, Any] | None:
+                return record if connector.render(expression, {"record": record, "partition": partition}, where) else None
+
+            steps.append(keep)
+        for index, transform in enumerate(self.stream.transforms):
+            steps.append(self._transform(index, transform, partition))
+        if connector.registry.has_record_hooks:
+            hook = connector.registry.pm.hook.connector_transform_record
+
+            def plugins(record: dict[str, Any]) -> dict[str, Any] | None:
+                for replacement in hook(connector=connector.name, stream=self.name, record=record):
+                    if isinstance(replacement, dict):
+                        record = replacement
+                return record
+
+            steps.append(plugins)
+        if not steps:
+            return None
+
+        def run(record: Any) -> dict[str, Any] | None:
+            current: dict[str, Any] | None = record
+            for step in steps:
+                current = step(current)  # type: ignore[arg-type]
+                if current is None:
+                    return None
+            return current
+
+        return run
+
+    def _transform(self, index: int, transform: Any, partition: Any = None) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        connector = self.connector
+        where = f"streams.{self.name}.transforms[{index}]"
+        if transform.set is not None:
+            assignments = transform.set
+
+            def set_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for path, value in assignments.items():
+                    context = {"record": record, "partition": partition}
+                    set_path(record, path, connector.render(value, context, f"{where}.set.{path}"))
+                return record
+
+            return set_fields
+        if transform.drop is not None:
+            drops = transform.drop
+
+            def drop_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for path in drops:
+                    delete_path(record, path)
+                return record
+
+            return drop_fields
+        if transform.rename is not None:
+            renames = transform.rename
+
+            def rename_fields(record: dict[str, Any]) -> dict[str, Any]:
+                for old, new in renames.items():
+                    if old in record:
+                        record[new] = record.pop(old)
+                return record
+
+            return rename_fields
+        return connector.registry.transforms[transform.plugin]
+
+    def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        primary_key = self.primary_key
+        dedupe = bool(primary_key)
+
+        def step(record: dict[str, Any]) -> dict[str, Any] | None:
+            value = cursor.observe(record)
+            if value is _BEFORE:
+                return None
+            if dedupe and value is not None and cursor.tracks(value):
+                if not cursor.first_sighting([get_path(record, k) for k in primary_key], value):
+                    return None
+            return record
+
+        return step
+
+    # -- pages ---------------------------------------------------------------------------------------
+
+    def _pages(self, values: dict[str, Any]) -> Iterator[list[Any]]:
+        """Pages in order. When a response tells how many pages follow, they are fetched concurrently;
+        after them the paginator is asked for a next page again (a paginator that restarts past an
+        API's cap begins a new window there)."""
+        paginator = self.paginator_model.start()
+        page = paginator.first_page()
+        result = self._fetch(paginator, page, values)
+        yield result.records
+        while True:
+            remaining = paginator.remaining_pages(page, result) if result.records else None
+            if remaining:
+                for page, result in self._fetch_many(paginator, remaining, values):  # noqa: B007 - the last page is used below
+                    yield result.records
+            next_page = paginator.next_page(page, result)
+            if next_page is None:
+                return
+            page = next_page
+            result = self._fetch(paginator, page, values)
+            yield result.records
+
+    def _fetch_many(self, paginator: Paginator, pages: list[Page], values: dict[str, Any]) -> Iterator[tuple[Page, PageResult]]:
+        """Fetch planned pages with up to `concurrency` in flight, yielding them in order."""
+        concurrency = self.connector.governor.concurrency
+        if concurrency <= 1 or len(pages) <= 1:
+            for page in pages:
+                yield page, self._fetch(paginator, page, values)
+            return
+        executor = self.connector.executor
+        window: deque[tuple[Page, Future[requests.Response]]] = deque()
+        queue = iter(pages)
+        try:
+            for page in queue:
+                window.append((page, executor.submit(self._request, paginator, page, values)))
+                if len(window) >= concurrency:
+                    break
+            while window:
+                page, future = window.popleft()
+                result = self._page_result(future.result(), page, values)
+                following = next(queue, None)
+                if following is not None:
+                    window.append((following, executor.submit(self._request, paginator, following, values)))
+                yield page, result
+        finally:
+            for _, pending in window:
+                pending.cancel()
+
+    def _fetch(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> PageResult:
+        return self._page_result(self._request(paginator, page, values), page, values)
+
+    def _request(self, paginator: Paginator, page: Page, values: dict[str, Any]) -> requests.Response:
+        connector = self.connector
+        args = connector.build_request(self.stream.request, {**values, "page": page}, f"streams.{self.name}.request")
+        request = PageRequest(url=args.path, params=args.params, json=args.json, headers=args.headers)
+        paginator.apply(page, request)
+        args.path, args.params, args.json, args.headers = request.url, request.params, request.json, request.headers
+        if request.json is not None:
+            args.has_json = True
+        response = connector.send(args)
+        self.pages += 1
+        return response
+
+    def _page_result(self, response: requests.Response, page: Page, values: dict[str, Any]) -> PageResult:
+        """Parse a page. Done by the consumer, not the fetching threads: parsing holds the GIL anyway,
+        and a window of raw bodies takes a fraction of the memory of parsed ones."""
+        connector = self.connector
+        body = None
+        if response.content and response.status_code < 400:
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                kind = response.headers.get("Content-Type") or "no content type"
+                raise ConnectorError(
+                    f"stream '{self.name}': {response.request.method} {redact_url(response.url, connector.redactor)} "
+                    f"returned a body that is not JSON ({kind}): {connector.redactor.text(response.text[:200])!r}",
+                    hint="streams read JSON responses; check the request path and the API's Accept header",
+                ) from None
+        records = extract_records(body, self.selector.path) if body is not None else []
+        if self.stream.enrich and records:
+            from connector_core.engine.enrich import enrich_records
+
+            enrich_records(connector, self.name, self.stream.enrich, records, {**values, "page": page})
+        return PageResult(body=body, records=records, headers=response.headers, links=response.links, url=response.url)
+
+
+def extract_records(body: Any, path: str) -> list[Any]:
+    found = get_path(body, path)
+    if found is None:
+        return []
+    if isinstance(found, list):
+        return found
+    return [found]
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    return orjson.loads(orjson.dumps(state))
+
+
+_BEFORE: Any = object()  # a record outside the [lower, upper] bounds
+MAX_SEEN = 10_000  # most lookback identities kept in state; past it, a few duplicates may be re-emitted
+_PRUNE_FLOOR = 2_000
+
+
+class _CursorTracker:
+    """Tracks the highest cursor value seen and classifies records against the saved cursor.
+
+    With a primary key it also remembers ``(primary key, cursor)`` of the records emitted within the
+    lookback window below the highest cursor (with no lookback: those at the highest cursor); they go
+    into the state as ``seen`` so that the next run, which re-reads the window (APIs filter with
+    ``>=``), drops exactly the records it already emitted and keeps late arrivals.
+    """
+
+    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None, partition: Any = None) -> None:
+        self.spec = spec
+        self.kind = spec.type
+        # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'
+        self.field = str(connector.render(spec.field, {"partition": partition}, f"streams.{stream}.cursor.field")) if "{{" in spec.field else spec.field
+        where = f"streams.{stream}.cursor"
+        self.saved = self._parse_setting(saved, f"the saved state of stream '{stream}'", "fix or delete the state to read from the start")
+        start = connector.render(spec.start, {}, f"{where}.start") if spec.start else None
+        end = connector.render(spec.end, {}, f"{where}.end") if spec.end else None
+        self.start = self._parse_setting(start, f"{where}.start", "check the start date in the config")
+        self.upper = self._parse_setting(end, f"{where}.end", "check the end date in the config")
+        if self.saved is not None:
+            self.lower = self._minus(self.saved, spec.lookback)
+        else:
+            self.lower = self.start
+        self.max: Any = self.saved
+        self.floor: Any = self._minus(self.max, spec.lookback) if self.max is not None else None
+        self.changed = False
+        self.previous: set[str] = {_identity(item) for item in seen or [] if isinstance(item, list)}
+        self.recent: dict[str, tuple[list[Any], Any]] = {}
+        self._prune_at = _PRUNE_FLOOR
+
+    def tracks(self, value: Any) -> bool:
+        """Whether a record with this cursor value needs the duplicate check: it may be one the last run
+        emitted, or it falls inside the window the state will remember. Most records of a long read
+        do not, and skip the work."""
+        if self.previous and self.saved is not None and value <= self.saved:
+            return True
+        return self.floor is None or value >= self.floor
+
+    def first_sighting(self, key: list[Any], value: Any) -> bool:
+        """False when this version of the record (key and cursor) was already emitted."""
+        item = [*key, self._dump(value)]
+        identity = _identity(item)
+        if identity in self.previous or identity in self.recent:
+            return False
+        self.recent[identity] = (item, value)
+        self.changed = True  # a late arrival inside the window must be remembered even if the max is unchanged
+        if len(self.recent) >= self._prune_at:
+            self._prune()
+        return True
+
+    def _prune(self) -> None:
+        floor = self._minus(self.max, self.spec.lookback)
+        self.recent = {k: v for k, v in self.recent.items() if v[1] >= floor}
+        self._prune_at = max(_PRUNE_FLOOR, 2 * len(self.recent))
+
+    def state(self) -> dict[str, Any]:
+        """The state to save: the cursor, and the identities emitted inside the lookback window."""
+        saved: dict[str, Any] = {"cursor": self.value}
+        if self.recent or self.previous:
+            floor = self._minus(self.max, self.spec.lookback)
+            kept = [(value, item) for item, value in self.recent.values() if value >= floor]
+            for identity in self.previous:
+                item = orjson.loads(identity)
+                value = self._parse(item[-1])
+                if value >= floor:
+                    kept.append((value, item))
+            kept.sort(key=lambda pair: pair[0], reverse=True)
+            saved["seen"] = [item for _, item in kept[:MAX_SEEN]]
+        return saved
+
+    def _dump(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return value
+
+    def _parse_setting(self, value: Any, where: str, hint: str) -> Any:
+        if value in (None, ""):
+            return None
+        try:
+            return self._parse(value)
+        except (TypeError, ValueError):
+            kind = {"datetime": "date-time", "integer": "whole number"}.get(self.kind, self.kind)
+            raise ConnectorError(f"{where} holds {value!r}, which is not a {kind} cursor value", hint=hint) from None
+
+    def _parse(self, value: Any) -> Any:
+        if self.kind == "datetime":
+            return parse_datetime(value)
+        if self.kind == "integer":
+            return int(value)
+        return str(value)
+
+    def _minus(self, value: Any, seconds: float) -> Any:
+        if not seconds:
+            return value
+        if self.kind == "datetime":
+            return value - dt.timedelta(seconds=seconds)
+        if self.kind == "integer":
+            return value - int(seconds)
+        return value
+
+    @property
+    def value(self) -> Any:
+        return self._dump(self.max)
+
+    def observe(self, record: dict[str, Any]) -> Any:
+        """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""
+        raw = get_path(record, self.field)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = self._parse(raw)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"cursor field '{self.field}' holds {raw!r}, which is not a {self.kind}") from None
+        if self.spec.filter_records and self.lower is not None and value < self.lower:
+            return _BEFORE
+        if self.upper is not None and value > self.upper:
+            return _BEFORE
+        if self.max is None or value > self.max:
+            self.max = value
+            self.floor = self._minus(value, self.spec.lookback)
+            self.changed = True
+        return value
+
+
+def _identity(item: list[Any]) -> str:
+    return orjson.dumps(item).decode()
+
+
+__all__ = ["StreamReader", "extract_records"]

@@ -1,0 +1,246 @@
+"""Running write operations and actions: input validation, idempotency, ids, batches."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from connector_core.engine.config import apply_defaults
+from connector_core.engine.documents import format_path
+from connector_core.errors import AuthError, FatalHTTPError, OperationError
+from connector_core.engine.http import _UNSET, response_body
+from connector_core.engine.outcomes import failed_chunk, match_outcomes, record_keys
+from connector_core.engine.paths import get_path
+from connector_core.engine.spec import BatchSpec, Operation, RetryPolicy
+
+if TYPE_CHECKING:
+    import requests
+
+    from connector_core.engine.connector import Connector
+
+
+def _operation(connector: Connector, name: str) -> Operation:
+    operations = connector.spec.operations
+    if name not in operations:
+        from connector_core.engine.validation import no_such
+
+        raise no_such("operation", name, operations, f"connector '{connector.name}'")
+    return operations[name]
+
+
+def validate_input(operation_name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
+    """Apply the input schema's defaults and validate; every problem is listed with its path."""
+    payload = apply_defaults(operation.input, payload)
+    validator = jsonschema.Draft202012Validator(operation.input)
+    problems = [
+        f"input{'.' + format_path(tuple(e.absolute_path)) if e.absolute_path else ''}: "
+        + e.message.replace(" is a required property", " is required")
+        for e in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    ]
+    if problems:
+        raise OperationError(f"invalid input for operation '{operation_name}':\n  " + "\n  ".join(problems))
+    return payload
+
+
+def _retry_allowed(operation: Operation) -> bool:
+    if operation.retry is not None:
+        return operation.retry
+    if operation.idempotency_key is not None:
+        return True
+    if operation.kind in ("update", "upsert", "delete"):
+        return True
+    if operation.kind == "action":
+        return operation.request.method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+    return False
+
+
+def repeatable(operation: Operation) -> bool:
+    """Sending the write twice leaves the same result as once (upsert, update, delete, or an idempotency key).
+
+    Such writes may run concurrently and be resent after an interrupted run; a plain create may not.
+    """
+    return operation.idempotency_key is not None or operation.kind in ("update", "upsert", "delete")
+
+
+def record_id(operation: Operation, response: requests.Response, body: Any) -> str | None:
+    """The id of the written record, from a header (last URL segment) or a body path."""
+    if operation.id is None:
+        return None
+    if operation.id.header:
+        value = response.headers.get(operation.id.header)
+        if value:
+            return value.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if operation.id.path and isinstance(body, dict | list):
+        found = get_path(body, operation.id.path)
+        return None if found is None else str(found)
+    return None
+
+
+@contextmanager
+def _debug_logging(enabled: bool) -> Iterator[None]:
+    """Log this call's requests and responses (the HTTP client redacts them) even without --debug."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("connector_core.engine.http")
+    previous = logger.level
+    handler: logging.Handler | None = None
+    if not logger.hasHandlers():
+        handler = logging.StreamHandler()
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+        if handler is not None:
+            logger.removeHandler(handler)
+
+
+def _read_body(kind: str, response: requests.Response) -> Any:
+    if kind == "none" or not response.content:
+        return None
+    if kind == "text":
+        return response.text
+    if kind == "binary":
+        return {
+            "content_base64": base64.b64encode(response.content).decode(),
+            "content_type": response.headers.get("Content-Type"),
+            "size": len(response.content),
+        }
+    return response_body(response)
+
+
+def _retry_policy(connector: Connector, name: str, operation: Operation, values: dict[str, Any]) -> RetryPolicy | None:
+    """The operation's own retry settings rendered over its input, or None for the connector's defaults."""
+    retries = operation.retries
+    if retries is None:
+        return None
+    rendered = connector.render(retries.model_dump(), values, f"operations.{name}.retries")
+    try:
+        attempts = max(1, int(rendered["attempts"]))
+        delay = max(0.0, float(rendered["delay"] or 0))
+    except (TypeError, ValueError):
+        raise OperationError(f"operation '{name}': retry settings must be numbers, got {rendered}") from None
+    exponential = _flag(rendered["exponential"])
+    statuses = list(range(400, 600)) if _flag(rendered["on_all_errors"]) else list(connector.spec.defaults.retries.statuses)
+    base = connector.spec.defaults.retries
+    if exponential:
+        return base.model_copy(update={"attempts": attempts, "statuses": statuses})
+    return base.model_copy(update={"attempts": attempts, "statuses": statuses, "backoff": delay, "max_backoff": delay})
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "on"}
+    return bool(value)
+
+
+def _single(connector: Connector, name: str, operation: Operation, payload: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {"input": payload, **(extra or {})}
+    where = f"operations.{name}.request"
+    args = connector.build_request(operation.request, values, where)
+    if operation.idempotency_key is not None:
+        key = connector.render(operation.idempotency_key.value, values, f"operations.{name}.idempotency_key.value")
+        args.headers[operation.idempotency_key.header] = str(key)
+    policy = _retry_policy(connector, name, operation, values)
+    debug = _flag(connector.render(operation.debug, values, f"operations.{name}.debug"))
+    with _debug_logging(debug):
+        response = connector.http.send(
+            args.method,
+            args.path,
+            params=args.params,
+            headers=args.headers,
+            json=args.json if args.has_json else _UNSET,
+            data=args.data,
+            files=args.files,
+            timeout=args.timeout,
+            retry=policy is not None or _retry_allowed(operation),
+            retry_policy=policy,
+            bucket=args.bucket,
+            interpret=connector.interpreter(operation.errors, f"operations.{name}.errors") if operation.errors else None,
+        )
+    kind = connector.render(operation.response, values, f"operations.{name}.response")
+    if kind not in ("json", "text", "binary", "none"):
+        raise OperationError(f"operation '{name}': response type must be json, text, binary or none, got {kind!r}")
+    body = _read_body(kind, response)
+    result = {"status": response.status_code, "id": record_id(operation, response, body), "body": body}
+    if operation.output is not None:
+        context = {"input": payload, "response": {"status": response.status_code, "body": body, "headers": dict(response.headers)}, "record": result}
+        return {**result, "output": connector.render(operation.output, context, f"operations.{name}.output")}
+    return result
+
+
+def _batch(connector: Connector, name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
+    assert operation.batch is not None
+    records = payload.get("records")
+    if not isinstance(records, list):
+        raise OperationError(f"operation '{name}' is a batch: its input needs a 'records' list")
+    batch = operation.batch
+    size = batch.size
+    successes: list[Any] = []
+    failures: list[dict[str, Any]] = []
+    per_record: list[dict[str, Any]] = []
+    where = f"operations.{name}.batch"
+    keys = record_keys(batch, connector.render, records, payload, where)
+    requests_made = 0
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+        chunk_keys = keys[start : start + size]
+        items = chunk if batch.item is None else [connector.render(batch.item, {"record": r, "input": payload}, f"{where}.item") for r in chunk]
+        requests_made += 1
+        try:
+            outcome = _single(connector, name, operation, {**payload, "records": chunk}, {"items": items})
+        except FatalHTTPError as exc:
+            if isinstance(exc, AuthError):
+                raise  # every other chunk would be refused too
+            # The API rejected the whole chunk: each of its records failed, the other chunks go on.
+            failures.extend({"message": exc.message, "error": exc.body, "index": start + i, "record": record} for i, record in enumerate(chunk))
+            per_record.extend(failed_chunk(start, chunk_keys, exc.status, exc.message, exc.body))
+            continue
+        body = outcome["body"]
+        found = get_path(body, batch.results) if isinstance(body, dict | list) else None
+        chunk_results = found if isinstance(found, list) else [] if found is None else [found]
+        successes.extend(chunk_results)
+        errors = get_path(body, batch.errors) if batch.errors and isinstance(body, dict | list) else None
+        chunk_errors: list[tuple[Any, str]] = []
+        for error in errors if isinstance(errors, list) else [] if errors is None else [errors]:
+            if batch.error_message == _DEFAULT_ERROR_MESSAGE:
+                message = _error_text(error)  # the default template, without a render per failure
+            else:
+                message = connector.render(batch.error_message, {"error": error, "input": payload}, f"{where}.error_message")
+            failures.append({"message": str(message), "error": error})
+            chunk_errors.append((error, str(message)))
+        per_record.extend(
+            match_outcomes(
+                batch, connector.render, start=start, keys=chunk_keys, status=outcome["status"],
+                results=chunk_results, errors=chunk_errors, input_=payload, where=where,
+            )
+        )
+    return {"results": successes, "errors": failures, "requests": requests_made, "records": per_record}
+
+
+_DEFAULT_ERROR_MESSAGE = BatchSpec.model_fields["error_message"].default
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict) and error.get("message") is not None:
+        return str(error["message"])
+    return str(error)
+
+
+def run_operation(connector: Connector, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one operation; the result holds status, id and body (or results/errors for a batch)."""
+    operation = _operation(connector, name)
+    payload = validate_input(name, operation, payload)
+    if operation.kind == "batch":
+        return _batch(connector, name, operation, payload)
+    return _single(connector, name, operation, payload)
+
+
+__all__ = ["record_id", "repeatable", "run_operation", "validate_input"]

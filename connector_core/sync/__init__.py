@@ -1,0 +1,1 @@
+"""The sync floor: connection files, mappings, the runner and its state store."""

@@ -1,0 +1,168 @@
+"""The records a sync run carries from read to commit, its result, and small helpers shared by the runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from connector_core.errors import ConnectorError
+from connector_core.engine.interpolation import parse_datetime
+from connector_core.engine.paths import get_path
+from connector_core.sync.store import MappedRecord
+
+LEASE_SECONDS = 900.0
+SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
+
+
+class DeleteBreakerError(ConnectorError):
+    """A flow would delete (or inactivate) more than its `delete.max_share` of the mapped records."""
+
+
+@dataclass
+class RunResult:
+    """What a run did. ``status``: ok, failed_records, api_error, error, breaker, locked."""
+
+    connection: str
+    status: str
+    dry_run: bool
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    run_id: int | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for counts in self.counts.values():
+            total.update(counts)
+        return dict(total)
+
+
+class Reporter:
+    """Where the runner says what it is doing. The CLI plugs in a progress bar or plain log lines."""
+
+    def flow_started(self, flow: str) -> None:
+        """A flow begins."""
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None:
+        """Counts moved (called often; implementations throttle)."""
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
+        """A flow ended."""
+
+    def intended(self, write: dict[str, Any]) -> None:
+        """Dry run: a write that would be made."""
+
+    def message(self, text: str) -> None:
+        """A notable event (a dead letter, a skipped delete detection)."""
+
+
+@dataclass
+class WriteItem:
+    source_id: str
+    record: dict[str, Any]
+    external_id: str | None
+    action: str  # create, update, fail, resolve (unchanged now, but it had a dead letter), delete, inactivate
+    operation: str | None = None
+    input: dict[str, Any] | None = None
+    hash: str | None = None
+    dest_id: str | None = None
+    modified: str | None = None
+    reason: str | None = None
+    retry: bool = False
+    caused: str | None = None  # the written side's modified time after our write, when the result says
+    row: MappedRecord | None = None  # deletions: the ID map row marked deleted once done
+    prior_dest: str | None = None  # the written-side id the read side already knew (ID map or match.id): no write-back needed
+    write_back_error: str | None = None  # the write-back failed: mapped, but dead-lettered and retried
+    write_back_pending: bool = False  # written; its write-back is sent once the flow's read has finished
+
+
+@dataclass
+class InFlight:
+    """A batch whose writes were started and that is not committed yet."""
+
+    items: list[WriteItem]
+    cursor: dict[str, Any] | None
+    futures: dict[Future[None], WriteItem]
+
+
+def record_hash(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
+
+
+def as_epoch(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return parse_datetime(value).timestamp()
+    except (ValueError, TypeError, OverflowError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+
+def iso_utc(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+
+def grouped(records: Any, path: str) -> Any:
+    """`from.group_by`: the whole read, as one record {key, records: [...]} per distinct value, in first-seen order."""
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        key = get_path(record, path)
+        groups.setdefault("" if key is None else str(key), {"key": key, "records": []})["records"].append(record)
+    yield from groups.values()
+
+
+def truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "0", "no", "off", "none"}
+    return bool(value)
+
+
+def id_value(dest_id: str) -> Any:
+    """Ids are kept as text; numeric ones go back to operations as numbers (input schemas often say integer)."""
+    return int(dest_id) if dest_id.isdigit() and len(dest_id) < 19 else dest_id
+
+
+def delete_path(data: dict[str, Any], path: str, prune: bool = False) -> None:
+    """Remove ``path``; with ``prune`` also the objects it leaves empty (`subsidiary` of `subsidiary.id`)."""
+    from connector_core.engine.paths import delete_path, get_path, split_path
+
+    delete_path(data, path)
+    parts = split_path(path)
+    while prune and len(parts) > 1:
+        parts = parts[:-1]
+        parent = ".".join(parts)
+        if get_path(data, parent) != {}:
+            break
+        delete_path(data, parent)
+
+
+__all__ = [
+    "LEASE_SECONDS",
+    "SINGLE_COMMIT_EVERY",
+    "DeleteBreakerError",
+    "InFlight",
+    "Reporter",
+    "RunResult",
+    "WriteItem",
+    "as_epoch",
+    "delete_path",
+    "grouped",
+    "id_value",
+    "iso_utc",
+    "record_hash",
+    "truthy",
+]

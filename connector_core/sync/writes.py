@@ -1,0 +1,370 @@
+"""How a sync run sends its writes: one call per record, concurrently where repeating is safe, or
+through a batch operation; and how new ids are written back to the side that was read.
+
+:class:`FlowWrites` is a part of the runner's per-flow state (``connector_core.sync.runner._FlowRun``),
+kept in its own module because the write mechanics are a subject of their own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from typing import TYPE_CHECKING, Any
+
+from connector_core.errors import (
+    AuthError,
+    FatalHTTPError,
+    InterpolationError,
+    OperationError,
+)
+from connector_core.engine.paths import get_path
+from connector_core.sync.store import MappedRecord
+from connector_core.sync.records import (
+    LEASE_SECONDS,
+    InFlight,
+    WriteItem,
+)
+from connector_core.engine.writes import repeatable
+
+if TYPE_CHECKING:
+    from connector_core.sync.connection import Flow
+    from connector_core.sync.runner import Runner
+    from connector_core.sync.store import SQLiteStateStore
+
+
+class FlowWrites:
+    """Write mechanics of a flow run; mixed into the runner's ``_FlowRun``, which sets these attributes
+    and provides ``commit`` and ``counts_for``."""
+
+    runner: Runner
+    flow: Flow
+    store: SQLiteStateStore
+    dry_run: bool
+    counts: Counter[str]
+    read_side: str
+    write_side: str
+    read_spec: Any
+    write_spec: Any
+    write_backs: list[WriteItem]
+    inflight: deque[InFlight]
+    inflight_ids: set[str]
+    _pool: ThreadPoolExecutor | None
+    _repeatable: dict[str, bool]
+
+    def write_one(self, item: WriteItem, ledger: bool = True) -> None:
+        connector = self.runner.connector(self.write_side)
+        assert item.operation is not None and item.input is not None
+        if item.action == "create" and ledger:
+            # committed before the request leaves: a crash after it lands is recognised on resume
+            self.store.add_pending(self.flow.name, [(item.source_id, item.external_id)], item.operation, self.runner.run_id)
+        try:
+            result = connector.call(item.operation, item.input)
+        except AuthError:
+            raise
+        except (FatalHTTPError, OperationError, InterpolationError) as exc:
+            item.action, item.reason = "fail", f"record {item.source_id}: {item.operation} was rejected: {exc.message}"
+            return
+        new_id = result.get("id") if isinstance(result, dict) else None
+        item.dest_id = str(new_id) if new_id not in (None, "") else item.dest_id
+        if self.flow.to.modified and isinstance(result, dict):
+            found = get_path(result.get("body"), self.flow.to.modified)
+            item.caused = None if found is None else str(found)
+
+    def write_each(self, writes: list[WriteItem], done: list[WriteItem]) -> None:
+        """One call per record; each acknowledged item is appended to ``done``.
+
+        Writes that may be repeated (upsert, update, delete, an idempotency key) run concurrently, up to
+        the write side's concurrency: their creates enter the ledger together before any request leaves
+        (an interrupted run simply sends them again). A plain create is sent alone, after its own ledger
+        entry, so an interrupted run leaves at most one create in doubt. When a write raises (auth, a
+        429/5xx beyond the retries, an interrupt) no further write starts; those under way finish and
+        the acknowledged ones are kept, so the caller commits them before the run stops.
+        """
+        connector = self.runner.connector(self.write_side)
+        workers = connector.governor.concurrency
+        parallel = [i for i in writes if workers > 1 and self.repeatable(i)]
+        if len(parallel) < 2 or len({i.source_id for i in parallel}) < len(parallel):
+            parallel = []  # nothing to overlap, or one record twice: in order, as read
+        concurrent = {id(i) for i in parallel}
+        futures: dict[Future[None], WriteItem] = {}
+        acknowledged = ("create", "update")
+        try:
+            if parallel:
+                creates = [(i.source_id, i.external_id) for i in parallel if i.action == "create"]
+                if creates:
+                    self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
+                pool = self.write_pool()
+                futures = {pool.submit(self.write_one, item, False): item for item in parallel}
+            for item in writes:
+                if id(item) not in concurrent:
+                    self.write_one(item)
+                    if item.action in acknowledged:
+                        done.append(item)
+            for future in as_completed(futures):
+                future.result()
+                if futures[future].action in acknowledged:
+                    done.append(futures[future])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            kept = {id(i) for i in done}
+            for future, item in futures.items():
+                if not future.cancelled() and future.exception() is None and item.action in acknowledged and id(item) not in kept:
+                    done.append(item)
+            raise
+
+    def repeatable(self, item: WriteItem) -> bool:
+        """The item's write may run concurrently and be resent (see :func:`connector_core.engine.writes.repeatable`)."""
+        name = str(item.operation)
+        if name not in self._repeatable:
+            self._repeatable[name] = repeatable(self.write_spec.operations[name])
+        return self._repeatable[name]
+
+    # -- overlapped writes: a batch is written while the next one is read and mapped ---------------------
+
+    def write_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            workers = self.runner.connector(self.write_side).governor.concurrency
+            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.flow.name}-write")
+        return self._pool
+
+    def overlapping(self, items: list[WriteItem], writes: list[WriteItem]) -> bool:
+        """One repeatable call per record, more than one allowed in flight, no record twice in the batch."""
+        if self.flow.to.batch is not None or getattr(self.flow.to, "write_back", None) is not None:
+            return False
+        if self.runner.connector(self.write_side).governor.concurrency < 2 or not all(self.repeatable(i) for i in writes):
+            return False
+        return len({i.source_id for i in items}) == len(items)
+
+    def flush_overlapped(self, items: list[WriteItem], writes: list[WriteItem], cursor: dict[str, Any] | None) -> None:
+        """Start the batch's writes and return while they run; the batch before it is committed first.
+
+        Batches still commit one by one, in the order they were read, each in one transaction with the
+        cursor it completes; at most two are in flight (one being written, one queued behind it), so
+        the write side's concurrency stays busy while the next batch is read, mapped and matched.
+        """
+        try:
+            if self.inflight_ids.intersection(i.source_id for i in items):
+                self.drain()  # a record still being written: that write commits before the next one starts
+            creates = [(i.source_id, i.external_id) for i in writes if i.action == "create"]
+            if creates:
+                # in the ledger before any of them leaves (repeatable: an interrupted run sends them again)
+                self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
+            pool = self.write_pool()
+            self.inflight.append(InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
+            self.inflight_ids.update(i.source_id for i in items)
+            while len(self.inflight) > 1:
+                self.settle()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def settle(self) -> None:
+        """Wait for the oldest batch in flight and commit it."""
+        batch = self.inflight[0]
+        for future in batch.futures:
+            future.result()
+        self.inflight.popleft()
+        for item in batch.items:
+            self.inflight_ids.discard(item.source_id)
+        self.commit(batch.items, batch.cursor)
+
+    def drain(self) -> None:
+        """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read)."""
+        try:
+            while self.inflight:
+                self.settle()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """The run stops: no further write starts, those under way finish, and what the destination
+        acknowledged (and the batches' dead letters) is committed without a cursor."""
+        batches, self.inflight = list(self.inflight), deque()
+        self.inflight_ids.clear()
+        futures = [future for batch in batches for future in batch.futures]
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        keep: list[WriteItem] = []
+        for batch in batches:
+            sent = {id(item) for future, item in batch.futures.items() if not future.cancelled() and future.exception() is None}
+            keep += [i for i in batch.items if i.action in ("fail", "resolve") or (i.action in ("create", "update") and id(i) in sent)]
+        if keep:
+            self.commit(keep, None)
+
+    def stop(self) -> None:
+        """After the flow, whatever happened: nothing left in flight, the write threads ended."""
+        if self.inflight:
+            self.abandon()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def write_batch(self, writes: list[WriteItem]) -> None:
+        batch = self.flow.to.batch
+        assert batch is not None
+        if not writes:
+            return
+        connector = self.runner.connector(self.write_side)
+        result = connector.call(batch.operation, {"records": [item.input for item in writes]})
+        refused = {
+            outcome["index"]
+            for outcome in result.get("records", [])
+            if isinstance(outcome, dict) and outcome.get("whole_chunk") and isinstance(outcome.get("index"), int)
+        }
+        if len(refused) > 1 and len(refused) == len(writes):
+            # The API refused the whole request, typically for one bad record: send each half on its own,
+            # down to single records, so only the records it really rejects are dead-lettered.
+            middle = len(writes) // 2
+            self.write_batch(writes[:middle])
+            self.write_batch(writes[middle:])
+            return
+        by_key: dict[str, list[WriteItem]] = {}
+        for item in writes:
+            by_key.setdefault(str(item.external_id), []).append(item)
+        acknowledged: set[int] = set()
+        # the operation's per-record outcomes (by input position) decide first; result_key and error_key
+        # match what they leave open
+        decided: set[int] = set()
+        for outcome in result.get("records", []):
+            index = outcome.get("index") if isinstance(outcome, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(writes) or outcome.get("ok") is None:
+                continue
+            item = writes[index]
+            decided.add(id(item))
+            if outcome["ok"]:
+                dest = get_path(outcome.get("result"), batch.result_id)
+                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                acknowledged.add(id(item))
+            else:
+                reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
+                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {reason}"
+        for entry in result.get("results", []):
+            key = get_path(entry, batch.result_key)
+            for item in by_key.get(str(key), []):
+                if id(item) in decided:
+                    continue
+                dest = get_path(entry, batch.result_id)
+                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                acknowledged.add(id(item))
+        loose: list[str] = []
+        for error in result.get("errors", []):
+            message = str(error.get("message") or error)
+            targets: list[WriteItem] = []
+            if isinstance(error.get("index"), int) and 0 <= error["index"] < len(writes):
+                targets = [writes[error["index"]]]
+            elif batch.error_key:
+                keys = get_path(error.get("error"), batch.error_key)
+                for key in keys if isinstance(keys, list) else [keys]:
+                    targets += by_key.get(str(key), [])
+            if not targets:
+                loose.append(message)
+            for item in targets:
+                if id(item) not in acknowledged and id(item) not in decided:
+                    item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {message}"
+        for item in writes:
+            if id(item) not in acknowledged and item.action != "fail":
+                detail = f": {'; '.join(loose)[:500]}" if loose else ""
+                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
+
+    def await_write_backs(self, done: list[WriteItem]) -> None:
+        """Written records that are newly paired wait for their write-back (sent after the read)."""
+        if self.flow.to.write_back is None:
+            return
+        for item in done:
+            if item.action in ("create", "update") and item.dest_id and not item.write_back_pending and (item.dest_id != item.prior_dest or item.retry):
+                item.write_back_pending = True
+                self.write_backs.append(item)
+
+    def send_write_backs(self) -> None:
+        """`to.write_back` for the records paired by this flow, once its read has finished.
+
+        Not during the read: changing records of the stream being read can move them out of its result
+        window (a search filtered on the modified date) and shift the pages still to come. Until it is
+        acknowledged, each record was committed without a hash and with a dead letter, so a run that
+        stops first writes it again on the next run and sends the write-back then.
+        """
+        items, self.write_backs = self.write_backs, []
+        if not items or self.dry_run:
+            return
+        try:
+            for start in range(0, len(items), 500):
+                chunk = items[start : start + 500]
+                self.write_back(chunk)
+                self.commit_write_backs(chunk)
+        except BaseException:
+            self.commit_write_backs([i for i in items if i.write_back_error])
+            raise
+
+    def commit_write_backs(self, items: list[WriteItem]) -> None:
+        now = self.runner.clock()
+        with self.store.batch() as tx:
+            for item in items:
+                if item.write_back_error:
+                    tx.dead_letter(self.flow.name, item.source_id, item.record, item.write_back_error)
+                    continue
+                tx.map_record(
+                    MappedRecord(self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now, item.caused, item.modified)
+                )
+                tx.resolve_dead_letter(self.flow.name, item.source_id)
+            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
+        for item in items:
+            if item.write_back_error:
+                self.counts["failed"] += 1
+                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.write_back_error}")
+
+    def write_back(self, items: list[WriteItem]) -> None:
+        """Send each newly paired record's written-side id back to the read side; refusals set write_back_error."""
+        spec = self.flow.to.write_back
+        assert spec is not None
+        todo = list(items)
+        if not todo:
+            return
+        runner = self.runner
+        inputs: list[tuple[WriteItem, dict[str, Any]]] = []
+        for item in todo:
+            values = {
+                "record": item.record,
+                "source": {"id": item.source_id, "external_id": item.external_id, "stream": self.flow.from_.stream, "side": self.read_side},
+                "target": {"id": item.dest_id, "side": self.write_side},
+            }
+            try:
+                inputs.append((item, dict(runner.interpolator.render(spec.input, values, f"{self.flow.name}.to.write_back.input"))))
+            except InterpolationError as exc:
+                item.write_back_error = f"record {item.source_id}: to.write_back.input failed: {exc.message}"
+        if not inputs:
+            return
+        connector = runner.connector(self.read_side)
+        operation = self.read_spec.operations[spec.operation]
+        try:
+            if operation.kind == "batch":
+                try:
+                    result = connector.call(spec.operation, {"records": [payload for _, payload in inputs]})
+                except AuthError:
+                    raise
+                except (FatalHTTPError, OperationError) as exc:
+                    for item, _ in inputs:
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
+                    return
+                outcomes = {o.get("index"): o for o in result.get("records", []) if isinstance(o, dict)}
+                for index, (item, _) in enumerate(inputs):
+                    outcome = outcomes.get(index) or {}
+                    if outcome.get("ok") is not True:
+                        reason = outcome.get("message") or "the answer did not acknowledge it"
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} failed: {reason}"
+            else:
+                for item, payload in inputs:
+                    try:
+                        connector.call(spec.operation, payload)
+                    except AuthError:
+                        raise
+                    except (FatalHTTPError, OperationError) as exc:
+                        item.write_back_error = f"record {item.source_id}: write-back {spec.operation} was rejected: {exc.message}"
+        except BaseException as exc:
+            # the run stops (429/5xx beyond the retries, auth): what was written is committed, marked for a retry
+            for item, _ in inputs:
+                item.write_back_error = item.write_back_error or f"record {item.source_id}: write-back {spec.operation} did not complete: {exc}"
+            raise
