@@ -75,6 +75,9 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from connector_core.engine.auth import AuthContext, AuthModel
     from connector_core.engine.connector import CheckResult, Connector
+    from connector_core.engine.loader import LoadedSpec, load_spec
+    from connector_core.engine.pagination import PageRequest, PageResult, Paginator, PaginatorModel
+    from connector_core.engine.spec import ConnectorSpec
     from connector_core.errors import (
         AuthError,
         ConfigError,
@@ -90,10 +93,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SpecError,
     )
     from connector_core.hookspecs import hookimpl
-    from connector_core.engine.loader import LoadedSpec, load_spec
-    from connector_core.engine.pagination import PageRequest, PageResult, Paginator, PaginatorModel
     from connector_core.plugins import Registry, build_registry, make_plugin_manager
-    from connector_core.engine.spec import ConnectorSpec
 
 
 def __getattr__(name: str) -> Any:

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     import requests
 
     from connector_core.engine.auth import AuthModel
-    from connector_core.errors import ConnectorError
     from connector_core.engine.pagination import PaginatorModel
+    from connector_core.errors import ConnectorError
 
 PROJECT = "connector_core"
 hookspec = pluggy.HookspecMarker(PROJECT)

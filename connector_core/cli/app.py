@@ -30,15 +30,15 @@ class Context:
     @property
     def registry(self) -> Any:
         if self._registry is None:
-            from connector_core.plugins import build_registry, make_plugin_manager
+            from connector_core.engine.registry import build_registry, make_plugin_manager
 
             self._registry = build_registry(make_plugin_manager())
         return self._registry
 
     def open(self, connector: str, config: str | None, **kwargs: Any) -> Any:
+        from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
         from connector_core.engine.connector import Connector
         from connector_core.engine.loader import load_spec
-        from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
 
         loaded = load_spec(connector, self.registry)
         kwargs.setdefault("tokens", JsonFileTokenStore(default_token_path(config)))
@@ -143,8 +143,8 @@ CONFIG_OPTION = click.option("--config", "-c", "config", type=click.Path(dir_oka
 @guarded
 def validate(ctx: Context, paths: tuple[str, ...]) -> None:
     """Check spec or connection files; print every problem with file:line:col."""
-    from connector_core.errors import ConnectorError
     from connector_core.cli.validate import validate_file
+    from connector_core.errors import ConnectorError
 
     failed = 0
     for path in paths:
@@ -372,8 +372,8 @@ def demo(directory: str | None, state_dir: str | None) -> None:
 @guarded
 def sandbox(ctx: Context, names: tuple[str, ...], ports: tuple[str, ...], config_dir: str) -> None:
     """Start the local emulators (NetSuite, CRM, example API) with seeded data and print their configs."""
-    from connector_core.errors import ConfigError
     from connector_core.engine.emulators import serve
+    from connector_core.errors import ConfigError
 
     chosen_ports: dict[str, int | None] = {}
     for item in ports:

@@ -39,9 +39,9 @@ def _run_position(path: Path) -> tuple[int, str]:
 def connection_files(directory: Path) -> list[Path]:
     """The connection files of a directory (not its config files): the examples in the order they build
     on each other, then any others by name."""
-    from connector_core.sync.connection import is_connection_document
     from connector_core.engine.documents import load_document
     from connector_core.errors import SpecError
+    from connector_core.sync.connection import is_connection_document
 
     found = []
     for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json")):
@@ -156,12 +156,12 @@ def run_demo(directory: Path | None = None, state_dir: Path | None = None, echo:
     """Run every connection file of ``directory`` (default: the shipped examples) against the emulators.
     Returns the exit code: 0 when every run completed (records the data could not take are dead-lettered
     and counted, as in any run), 1 when a run stopped (an API failure, an invalid file, the delete breaker)."""
-    from connector_core.sync.connection import load_connection
-    from connector_core.plugins import build_registry, make_plugin_manager
-    from connector_core.sync.runner import Runner
-    from connector_core.engine.emulators import running_emulators
-    from connector_core.sync.store import SQLiteStateStore
     from connector_core.cli.sync_verbs import _summary
+    from connector_core.engine.emulators import running_emulators
+    from connector_core.engine.registry import build_registry, make_plugin_manager
+    from connector_core.sync.connection import load_connection
+    from connector_core.sync.runner import Runner
+    from connector_core.sync.store import SQLiteStateStore
 
     say = echo or (lambda text: click.echo(text, err=True))
     directory = directory or EXAMPLES

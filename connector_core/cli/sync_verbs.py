@@ -124,8 +124,9 @@ def _summary(result: Any) -> str:
 
 
 def run_connection(ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False) -> Any:
-    from connector_core.sync.connection import load_connection, next_due
+    from connector_core.sync.connection import load_connection
     from connector_core.sync.runner import Runner
+    from connector_core.sync.schedule import next_due
 
     loaded = load_connection(path, ctx.registry)
     reporter = _reporter()
@@ -172,9 +173,9 @@ def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state:
 
 
 def _connection_files(directory: Path) -> list[Path]:
-    from connector_core.sync.connection import is_connection_document
     from connector_core.engine.documents import load_document
     from connector_core.errors import SpecError
+    from connector_core.sync.connection import is_connection_document
 
     found = []
     for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file()):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from connector_core.engine.documents import load_document
-from connector_core.errors import SpecError
 from connector_core.engine.loader import load_spec
-from connector_core.plugins import Registry
+from connector_core.engine.registry import Registry
+from connector_core.errors import SpecError
 
 CONNECTION_KEYS = frozenset({"source", "destination", "flows", "direction"})
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from connector_core.engine.auth import BUILTIN_AUTH_TYPES, AuthModel
-from connector_core.hookspecs import hookimpl
 from connector_core.engine.pagination import BUILTIN_PAGINATORS, PaginatorModel
+from connector_core.hookspecs import hookimpl
 
 
 @hookimpl

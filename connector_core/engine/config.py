@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from connector_core.engine.documents import Document, PathKey, format_path, load_document
-from connector_core.errors import ConfigError, SpecError
 from connector_core.engine.redaction import Redactor
 from connector_core.engine.validation_cache import already_valid, remember_valid
+from connector_core.errors import ConfigError, SpecError
 
 if TYPE_CHECKING:
     import jsonschema

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from connector_core.engine.reader import StreamReader
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector_core.engine.connector import CheckResult, Connector
+    from connector_core.engine.session import ConnectorSession
 
 
-def check_connection(connector: Connector) -> CheckResult:
+
+@dataclass
+class CheckResult:
+    """What ``check`` found: whether the connection works, in words, with details for machines."""
+
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def check_connection(connector: ConnectorSession) -> CheckResult:
     """Make the spec's test call (or read one page of its check stream, or of its first stream)."""
-    from connector_core.engine.connector import CheckResult
-
     check = connector.spec.check
     if check is not None and check.request is not None:
         args = connector.build_request(check.request, {}, "check.request")
@@ -28,7 +38,7 @@ def check_connection(connector: Connector) -> CheckResult:
     stream = check.stream if check is not None and check.stream else next(iter(connector.spec.streams), None)
     if stream is None:
         raise ConnectorError(f"connector '{connector.name}' declares neither a check request nor a stream to try")
-    count = sum(1 for _ in connector.read(stream, limit=1))
+    count = sum(1 for _ in StreamReader(connector, stream, None, limit=1).records())
     return CheckResult(True, f"{connector.name}: connection works (stream '{stream}' answered, {count} record(s) on its first page)")
 
 
@@ -66,7 +76,7 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
-def discover_streams(connector: Connector, *, sample: bool = False) -> dict[str, Any]:
+def discover_streams(connector: ConnectorSession, *, sample: bool = False) -> dict[str, Any]:
     """Streams with their schemas and sync modes, and operations with their input schemas.
 
     A stream without a declared schema gets one inferred from its first records when ``sample`` is true.
@@ -76,7 +86,7 @@ def discover_streams(connector: Connector, *, sample: bool = False) -> dict[str,
         schema = stream.record_schema
         inferred = False
         if schema is None and sample:
-            records = list(connector.read(name, limit=50))
+            records = list(StreamReader(connector, name, None, limit=50).records())
             schema, inferred = infer_schema(records), True
         cursor = stream.cursor if isinstance(stream.cursor, str) else (stream.cursor.field if stream.cursor else None)
         key = stream.primary_key

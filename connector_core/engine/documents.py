@@ -7,6 +7,7 @@ map from each path inside it to its position, so any later check can point at th
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,4 +229,23 @@ def load_document(path: str | Path, *, text: str | None = None) -> Document:
     return doc
 
 
-__all__ = ["Document", "PathKey", "Position", "format_path", "load_document"]
+_NAME_LINE = re.compile(r'^name:\s*["\']?([a-z][a-z0-9_\-]*)["\']?\s*(?:#.*)?$', re.MULTILINE)
+
+
+def read_spec_name(path: Path) -> str:
+    """The ``name`` of a spec file, read without validating the rest (a top-level YAML line is enough)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            match = _NAME_LINE.search(path.read_text(encoding="utf-8"))
+        except OSError:
+            match = None
+        if match:
+            return match.group(1)
+    doc = load_document(path)
+    name = doc.data.get("name") if isinstance(doc.data, dict) else None
+    if not isinstance(name, str):
+        raise SpecError(f"{doc.where(())}: spec has no 'name'")
+    return name
+
+
+__all__ = ["Document", "PathKey", "Position", "format_path", "load_document", "read_spec_name"]

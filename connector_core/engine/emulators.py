@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector_core.engine.registry import Registry
 from connector_core.errors import ConfigError
-from connector_core.plugins import Registry
 
 
 @dataclass

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from connector_core.errors import ConnectorError
 from connector_core.engine.paths import get_path, set_path
 from connector_core.engine.spec import Enrich
+from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector_core.engine.connector import Connector
+    from connector_core.engine.session import ConnectorSession
 
 
 def enrich_records(
-    connector: Connector, stream: str, steps: list[Enrich], records: list[Any], values: dict[str, Any]
+    connector: ConnectorSession, stream: str, steps: list[Enrich], records: list[Any], values: dict[str, Any]
 ) -> None:
     """Apply every enrichment step to ``records`` (changed in place); ``values`` are the page's template values."""
     rows = [record for record in records if isinstance(record, dict)]
@@ -43,7 +43,7 @@ def enrich_records(
 
 
 def _fetch(
-    connector: Connector, step: Enrich, chunk: list[dict[str, Any]], values: dict[str, Any], where: str
+    connector: ConnectorSession, step: Enrich, chunk: list[dict[str, Any]], values: dict[str, Any], where: str
 ) -> dict[str, Any]:
     """Send one enrichment request; its result items by the key they belong to."""
     args = connector.build_request(step.request, {**values, "records": chunk}, f"{where}.request")

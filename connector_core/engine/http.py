@@ -20,10 +20,10 @@ import orjson
 import requests
 from requests.auth import AuthBase
 
-from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
 from connector_core.engine.governance import Governor
 from connector_core.engine.redaction import Redactor
 from connector_core.engine.spec import RetryPolicy
+from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState

@@ -7,7 +7,6 @@ value and, where possible, a did-you-mean hint. No traceback reaches the user.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import nodes
 from pydantic import ValidationError
 
-from connector_core.engine.documents import Document, PathKey, format_path, load_document
-from connector_core.errors import SpecError
+from connector_core.engine.documents import Document, PathKey, format_path, load_document, read_spec_name
 from connector_core.engine.interpolation import Interpolator
-from connector_core.plugins import Registry
+from connector_core.engine.registry import Registry
 from connector_core.engine.spec import ConnectorSpec, spec_model
 from connector_core.engine.validation import suggest, validate_document
 from connector_core.engine.validation_cache import already_valid, remember_valid
+from connector_core.errors import SpecError
 
 if TYPE_CHECKING:
     import jsonschema
@@ -39,25 +38,6 @@ class LoadedSpec:
     @property
     def path(self) -> Path:
         return self.document.path
-
-
-_NAME_LINE = re.compile(r'^name:\s*["\']?([a-z][a-z0-9_\-]*)["\']?\s*(?:#.*)?$', re.MULTILINE)
-
-
-def read_spec_name(path: Path) -> str:
-    """The ``name`` of a spec file, read without validating the rest (a top-level YAML line is enough)."""
-    if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            match = _NAME_LINE.search(path.read_text(encoding="utf-8"))
-        except OSError:
-            match = None
-        if match:
-            return match.group(1)
-    doc = load_document(path)
-    name = doc.data.get("name") if isinstance(doc.data, dict) else None
-    if not isinstance(name, str):
-        raise SpecError(f"{doc.where(())}: spec has no 'name'")
-    return name
 
 
 def resolve_spec_path(name_or_path: str, registry: Registry) -> Path:

@@ -22,9 +22,9 @@ from urllib.parse import urljoin
 
 from pydantic import Field
 
-from connector_core.errors import PaginationLoopError
 from connector_core.engine.paths import get_path
 from connector_core.engine.spec import SpecModel
+from connector_core.errors import PaginationLoopError
 
 Page = dict[str, Any]
 

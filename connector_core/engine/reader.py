@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
-from connector_core.errors import ConnectorError
 from connector_core.engine.interpolation import parse_datetime
 from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.engine.paths import delete_path, get_path, set_path
 from connector_core.engine.spec import Incremental, RecordSelector, Stream
 from connector_core.engine.urls import redact_url
+from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector_core.engine.connector import Connector
+    from connector_core.engine.session import ConnectorSession
 
 Checkpoint = Callable[[dict[str, Any]], None]
 
@@ -37,7 +37,7 @@ class StreamReader:
 
     def __init__(
         self,
-        connector: Connector,
+        connector: ConnectorSession,
         stream_name: str,
         state: dict[str, Any] | None,
         *,
@@ -348,7 +348,7 @@ class _CursorTracker:
     ``>=``), drops exactly the records it already emitted and keeps late arrivals.
     """
 
-    def __init__(self, spec: Incremental, saved: Any, connector: Connector, stream: str, seen: Any = None, partition: Any = None) -> None:
+    def __init__(self, spec: Incremental, saved: Any, connector: ConnectorSession, stream: str, seen: Any = None, partition: Any = None) -> None:
         self.spec = spec
         self.kind = spec.type
         # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'

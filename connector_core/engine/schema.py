@@ -1,15 +1,13 @@
-"""Generates the published JSON Schemas from the pydantic models.
+"""JSON Schemas from the pydantic models: the spec format as published, and its Markdown reference.
 
-Run ``python -m connector_core.engine.schema`` to rewrite ``specs/connector.schema.json`` (and the connection
-schema once the runner defines it); ``tests/core/test_schema.py`` fails when the committed files drift.
+``python -m connector_core.cli.schemas`` writes them into ``specs/`` and ``docs/``;
+``tests/core/test_schema.py`` fails when the committed files drift.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -80,7 +78,7 @@ def spec_reference(schema: dict[str, Any]) -> str:
     lines = [
         "# Connector spec reference",
         "",
-        "Generated from the pydantic models by `python -m connector_core.engine.schema`; do not edit by hand.",
+        "Generated from the pydantic models by `python -m connector_core.cli.schemas`; do not edit by hand.",
         "The same information is in `specs/connector.schema.json`, which editors use for completion.",
         "Every string value may be a template (see the [tutorial](tutorial.md#templates)).",
         "",
@@ -97,34 +95,3 @@ def spec_reference(schema: dict[str, Any]) -> str:
             lines.append(f"| `{key}` | {_type_text(prop)} | {default} | {description} |")
         lines.append("")
     return "\n".join(lines)
-
-
-def generated_files(root: Path) -> dict[Path, str]:
-    """Every generated schema file and its expected content."""
-    from connector_core.plugins import build_registry, make_plugin_manager
-
-    registry = build_registry(make_plugin_manager())
-    schema = connector_schema(registry)
-    files = {
-        root / "specs" / "connector.schema.json": render(schema),
-        root / "docs" / "spec-reference.md": spec_reference(schema),
-    }
-    try:
-        from connector_core.sync.connection import connection_schema
-    except ImportError:
-        return files
-    files[root / "specs" / "connection.schema.json"] = render(connection_schema())
-    return files
-
-
-def main() -> int:
-    root = Path(__file__).resolve().parents[2]
-    for path, content in generated_files(root).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        print(f"wrote {path.relative_to(root)}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """The connector spec format, defined once as pydantic models.
 
 These models are the single source of truth: ``specs/connector.schema.json`` is generated from them
-(``python -m connector_core.engine.schema``) and a test fails when the committed file drifts. Auth types and
+(``python -m connector_core.cli.schemas``) and a test fails when the committed file drifts. Auth types and
 paginators come from plugins, so the spec is generic over their unions; :func:`spec_model` builds the
 concrete model for the set of installed plugins.
 """

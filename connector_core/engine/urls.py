@@ -13,8 +13,8 @@ import posixpath
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from connector_core.errors import ConfigError, FatalHTTPError
 from connector_core.engine.redaction import MASK, SENSITIVE_NAMES, Redactor
+from connector_core.errors import ConfigError, FatalHTTPError
 
 _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 _DOT_SEGMENT = re.compile(r"^(\.|%2e){1,2}$", re.IGNORECASE)

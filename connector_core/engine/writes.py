@@ -12,19 +12,19 @@ import jsonschema
 
 from connector_core.engine.config import apply_defaults
 from connector_core.engine.documents import format_path
-from connector_core.errors import AuthError, FatalHTTPError, OperationError
 from connector_core.engine.http import _UNSET, response_body
 from connector_core.engine.outcomes import failed_chunk, match_outcomes, record_keys
 from connector_core.engine.paths import get_path
 from connector_core.engine.spec import BatchSpec, Operation, RetryPolicy
+from connector_core.errors import AuthError, FatalHTTPError, OperationError
 
 if TYPE_CHECKING:
     import requests
 
-    from connector_core.engine.connector import Connector
+    from connector_core.engine.session import ConnectorSession
 
 
-def _operation(connector: Connector, name: str) -> Operation:
+def _operation(connector: ConnectorSession, name: str) -> Operation:
     operations = connector.spec.operations
     if name not in operations:
         from connector_core.engine.validation import no_such
@@ -116,7 +116,7 @@ def _read_body(kind: str, response: requests.Response) -> Any:
     return response_body(response)
 
 
-def _retry_policy(connector: Connector, name: str, operation: Operation, values: dict[str, Any]) -> RetryPolicy | None:
+def _retry_policy(connector: ConnectorSession, name: str, operation: Operation, values: dict[str, Any]) -> RetryPolicy | None:
     """The operation's own retry settings rendered over its input, or None for the connector's defaults."""
     retries = operation.retries
     if retries is None:
@@ -141,7 +141,7 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-def _single(connector: Connector, name: str, operation: Operation, payload: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _single(connector: ConnectorSession, name: str, operation: Operation, payload: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {"input": payload, **(extra or {})}
     where = f"operations.{name}.request"
     args = connector.build_request(operation.request, values, where)
@@ -176,7 +176,7 @@ def _single(connector: Connector, name: str, operation: Operation, payload: dict
     return result
 
 
-def _batch(connector: Connector, name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
+def _batch(connector: ConnectorSession, name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
     assert operation.batch is not None
     records = payload.get("records")
     if not isinstance(records, list):
@@ -234,7 +234,7 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
-def run_operation(connector: Connector, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+def run_operation(connector: ConnectorSession, name: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Run one operation; the result holds status, id and body (or results/errors for a batch)."""
     operation = _operation(connector, name)
     payload = validate_input(name, operation, payload)

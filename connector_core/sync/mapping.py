@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector_core.sync.connection import Check, Lookup, MappingRule, Rule
-from connector_core.errors import ConnectorError
 from connector_core.engine.interpolation import Interpolator, parse_datetime
 from connector_core.engine.paths import get_path, set_path
+from connector_core.errors import ConnectorError
+from connector_core.sync.models import Check, Lookup, MappingRule, Rule
 
 MISSING: Any = object()
 _TRUE = {"true", "t", "yes", "y", "1", "on"}

@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from connector_core.errors import ConnectorError
 from connector_core.engine.interpolation import parse_datetime
 from connector_core.engine.paths import get_path
+from connector_core.errors import ConnectorError
 from connector_core.sync.store import MappedRecord
 
 LEASE_SECONDS = 900.0

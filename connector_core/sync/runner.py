@@ -25,18 +25,19 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from connector_core.sync.connection import Flow, LoadedConnection, Lookup, modified_path
 from connector_core.engine.connector import Connector
+from connector_core.engine.interpolation import Interpolator
+from connector_core.engine.paths import get_path, set_path
+from connector_core.engine.registry import Registry
 from connector_core.errors import (
     ConnectorError,
     HTTPError,
     InterpolationError,
 )
-from connector_core.engine.interpolation import Interpolator
+from connector_core.sync.checks import modified_path
+from connector_core.sync.connection import LoadedConnection
 from connector_core.sync.mapping import CompiledMapping, CompiledTarget, lookup_index
-from connector_core.engine.paths import get_path, set_path
-from connector_core.plugins import Registry
-from connector_core.sync.store import MappedRecord, SQLiteStateStore, lease_owner
+from connector_core.sync.models import Flow, Lookup
 from connector_core.sync.records import (
     LEASE_SECONDS,
     SINGLE_COMMIT_EVERY,
@@ -52,6 +53,7 @@ from connector_core.sync.records import (
     record_hash,
     truthy,
 )
+from connector_core.sync.store import MappedRecord, SQLiteStateStore, lease_owner
 from connector_core.sync.writes import FlowWrites
 
 

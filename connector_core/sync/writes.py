@@ -11,23 +11,23 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from typing import TYPE_CHECKING, Any
 
+from connector_core.engine.paths import get_path
+from connector_core.engine.writes import repeatable
 from connector_core.errors import (
     AuthError,
     FatalHTTPError,
     InterpolationError,
     OperationError,
 )
-from connector_core.engine.paths import get_path
-from connector_core.sync.store import MappedRecord
 from connector_core.sync.records import (
     LEASE_SECONDS,
     InFlight,
     WriteItem,
 )
-from connector_core.engine.writes import repeatable
+from connector_core.sync.store import MappedRecord
 
 if TYPE_CHECKING:
-    from connector_core.sync.connection import Flow
+    from connector_core.sync.models import Flow
     from connector_core.sync.runner import Runner
     from connector_core.sync.store import SQLiteStateStore
 

@@ -40,7 +40,7 @@ from connector_core.engine.redaction import MASK, SENSITIVE_NAMES, Redactor
 
 if TYPE_CHECKING:
     from connector_core.engine.connector import Connector
-    from connector_core.plugins import Registry
+    from connector_core.engine.registry import Registry
 
 #: Headers whose values are always masked (compared lower-case).
 SECRET_HEADERS = frozenset(
@@ -494,7 +494,7 @@ def load_connector(
         **kwargs: Any,
     ) -> Connector:
         if registry is None:
-            from connector_core.plugins import build_registry, make_plugin_manager
+            from connector_core.engine.registry import build_registry, make_plugin_manager
 
             registry = build_registry(make_plugin_manager(entry_points=entry_points, plugins=plugins))
         if recording and "session" not in kwargs:

@@ -20,8 +20,8 @@ from authservers import (
 
 from connector_core.engine.auth import MemoryTokenStore
 from connector_core.engine.connector import Connector
-from connector_core.errors import AuthError, ConfigError
 from connector_core.engine.loader import load_spec
+from connector_core.errors import AuthError, ConfigError
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 
 ITEMS = [{"id": 1}, {"id": 2}]

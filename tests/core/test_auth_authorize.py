@@ -22,11 +22,11 @@ import requests
 from authservers import FakeClock, OAuth2Client, OAuth2Server
 
 from connector_core.engine.auth.authorize import code_from_redirect, run_authorization
-from connector_core.engine.connector import Connector
-from connector_core.errors import AuthError, ConfigError
-from connector_core.engine.loader import load_spec
-from connector_core.plugins import Registry, build_registry, make_plugin_manager
 from connector_core.engine.auth.tokenstore import TOKENS_ENV, JsonFileTokenStore, default_token_path
+from connector_core.engine.connector import Connector
+from connector_core.engine.loader import load_spec
+from connector_core.errors import AuthError, ConfigError
+from connector_core.plugins import Registry, build_registry, make_plugin_manager
 
 SECRET = "s-web-secret-2"
 WEEK = 7 * 86400

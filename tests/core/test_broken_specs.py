@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import connectors.example.plugin as example_plugin
+from connector_core.cli.validate import validate_file
 from connector_core.errors import SpecError
 from connector_core.hookspecs import hookimpl
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
-from connector_core.cli.validate import validate_file
 
 CORPUS = Path(__file__).with_name("broken_specs")
 CASES = sorted(p for p in CORPUS.iterdir() if p.suffix in (".yaml", ".json"))

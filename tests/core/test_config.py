@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from connector_core.engine.config import load_config_file, prepare_config, validate_config
-from connector_core.errors import ConfigError
 from connector_core.engine.redaction import Redactor
+from connector_core.errors import ConfigError
 
 API_KEY = "sk_live_7f3a9c2e1b"
 PASSWORD = "hunter2-correct-horse"

@@ -18,12 +18,12 @@ import pytest
 from fakeapi import FakeAPI, FakeTime, http_date, open_connector, records
 
 from connector_core.engine.connector import Connector
-from connector_core.errors import ConfigError, FatalHTTPError, RetriableHTTPError
 from connector_core.engine.governance import Governor
 from connector_core.engine.http import HttpClient, parse_retry_after
 from connector_core.engine.redaction import Redactor
 from connector_core.engine.spec import RetryPolicy
 from connector_core.engine.urls import check_transport
+from connector_core.errors import ConfigError, FatalHTTPError, RetriableHTTPError
 
 API_KEY = "k3y-Very-Secret"
 

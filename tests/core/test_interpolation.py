@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from connector_core.errors import InterpolationError, SpecError
 from connector_core.engine.interpolation import Interpolator, parse_datetime
+from connector_core.errors import InterpolationError, SpecError
 
 SECRET = "s3cr3t-api-key-value"
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from connector_core.errors import PaginationLoopError
 from connector_core.engine.pagination import (
     CursorPaginator,
     NextUrlPaginator,
@@ -18,6 +17,7 @@ from connector_core.engine.pagination import (
     Paginator,
     SinglePagePaginator,
 )
+from connector_core.errors import PaginationLoopError
 
 
 def result(

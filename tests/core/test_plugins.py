@@ -21,6 +21,7 @@ import requests
 
 from connector_core import hookspecs
 from connector_core.engine.connector import Connector
+from connector_core.engine.pagination import Paginator, PaginatorModel
 from connector_core.errors import (
     AuthError,
     DuplicateComponentError,
@@ -30,7 +31,6 @@ from connector_core.errors import (
     RetriableHTTPError,
 )
 from connector_core.hookspecs import hookimpl
-from connector_core.engine.pagination import Paginator, PaginatorModel
 from connector_core.plugins import Registry, build_registry, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]

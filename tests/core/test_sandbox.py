@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from connector_core.engine.connector import Connector
+from connector_core.engine.emulators import running_emulators, write_configs
 from connector_core.errors import ConfigError
 from connector_core.plugins import build_registry, make_plugin_manager
-from connector_core.engine.emulators import running_emulators, write_configs
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector_core.errors import ConfigError
 from connector_core.cli.scaffold import plugin_names, scaffold_plugin
+from connector_core.errors import ConfigError
 from connector_core.testing import assert_cassette_has_no_secrets
 
 RUFF = Path(sys.executable).with_name("ruff")

@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 
+from connector_core.cli.schemas import generated_files
+from connector_core.engine.schema import json_schema
 from connector_core.plugins import build_registry, make_plugin_manager
-from connector_core.engine.schema import generated_files, json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("path, expected", sorted(generated_files(ROOT).items()), ids=lambda v: getattr(v, "name", ""))
 def test_generated_file_is_current(path: Path, expected: str) -> None:
-    assert path.exists(), f"{path} is missing: run `python -m connector_core.engine.schema`"
-    assert path.read_text(encoding="utf-8") == expected, f"{path} is stale: run `python -m connector_core.engine.schema`"
+    assert path.exists(), f"{path} is missing: run `python -m connector_core.cli.schemas`"
+    assert path.read_text(encoding="utf-8") == expected, f"{path} is stale: run `python -m connector_core.cli.schemas`"
 
 
 def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

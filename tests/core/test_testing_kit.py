@@ -13,8 +13,8 @@ from vcr.request import Request as VcrRequest
 
 import connectors.example.plugin as example_plugin
 from connector_core.engine.connector import Connector
-from connector_core.plugins import build_registry, make_plugin_manager
 from connector_core.engine.redaction import MASK, Redactor
+from connector_core.plugins import build_registry, make_plugin_manager
 from connector_core.testing import (
     CassetteScrubber,
     SerialSession,

@@ -18,6 +18,7 @@ from pydantic import Field
 from requests.auth import AuthBase
 
 from connector_core.engine.auth import AuthContext, AuthModel
+from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, PaginatorModel
 from connector_core.errors import (
     AuthError,
     ConnectorError,
@@ -26,7 +27,6 @@ from connector_core.errors import (
     RetriableHTTPError,
 )
 from connector_core.hookspecs import hookimpl
-from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, PaginatorModel
 
 CONNECTOR = "ledger"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from connector_core.sync.connection import LoadedConnection, load_connection
 from connector_core.plugins import Registry
+from connector_core.sync.connection import LoadedConnection, load_connection
 from connector_core.sync.runner import Reporter, Runner, RunResult
 from connector_core.sync.store import SQLiteStateStore
 from connectors.example.server import ShopServer

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from connector_core.sync.connection import Connection, connection_schema, load_connection, next_due, parse_schedule
+from connector_core.engine.schema import render
 from connector_core.errors import SpecError
 from connector_core.plugins import Registry
-from connector_core.engine.schema import render
+from connector_core.sync.connection import connection_schema, load_connection
+from connector_core.sync.models import Connection
+from connector_core.sync.schedule import next_due, parse_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 

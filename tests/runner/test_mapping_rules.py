@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from connector_core.sync.connection import Check, Lookup
 from connector_core.engine.interpolation import Interpolator
 from connector_core.sync.mapping import CoercionError, CompiledMapping, CompiledTarget, coerce
+from connector_core.sync.models import Check, Lookup
 
 
 def compiled(mapping: dict[str, Any]) -> CompiledMapping:

@@ -20,10 +20,10 @@ import requests
 from pydantic import Field, field_validator, model_validator
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from connector_core.errors import AuthError, ConfigError
 from connector_core.engine.redaction import Redactor
 from connector_core.engine.spec import SpecModel
 from connector_core.engine.timeparse import parse_duration
+from connector_core.errors import AuthError, ConfigError
 
 
 class TokenStore(Protocol):

@@ -343,10 +343,10 @@ def authorize_command(connector: str, config: str | None, port: int | None, no_b
 
 
 def _authorize(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float, redirect_uri: str | None) -> None:
+    from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
     from connector_core.engine.connector import Connector
     from connector_core.engine.loader import load_spec
-    from connector_core.plugins import build_registry, make_plugin_manager
-    from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
+    from connector_core.engine.registry import build_registry, make_plugin_manager
 
     context = click.get_current_context()
     registry = getattr(context.find_root().obj, "registry", None) or build_registry(make_plugin_manager())

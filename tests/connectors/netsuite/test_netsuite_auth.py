@@ -12,8 +12,8 @@ from requests_oauthlib import OAuth1
 from connector_core.engine.auth import AuthContext, MemoryTokenStore, authorization_code_key
 from connector_core.engine.auth.authorize import code_from_redirect, consent_request, exchange_code
 from connector_core.engine.connector import Connector
-from connector_core.errors import AuthError, ConfigError
 from connector_core.engine.urls import check_transport
+from connector_core.errors import AuthError, ConfigError
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 
