@@ -8,8 +8,9 @@ kept in its own module because the write mechanics are a subject of their own.
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector_core.engine.paths import get_path
 from connector_core.engine.writes import repeatable
@@ -27,16 +28,30 @@ from connector_core.sync.records import (
 from connector_core.sync.store import MappedRecord
 
 if TYPE_CHECKING:
+    from connector_core.engine.connector import Connector
+    from connector_core.engine.interpolation import Interpolator
     from connector_core.sync.models import Flow
-    from connector_core.sync.runner import Runner
+    from connector_core.sync.records import Reporter
     from connector_core.sync.store import SQLiteStateStore
+
+
+class RunContext(Protocol):
+    """What the write mechanics need from the run they belong to (the runner provides it)."""
+
+    run_id: int | None
+    owner: str
+    reporter: Reporter
+    interpolator: Interpolator
+    clock: Callable[[], float]
+
+    def connector(self, side: str) -> Connector: ...
 
 
 class FlowWrites:
     """Write mechanics of a flow run; mixed into the runner's ``_FlowRun``, which sets these attributes
     and provides ``commit`` and ``counts_for``."""
 
-    runner: Runner
+    runner: RunContext
     flow: Flow
     store: SQLiteStateStore
     dry_run: bool

@@ -177,7 +177,7 @@ class TestAuthorizeFlow:
 
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    code = "import sys; from connector_core.engine.auth.authorize import authorize_command; authorize_command(sys.argv[1:], prog_name='connector-core authorize')"
+    code = "import sys; from connector_core.cli.auth_verbs import authorize; authorize(sys.argv[1:], prog_name='connector-core authorize')"
     return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

@@ -1,4 +1,4 @@
-"""``connector-core authorize``: the one-time browser consent behind ``oauth2_authorization_code``.
+"""The one-time browser consent behind ``oauth2_authorization_code`` (``connector-core authorize``).
 
 The flow (RFC 6749 §4.1 with PKCE, RFC 7636, and loopback redirects, RFC 8252):
 
@@ -18,22 +18,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import click
 
 from connector_core.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:  # connector_core.engine.auth pulls in requests and pydantic: imported when a command runs
     from connector_core.engine.auth import AuthContext, OAuth2AuthorizationCode, TokenStore
     from connector_core.engine.connector import Connector
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
 CALLBACK_PATH = "/callback"
@@ -227,7 +227,7 @@ def run_authorization(
     paste: bool = False,
     open_browser: Callable[[str], Any] | None = None,
     read_line: Callable[[str], str] | None = None,
-    echo: Callable[[str], None] = lambda text: click.echo(text, err=True),
+    echo: Callable[[str], None] = _log.warning,
     clock: Callable[[], float] = time.time,
     timeout: float = REDIRECT_TIMEOUT,
     redirect_uri: str | None = None,
@@ -240,8 +240,8 @@ def run_authorization(
         port: loopback port for the redirect (0: any free port); default: the spec's redirect URI, else 8765.
         paste: do not listen; ask for the redirect address (or code) on ``read_line``.
         open_browser: called with the consent URL when listening (default: the system browser).
-        read_line: reads the pasted redirect (default: a click prompt).
-        echo: where instructions go (default: stderr).
+        read_line: reads the pasted redirect; required with ``paste``.
+        echo: where the instructions for the person go (default: this module's logger; the CLI passes stderr).
         clock: epoch seconds, for the saved expiries.
         timeout: seconds to wait for the redirect when listening.
         redirect_uri: overrides the spec's redirect URI (it must be the one registered for the app).
@@ -283,8 +283,9 @@ def run_authorization(
         threading.Thread(target=open_browser, args=(consent.url,), name="authorize-browser", daemon=True).start()
         code = catcher.wait(timeout)
     else:
-        prompt = read_line or (lambda text: click.prompt(text, prompt_suffix="\n> ", err=True))
-        code = code_from_redirect(prompt("After granting access, paste the address the browser was sent to (or the code):"), consent.state)
+        if read_line is None:
+            raise ConfigError("pasting the redirect needs a way to read it: pass read_line")
+        code = code_from_redirect(read_line("After granting access, paste the address the browser was sent to (or the code):"), consent.state)
     saved = exchange_code(auth, ctx, consent, code)
     tokens.save_token(authorization_code_key(connector.name, str(ctx.render(auth.client_id))), saved)
     return saved
@@ -310,58 +311,9 @@ def authorization_code_auth(auth: Any, ctx: AuthContext) -> OAuth2AuthorizationC
     return auth
 
 
-def _when(epoch: float | None) -> str:
-    if epoch is None:
-        return "no expiry given"
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-@click.command("authorize")
-@click.argument("connector")
-@click.option("--config", "-c", "config", type=click.Path(dir_okay=False), help="Config file (JSON or YAML).")
-@click.option("--port", type=click.IntRange(0, 65535), help="Loopback port for the redirect (0: any free port). Default: the spec's redirect_uri, else 8765.")
-@click.option("--no-browser", is_flag=True, help="Do not open a browser or listen: paste the redirect address (or the code) instead.")
-@click.option("--tokens", "tokens_path", type=click.Path(dir_okay=False), help="Token file. Default: $CONNECTOR_CORE_TOKENS, else .connector-core/tokens.json beside the config.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=REDIRECT_TIMEOUT, show_default=True, help="Seconds to wait for the redirect.")
-@click.option("--redirect-uri", help="Redirect URI registered for the app, when the spec does not set it (a non-loopback one implies pasting).")
-def authorize_command(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float, redirect_uri: str | None) -> None:
-    """Grant CONNECTOR access through a browser consent (OAuth 2.0 authorization code with PKCE).
-
-    The tokens are saved in the token file, where `read`, `check` and `call` find them; run this
-    again when they can no longer be refreshed.
-    """
-    try:
-        from connector_core.cli.app import guarded
-    except ImportError:  # pragma: no cover - cli always ships with the package
-
-        def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
-            return func
-
-    guarded(_authorize)(connector, config, port, no_browser, tokens_path, timeout, redirect_uri)
-
-
-def _authorize(connector: str, config: str | None, port: int | None, no_browser: bool, tokens_path: str | None, timeout: float, redirect_uri: str | None) -> None:
-    from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
-    from connector_core.engine.connector import Connector
-    from connector_core.engine.loader import load_spec
-    from connector_core.engine.registry import build_registry, make_plugin_manager
-
-    context = click.get_current_context()
-    registry = getattr(context.find_root().obj, "registry", None) or build_registry(make_plugin_manager())
-    path = Path(tokens_path) if tokens_path else default_token_path(config)
-    store = JsonFileTokenStore(path)
-    with Connector(load_spec(connector, registry), config, registry, tokens=store) as opened:
-        saved = run_authorization(opened, store, port=port, paste=no_browser, timeout=timeout, redirect_uri=redirect_uri)
-    refresh = f"; refresh token until {_when(saved['refresh_expires_at'])}" if saved.get("refresh_token") else "; no refresh token"
-    click.echo(f"Authorized {opened.name}: tokens saved to {path} (access token until {_when(saved['expires_at'])}{refresh}).", err=True)
-
-
 __all__ = [
     "Consent",
     "authorization_code_auth",
-    "authorize_command",
     "code_from_redirect",
     "consent_request",
     "exchange_code",

@@ -1,0 +1,195 @@
+"""The connector verbs: ``validate``, ``spec``, ``check``, ``discover``, ``read`` and ``call``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector_core.cli.app import CONFIG_OPTION, EXIT_USER, Context, guarded, pass_context
+from connector_core.cli.progress import progress_bar
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@pass_context
+@guarded
+def validate(ctx: Context, paths: tuple[str, ...]) -> None:
+    """Check spec or connection files; print every problem with file:line:col."""
+    from connector_core.cli.validate import validate_file
+    from connector_core.errors import ConnectorError
+
+    failed = 0
+    for path in paths:
+        try:
+            kind = validate_file(Path(path), ctx.registry)
+        except ConnectorError as exc:
+            failed += 1
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{path}: valid {kind}", err=True)
+    if failed:
+        sys.exit(EXIT_USER)
+
+
+@click.command()
+@click.argument("connector")
+@pass_context
+@guarded
+def spec(ctx: Context, connector: str) -> None:
+    """Print CONNECTOR's config JSON Schema (an installed name or a spec path)."""
+    from connector_core.engine.loader import load_spec
+
+    loaded = load_spec(connector, ctx.registry)
+    click.echo(json.dumps(loaded.spec.config, indent=2))
+
+
+@click.command()
+@click.argument("connector")
+@CONFIG_OPTION
+@pass_context
+@guarded
+def check(ctx: Context, connector: str, config: str | None) -> None:
+    """Make a test call with CONNECTOR and the given config."""
+    with ctx.open(connector, config) as opened:
+        result = opened.check()
+    click.echo(result.message, err=True)
+
+
+@click.command()
+@click.argument("connector")
+@CONFIG_OPTION
+@click.option("--sample", is_flag=True, help="Infer missing record schemas from the first records of each stream.")
+@pass_context
+@guarded
+def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> None:
+    """Print CONNECTOR's streams (schemas, sync modes) and operations as JSON."""
+    from connector_core.engine.connector import Connector
+    from connector_core.engine.discovery import discover_streams
+    from connector_core.engine.loader import load_spec
+
+    loaded = load_spec(connector, ctx.registry)
+    if sample:
+        with Connector(loaded, config, ctx.registry) as opened:
+            catalog = opened.discover(sample=True)
+    else:
+        catalog = discover_streams(_Offline(loaded))
+    click.echo(json.dumps(catalog, indent=2))
+
+
+class _Offline:
+    """Enough of a Connector for discovery without a config."""
+
+    def __init__(self, loaded: Any) -> None:
+        self.spec = loaded.spec
+        self.name = loaded.spec.name
+
+
+@click.command()
+@click.argument("connector")
+@CONFIG_OPTION
+@click.option("--stream", "-s", required=True, help="Stream to read.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), help="State file: read before, updated at each checkpoint.")
+@click.option("--envelope", is_flag=True, help='Wrap lines as {"type":"RECORD"|"STATE",...} and emit state lines.')
+@click.option("--limit", type=int, help="Stop after this many records.")
+@pass_context
+@guarded
+def read(ctx: Context, connector: str, config: str | None, stream: str, state_path: str | None, envelope: bool, limit: int | None) -> None:
+    """Read STREAM as JSON lines on stdout; state checkpoints go to --state."""
+    import orjson
+
+    from connector_core.engine.statefile import StateFile
+
+    state_file = StateFile(Path(state_path)) if state_path else None
+    state = state_file.stream(stream) if state_file else None
+    out = _binary_stdout()
+    newline = orjson.OPT_APPEND_NEWLINE
+
+    def dumps(value: Any) -> bytes:
+        return orjson.dumps(value, option=newline)
+
+    def checkpoint(stream_state: dict[str, Any]) -> None:
+        out.flush()  # the records a checkpoint covers are written before the checkpoint is saved
+        if state_file is not None:
+            state_file.save(stream, stream_state)
+        if envelope:
+            out.write(dumps({"type": "STATE", "stream": stream, "state": stream_state}))
+
+    with ctx.open(connector, config) as opened, progress_bar(f"{stream}") as advance:
+        records = opened.read(stream, state, on_checkpoint=checkpoint, limit=limit)
+        count = 0
+        try:
+            if envelope:
+                for record in records:
+                    out.write(dumps({"type": "RECORD", "stream": stream, "record": record}))
+                    count += 1
+                    if count % 1000 == 0:
+                        advance(count)
+            else:
+                write = out.write
+                for record in records:
+                    write(orjson.dumps(record, option=newline))
+                    count += 1
+                    if count % 1000 == 0:
+                        advance(count)
+            advance(count)
+        finally:
+            out.close()
+
+
+def _binary_stdout() -> Any:
+    """stdout with our own 64 KiB buffer: otherwise, when Python runs unbuffered (PYTHONUNBUFFERED is
+    common in containers), every record would be one system call."""
+    import io
+
+    sys.stdout.flush()
+    try:
+        return open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115 - caller closes
+    except (AttributeError, io.UnsupportedOperation, ValueError):  # not a real file (e.g. a test runner)
+        return _StreamWriter(sys.stdout.buffer)
+
+
+class _StreamWriter:
+    """write/flush/close over a stream we must not close."""
+
+    def __init__(self, stream: Any) -> None:
+        self.write = stream.write
+        self.flush = stream.flush
+
+    def close(self) -> None:
+        self.flush()
+
+
+@click.command()
+@click.argument("connector")
+@click.argument("operation")
+@CONFIG_OPTION
+@click.option("--input", "-i", "input_value", default="{}", help="Input as JSON, or @FILE to read JSON/YAML from a file.")
+@pass_context
+@guarded
+def call(ctx: Context, connector: str, operation: str, config: str | None, input_value: str) -> None:
+    """Run one write OPERATION (or action) of CONNECTOR and print its result as JSON."""
+    payload = _read_input(input_value)
+    with ctx.open(connector, config) as opened:
+        result = opened.call(operation, payload)
+    click.echo(json.dumps(result, indent=2, default=str))
+
+
+def _read_input(value: str) -> dict[str, Any]:
+    from connector_core.errors import OperationError
+
+    if value.startswith("@"):
+        from connector_core.engine.documents import load_document
+
+        data = load_document(Path(value[1:])).data
+    else:
+        try:
+            data = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise OperationError(f"--input is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise OperationError("--input must be a JSON object")
+    return data
