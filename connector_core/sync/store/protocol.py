@@ -1,0 +1,131 @@
+"""What the runner needs from a state store: the records it keeps and the :class:`StateStore` protocol.
+
+A back end implements :class:`StateStore` (and its :class:`Transaction`); :mod:`.sqlite` is the embedded
+one. Lease owners are named ``host:pid:random`` so a run killed on this host can be told apart from one
+still alive.
+"""
+
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+COUNT_NAMES = ("read", "skipped", "unchanged", "created", "updated", "deleted", "failed", "retried")
+
+
+@dataclass
+class MappedRecord:
+    """One ID map row."""
+
+    flow: str
+    source_id: str
+    dest_id: str | None
+    external_id: str | None
+    hash: str | None
+    written_at: float | None
+    caused_modified: str | None
+    source_modified: str | None
+    deleted: bool = False
+
+
+@dataclass
+class DeadLetter:
+    flow: str
+    source_id: str
+    record: dict[str, Any]
+    reason: str
+    attempts: int
+    first_seen: float
+    last_seen: float
+
+
+@dataclass
+class RunRecord:
+    id: int
+    connection: str
+    started_at: float
+    ended_at: float | None
+    status: str
+    dry_run: bool
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    duration: float | None = None
+
+
+class Transaction(Protocol):
+    """The writes of one committed batch; all of them or none."""
+
+    def set_cursor(self, key: str, state: dict[str, Any]) -> None: ...
+    def map_record(self, row: MappedRecord) -> None: ...
+    def clear_pending(self, flow: str, source_ids: Iterable[str]) -> None: ...
+    def dead_letter(self, flow: str, source_id: str, record: dict[str, Any], reason: str) -> None: ...
+    def resolve_dead_letter(self, flow: str, source_id: str) -> None: ...
+    def renew_lease(self, owner: str, ttl: float) -> None: ...
+
+
+class StateStore(Protocol):
+    """What the runner needs from a state store (SQLite now; a server database later)."""
+
+    connection: str
+
+    def cursor(self, key: str) -> dict[str, Any] | None: ...
+    def mapped(self, flow: str, source_id: str) -> MappedRecord | None: ...
+    def mapped_rows(self, flow: str) -> list[MappedRecord]: ...
+    def written_as(self, flows: Iterable[str], dest_id: str) -> list[MappedRecord]: ...
+    def pending(self, flow: str) -> dict[str, str]: ...
+    def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None: ...
+    def dead_letters(self, flow: str | None = None) -> list[DeadLetter]: ...
+    def batch(self) -> Any: ...
+    def start_run(self, dry_run: bool) -> int: ...
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None: ...
+    def runs(self, limit: int = 20) -> list[RunRecord]: ...
+    def last_run(self) -> RunRecord | None: ...
+    def acquire_lease(self, owner: str, ttl: float) -> bool: ...
+    def release_lease(self, owner: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def lease_owner() -> str:
+    """An owner name unique to this process: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """False only for an owner on this host whose process is gone (a killed run leaves its lease behind)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def when(timestamp: float | None) -> str:
+    """A stored time as ISO 8601 UTC, for status output."""
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = [
+    "COUNT_NAMES",
+    "DeadLetter",
+    "MappedRecord",
+    "RunRecord",
+    "StateStore",
+    "Transaction",
+    "lease_owner",
+    "owner_alive",
+    "when",
+]
