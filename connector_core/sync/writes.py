@@ -1,7 +1,7 @@
 """How a sync run sends its writes: one call per record, concurrently where repeating is safe, or
 through a batch operation; and how new ids are written back to the side that was read.
 
-:class:`FlowWrites` is a part of the runner's per-flow state (``connector_core.sync.runner._FlowRun``),
+:class:`FlowWrites` is a part of the runner's per-flow state (``connector_core.sync.flow.FlowRun``),
 kept in its own module because the write mechanics are a subject of their own.
 """
 
@@ -48,7 +48,7 @@ class RunContext(Protocol):
 
 
 class FlowWrites:
-    """Write mechanics of a flow run; mixed into the runner's ``_FlowRun``, which sets these attributes
+    """Write mechanics of a flow run; mixed into ``FlowRun``, which sets these attributes
     and provides ``commit`` and ``counts_for``."""
 
     runner: RunContext
