@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from connector_core.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:  # connector_core.engine.auth pulls in requests and pydantic: imported when a command runs
-    from connector_core.engine.auth import AuthContext, OAuth2AuthorizationCode, TokenStore
+    from connector_core.engine.auth.base import AuthContext, TokenStore
+    from connector_core.engine.auth.oauth2 import OAuth2AuthorizationCode
     from connector_core.engine.connector import Connector
 
 _log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def redirect_target(auth: OAuth2AuthorizationCode, ctx: AuthContext, port: int |
 
 def exchange_code(auth: OAuth2AuthorizationCode, ctx: AuthContext, consent: Consent, code: str) -> dict[str, Any]:
     """Trade the code for tokens; return what the token store keeps (with absolute expiries)."""
-    from connector_core.engine.auth import _client_auth, _post_token
+    from connector_core.engine.auth.tokens import _client_auth, _post_token
 
     ctx.redactor.add(code)
     token_url = str(ctx.render(auth.token_url))
@@ -246,7 +247,8 @@ def run_authorization(
         timeout: seconds to wait for the redirect when listening.
         redirect_uri: overrides the spec's redirect URI (it must be the one registered for the app).
     """
-    from connector_core.engine.auth import AuthContext, authorization_code_key
+    from connector_core.engine.auth.base import AuthContext
+    from connector_core.engine.auth.oauth2 import authorization_code_key
     from connector_core.engine.urls import check_transport, is_loopback
 
     ctx = AuthContext(
@@ -297,7 +299,7 @@ def authorization_code_auth(auth: Any, ctx: AuthContext) -> OAuth2AuthorizationC
     A plugin auth type that stands for a core one (e.g. ``netsuite`` choosing among TBA, M2M and
     authorization code) exposes ``delegate(ctx) -> AuthModel``; it is followed.
     """
-    from connector_core.engine.auth import OAuth2AuthorizationCode
+    from connector_core.engine.auth.oauth2 import OAuth2AuthorizationCode
 
     delegate = getattr(auth, "delegate", None)
     if not isinstance(auth, OAuth2AuthorizationCode) and callable(delegate):

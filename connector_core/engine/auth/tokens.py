@@ -1,0 +1,160 @@
+"""OAuth 2.0 token machinery shared by the flows: the cached, self-renewing ``TokenAuth``, the token
+endpoint POST, client authentication (Basic header or form body), scopes and duration settings.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from connector_core.engine.auth.base import AuthContext
+from connector_core.engine.timeparse import parse_duration
+from connector_core.errors import AuthError
+
+
+def _duration(value: Any) -> Any:
+    return None if value is None else parse_duration(value).total_seconds()
+
+
+class TokenAuth(AuthBase):
+    """Holds an access token and its expiry; renews it through ``fetch`` shortly before it expires.
+
+    The renewal margin is ``renew_before`` seconds, but at most half the token's lifetime, so that a
+    short-lived token is still used for a while instead of being renewed on every request.
+    Thread-safe: concurrent requests wait for one renewal instead of each fetching a token.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], dict[str, Any]],
+        ctx: AuthContext,
+        renew_before: float = 60.0,
+        initial: dict[str, Any] | None = None,
+        on_token: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._ctx = ctx
+        self._renew_before = renew_before
+        self._lock = threading.Lock()
+        self._on_token = on_token
+        self._token: str | None = None
+        self._expires_at: float = 0.0
+        self._renew_at: float = 0.0
+        self.renewals = 0
+        if initial and initial.get("access_token"):
+            self._accept(initial)
+
+    def _accept(self, token: dict[str, Any]) -> None:
+        access = token.get("access_token")
+        if not access:
+            raise AuthError("the token endpoint answered without an access_token")
+        self._token = str(access)
+        self._ctx.redactor.add(self._token)
+        self._ctx.redactor.add(token.get("refresh_token"))
+        now = self._ctx.now()
+        if token.get("expires_at") is not None:
+            self._expires_at = float(token["expires_at"])
+        elif token.get("expires_in") not in (None, ""):
+            try:
+                self._expires_at = now + float(token["expires_in"])
+            except (TypeError, ValueError):
+                raise AuthError(
+                    f"the token endpoint sent expires_in={token['expires_in']!r}; expected a number of seconds"
+                ) from None
+        else:
+            self._expires_at = float("inf")
+        margin = min(self._renew_before, max(0.0, self._expires_at - now) / 2)
+        self._renew_at = self._expires_at - margin
+
+    @property
+    def expires_at(self) -> float:
+        """When the cached token expires (epoch seconds; 0 when there is none, inf when it does not)."""
+        return self._expires_at if self._token else 0.0
+
+    def valid_token(self) -> str:
+        with self._lock:
+            if self._token is None or self._ctx.now() >= self._renew_at:
+                token = self._fetch()
+                self.renewals += 1
+                self._accept(token)
+                if self._on_token:
+                    self._on_token({**token, "expires_at": self._expires_at})
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self, request: requests.PreparedRequest | None = None) -> None:
+        """Forget the cached token, e.g. after the API answered 401 to it.
+
+        Given the refused ``request``, the token is forgotten only if that request carried it: when
+        concurrent requests are refused together, the token is renewed once, not once per request.
+        """
+        with self._lock:
+            if request is not None and self._token is not None:
+                sent = request.headers.get("Authorization", "")
+                if sent != "Bearer " + self._token:
+                    return
+            self._renew_at = 0.0
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = "Bearer " + self.valid_token()
+        return r
+
+
+def _post_token(
+    ctx: AuthContext, url: str, data: dict[str, str], auth: AuthBase | None = None
+) -> dict[str, Any]:
+    """POST a token request; return the JSON body, every token in it registered as a secret."""
+    ctx.check_url(url)
+    try:
+        response = ctx.session.post(
+            url, data=data, auth=auth, headers={"Accept": "application/json"}, timeout=30
+        )
+    except requests.RequestException as exc:
+        raise AuthError(f"could not reach the token endpoint {url}: {type(exc).__name__}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if isinstance(body, dict):
+        for key in ("access_token", "refresh_token", "id_token"):
+            ctx.redactor.add(body.get(key))
+    if response.status_code >= 400 or not isinstance(body, dict):
+        error = body.get("error") if isinstance(body, dict) else None
+        description = body.get("error_description") if isinstance(body, dict) else None
+        detail = ctx.redactor.text(
+            " ".join(str(x) for x in (error, description) if x) or " ".join(response.text[:200].split())
+        )
+        raise AuthError(
+            f"token endpoint {url} refused the request: HTTP {response.status_code} {detail}".rstrip(),
+            method="POST",
+            url=url,
+            status=response.status_code,
+            hint="check the client id, secret or key, and that the app is allowed this grant",
+        )
+    return body
+
+
+def _scope(ctx: AuthContext, scopes: list[str] | str | None) -> str | None:
+    rendered = ctx.render(scopes)
+    if not rendered:
+        return None
+    return rendered if isinstance(rendered, str) else " ".join(str(s) for s in rendered)
+
+
+def _client_auth(
+    ctx: AuthContext, how: str, client_id: str, secret: str, data: dict[str, str]
+) -> AuthBase | None:
+    """Client credentials in a Basic header (returned) or in the form body (added to ``data``)."""
+    if how == "basic":
+        ctx.redactor.add(base64.b64encode(f"{client_id}:{secret}".encode()).decode())
+        return HTTPBasicAuth(client_id, secret)
+    data.update(client_id=client_id, client_secret=secret)
+    return None
+
+
+__all__ = ["TokenAuth"]
