@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector_core.errors import ConfigError
 from connector_core.engine.interpolation import parse_datetime
+from connector_core.errors import ConfigError
 from connectors.netsuite.account import account_host, normalize_account_id, rest_base_url
 
 SUITEQL_DATETIME = "%Y-%m-%d %H:%M:%S"

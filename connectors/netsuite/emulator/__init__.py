@@ -5,8 +5,9 @@ signatures and JWT assertions itself, serves the record API and SuiteQL over SQL
 page/row caps and a concurrency limit, and injects faults on demand. See README.md.
 """
 
-from .faults import Fault, FaultRegistry
+from connector_core.testing.emulator import Clock, Fault, FaultRegistry
+
 from .server import NetSuiteEmulator
-from .settings import Clock, EmulatorSettings
+from .settings import EmulatorSettings
 
 __all__ = ["Clock", "EmulatorSettings", "Fault", "FaultRegistry", "NetSuiteEmulator"]

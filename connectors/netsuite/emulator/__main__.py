@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _interrupt)  # clean up (temp key file) on terminate too
     try:
-        emulator.serve_forever_started()
+        emulator.wait()
     except KeyboardInterrupt:
         pass
     finally:

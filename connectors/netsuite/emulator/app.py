@@ -2,23 +2,24 @@
 
 Request pipeline for ``/services/rest/…`` and the authorize page:
 concurrency check (429) → faults (latency, status, drop, slow) → authentication (401) →
-handler. ``/_emulator/…`` bypasses all of it (see :mod:`.control`).
+handler. The control API (:mod:`.control`) is mounted in front of this app by
+:class:`~.server.NetSuiteEmulator`, so ``/_emulator/…`` never reaches it.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 from werkzeug.wrappers import Request, Response
 
+from connector_core.testing.emulator import DropConnection, Fault, FaultRegistry, RequestStats, apply_faults
+
 from .auth_oauth2 import AUTHORIZE_PATH, TOKEN_PATH, OAuth2Server
 from .auth_tba import TbaVerifier
 from .errors import NsError, OAuthError, invalid_content, invalid_login, invalid_parameter
-from .faults import Fault, FaultRegistry
 from .jobs import JobStore, StoredReply
 from .metadata import catalog, json_schema, openapi
 from .records import (
@@ -33,7 +34,6 @@ from .records import (
 from .responses import (
     COLLECTION_CONTENT_TYPE,
     SINGULAR_CONTENT_TYPE,
-    DropConnection,
     error_reply,
     json_reply,
     no_content,
@@ -43,7 +43,6 @@ from .responses import (
 from .schema import RECORD_TYPES
 from .seed import seed
 from .settings import EmulatorSettings
-from .stats import Stats
 from .store import Store
 from .suiteql import SuiteQLEngine
 
@@ -78,12 +77,9 @@ class EmulatorApp:
         self.suiteql = SuiteQLEngine(self.store, lambda: self.settings.row_cap, lambda: self.settings.date_format)
         self.tba = TbaVerifier(settings)
         self.oauth2 = OAuth2Server(settings)
-        self.faults = FaultRegistry()
-        self.stats = Stats()
+        self.faults = FaultRegistry(path_prefix="/services/", count=None, status=503, seconds=0.0)
+        self.stats = RequestStats(tallies=("auth",))
         self.jobs = JobStore()
-        from .control import ControlAPI  # local import: control depends on this module
-
-        self.control = ControlAPI(self)
 
     def reset(self, reseed: bool = True) -> None:
         """Back to the freshly seeded state: data, tokens, nonces, jobs, faults and stats."""
@@ -96,18 +92,13 @@ class EmulatorApp:
         self.oauth2.reset()
         self.tba.nonces.clear()
         self.jobs.reset()
-        self.faults.clear()
+        self.faults.reset()
         self.stats.reset()
 
     # ------------------------------------------------------------------ WSGI entry
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        path = request.path
-        if path.startswith("/_emulator"):
-            return self.control.handle(request)(environ, start_response)
-        response = self._protocol(request)
-        return response(environ, start_response)
+        return self._protocol(Request(environ))(environ, start_response)
 
     def _protocol(self, request: Request) -> Response:
         path = request.path
@@ -115,32 +106,25 @@ class EmulatorApp:
         governed = path.startswith(REST_PREFIX) and route != "token"
         auth_kind: list[str | None] = [None]
         status = 500
+        query = request.query_string.decode()
         if not self.stats.enter(self.settings.concurrency_limit if governed else None):
             response = self._concurrency_reply()
-            self.stats.record(route, request.method, path, request.query_string.decode(), 429, None)
+            self.stats.record(route, 429, method=request.method, path=path, query=query, tags={"auth": None})
             return response
         try:
             plan = self.faults.plan(request.method, path)
-            if plan.applied:
-                with self.stats._lock:
-                    self.stats.faults_applied += len(plan.applied)
-            if plan.latency:
-                time.sleep(plan.latency)
-            action = plan.action
-            if action is not None and action.kind == "drop":
-                status = 0
-                raise DropConnection()
-            if action is not None and action.kind == "status":
-                response = self._fault_reply(action)
-            else:
-                response = self._dispatch(request, route, auth_kind)
-                if action is not None and action.kind == "slow":
-                    response = _slow(response, action.seconds)
+            self.stats.count_faults(len(plan.applied))
+            response = apply_faults(plan, request.environ, lambda: self._dispatch(request, route, auth_kind),
+                                    self._fault_reply, reset=False)
             status = response.status_code
             return response
+        except DropConnection:
+            status = 0
+            raise
         finally:
             self.stats.leave()
-            self.stats.record(route, request.method, path, request.query_string.decode(), status, auth_kind[0])
+            self.stats.record(route, status, method=request.method, path=path, query=query,
+                              tags={"auth": auth_kind[0]})
 
     def _concurrency_reply(self) -> Response:
         err = NsError(429, "CONCURRENCY_LIMIT_EXCEEDED", "Concurrent request limit exceeded. Request blocked.")
@@ -526,22 +510,3 @@ def _validation_mode(value: str | None, default: str) -> str:
 def _method_not_allowed(method: str) -> NsError:
     return NsError(405, "INVALID_REQUEST", f"The HTTP method {method} is not allowed for this resource.")
 
-
-def _slow(response: Response, seconds: float) -> Response:
-    """Re-emit ``response`` with its body trickled out over ``seconds``."""
-    body = response.get_data()
-    chunks = max(2, min(20, len(body) or 2))
-    step = max(1, -(-len(body) // chunks)) if body else 0
-    pause = seconds / chunks
-
-    def trickle() -> Iterator[bytes]:
-        if not body:
-            time.sleep(seconds)
-            return
-        for i in range(0, len(body), step):
-            time.sleep(pause)
-            yield body[i:i + step]
-
-    slow = Response(trickle(), status=response.status_code, headers=list(response.headers.items()))
-    slow.headers["Content-Length"] = str(len(body))
-    return slow

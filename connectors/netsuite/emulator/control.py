@@ -1,5 +1,9 @@
 """Unauthenticated control API under ``/_emulator/`` for tests, benchmarks and the CLI.
 
+Built on the emulator kit's :class:`~connector_core.testing.emulator.ControlAPI`, which serves the
+shared routes (health, stats, faults, reset); this module adds NetSuite's own and keeps the reply
+shapes the emulator has always had (bare lists, ``{"ok": true}``, ``{"error": ...}``).
+
 Routes:
     GET    /_emulator/health                       liveness
     GET    /_emulator/credentials                  credentials for every auth method
@@ -10,6 +14,7 @@ Routes:
     DELETE /_emulator/faults[/<id>]
     POST   /_emulator/reset                        reseed and clear tokens, nonces, jobs, faults, stats
     POST   /_emulator/time/advance                 {"seconds": 3600}
+    GET    /_emulator/settings                     the runtime-tunable settings
     PATCH  /_emulator/settings                     {"concurrency_limit": 2, "denied_record_types": [...]}
     POST   /_emulator/token                        {"scopes": [...]} → a valid bearer token
     POST   /_emulator/suiteql?limit&offset         {"q": ...} run SuiteQL without auth or governance
@@ -22,16 +27,17 @@ Routes:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-import orjson
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
+from connector_core.testing.emulator import ControlAPI, ControlRequest, ControlStyle, RequestStats
+
+from .app import EmulatorApp
 from .errors import NsError
 from .records import Validation
-
-if TYPE_CHECKING:
-    from .app import EmulatorApp
+from .schema import RecordType
 
 #: Settings that may be changed at runtime through ``PATCH /_emulator/settings``.
 MUTABLE_SETTINGS = {
@@ -53,106 +59,91 @@ MUTABLE_SETTINGS = {
     "missing_transaction_as_400": bool,
 }
 
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status=status, content_type="application/json")
+STYLE = ControlStyle(list_key=None, acknowledge="ok")
 
 
-class ControlAPI:
-    """Dispatches ``/_emulator/`` requests against an :class:`EmulatorApp`."""
-
-    def __init__(self, app: EmulatorApp) -> None:
-        self.app = app
-
-    def handle(self, request: Request) -> Response:
-        parts = [p for p in request.path.split("/") if p][1:]
-        method = request.method
-        try:
-            body = orjson.loads(request.get_data()) if request.get_data().strip() else {}
-        except orjson.JSONDecodeError:
-            return _json({"error": "body must be JSON"}, 400)
-        try:
-            return self._route(method, parts, body, request)
-        except NsError as err:
-            return Response(err.body(), status=err.status, content_type="application/json")
-        except (ValueError, TypeError, KeyError) as err:
-            return _json({"error": str(err)}, 400)
-
-    def _route(self, method: str, parts: list[str], body: Any, request: Request) -> Response:
-        app = self.app
-        head = parts[0] if parts else ""
-        if head == "health":
-            return _json({"ok": True, "account_id": app.settings.account_id})
-        if head == "credentials":
-            return _json(credentials(app, _base(request)))
-        if head == "stats":
-            if method == "POST" and parts[1:] == ["reset"]:
-                app.stats.reset()
-                return _json({"ok": True})
-            return _json(app.stats.snapshot(int(request.args.get("recent", 50))))
-        if head == "faults":
-            if method == "GET":
-                return _json([f.to_dict() for f in app.faults.list()])
-            if method == "POST":
-                fault = app.faults.add(**body)
-                return _json(fault.to_dict(), 201)
-            if method == "DELETE":
-                if len(parts) > 1:
-                    return _json({"removed": app.faults.remove(int(parts[1]))})
-                app.faults.clear()
-                return _json({"ok": True})
-        if head == "reset" and method == "POST":
-            app.reset()
-            return _json({"ok": True})
-        if head == "time" and parts[1:] == ["advance"] and method == "POST":
-            app.settings.clock.advance(float(body["seconds"]))
-            return _json({"now": app.settings.clock.now()})
-        if head == "settings":
-            if method == "PATCH":
-                apply_settings(app, body)
-            return _json({k: _plain(getattr(app.settings, k)) for k in MUTABLE_SETTINGS})
-        if head == "token" and method == "POST":
-            scopes = frozenset(body.get("scopes") or ["rest_webservices"])
-            return _json({"access_token": app.oauth2.issue_access_token(scopes=scopes)})
-        if head == "suiteql" and method == "POST":
-            limit = int(request.args.get("limit", 1000))
-            offset = int(request.args.get("offset", 0))
-            page = app.suiteql.run(body["q"], limit, offset)
-            return _json({"items": page.items, "totalResults": page.total, "hasMore": page.has_more})
-        if head == "records" and len(parts) >= 2:
-            return self._records(method, parts[1:], body, request)
-        if head == "invoices" and len(parts) == 3 and parts[2] == "pay" and method == "POST":
-            app.records.pay_invoice(int(parts[1]), body.get("amount"))
-            return _json({"ok": True})
-        return _json({"error": f"unknown control route {method} /{'/'.join(parts)}"}, 404)
-
-    def _records(self, method: str, parts: list[str], body: Any, request: Request) -> Response:
-        recs = self.app.records
-        saved = self.app.settings.denied_record_types
-        self.app.settings.denied_record_types = frozenset()  # the control API is never denied
-        try:
-            rt = recs.record_type(parts[0])
-        finally:
-            self.app.settings.denied_record_types = saved
-        if len(parts) == 1 and method == "POST":
-            result = recs.create(rt, body, Validation())
-            return _json({"id": str(result.id), "warnings": result.warnings}, 201)
-        if len(parts) == 2:
-            rid = recs.resolve_id(rt, parts[1])
-            if method == "GET":
-                row = recs.load(rt, rid)
-                return _json(recs.serialize(rt, row, _base(request), expand=True))
-            if method == "PATCH":
-                recs.update(rt, rid, body, Validation())
-                return _json({"id": str(rid)})
-            if method == "DELETE":
-                recs.delete(rt, rid)
-                return _json({"id": str(rid)})
-        return _json({"error": "unsupported records route"}, 404)
+def snapshot(stats: RequestStats, recent: int = 50) -> dict[str, Any]:
+    """The request counters in this emulator's shape (``faults_applied``, not ``faults``)."""
+    out = stats.snapshot(recent)
+    out["faults_applied"] = out.pop("faults")
+    return out
 
 
-def _base(request: Request) -> str:
-    return f"{request.scheme}://{request.host}"
+def build_control(app: EmulatorApp) -> ControlAPI:
+    """The control API of one emulated account; mount it in front of ``app``."""
+    control = ControlAPI(
+        app.faults, app.stats, lambda body: app.reset(), style=STYLE,
+        stats_view=lambda request: snapshot(app.stats, int(request.args.get("recent", 50))),
+        health=lambda: {"account_id": app.settings.account_id},
+        errors={NsError: _ns_error},
+    )
+    reply = control.reply
+
+    @control.route("/credentials", ["GET"])
+    def get_credentials(call: ControlRequest) -> Response:
+        return reply(credentials(app, call.base_url))
+
+    @control.route("/time/advance", ["POST"])
+    def advance_time(call: ControlRequest) -> Response:
+        app.settings.clock.advance(float(call.object_body()["seconds"]))
+        return reply({"now": app.settings.clock.now()})
+
+    @control.route("/settings", ["GET", "PATCH"])
+    def settings(call: ControlRequest) -> Response:
+        if call.request.method == "PATCH":
+            apply_settings(app, call.object_body())
+        return reply({k: _plain(getattr(app.settings, k)) for k in MUTABLE_SETTINGS})
+
+    @control.route("/token", ["POST"])
+    def issue_token(call: ControlRequest) -> Response:
+        scopes = frozenset(call.object_body().get("scopes") or ["rest_webservices"])
+        return reply({"access_token": app.oauth2.issue_access_token(scopes=scopes)})
+
+    @control.route("/suiteql", ["POST"])
+    def run_suiteql(call: ControlRequest) -> Response:
+        args = call.request.args
+        page = app.suiteql.run(call.body["q"], int(args.get("limit", 1000)), int(args.get("offset", 0)))
+        return reply({"items": page.items, "totalResults": page.total, "hasMore": page.has_more})
+
+    @control.route("/records/<record_type>", ["POST"])
+    def create_record(call: ControlRequest) -> Response:
+        result = app.records.create(_record_type(app, call), call.body, Validation())
+        return reply({"id": str(result.id), "warnings": result.warnings}, 201)
+
+    @control.route("/records/<record_type>/<record_id>", ["GET", "PATCH", "DELETE"])
+    def one_record(call: ControlRequest) -> Response:
+        recs = app.records
+        rt = _record_type(app, call)
+        rid = recs.resolve_id(rt, call.args["record_id"])
+        method = call.request.method
+        if method == "GET":
+            return reply(recs.serialize(rt, recs.load(rt, rid), call.base_url, expand=True))
+        if method == "PATCH":
+            recs.update(rt, rid, call.body, Validation())
+        else:
+            recs.delete(rt, rid)
+        return reply({"id": str(rid)})
+
+    @control.route("/invoices/<int:invoice_id>/pay", ["POST"])
+    def pay_invoice(call: ControlRequest) -> Response:
+        app.records.pay_invoice(call.args["invoice_id"], call.object_body().get("amount"))
+        return reply({"ok": True})
+
+    return control
+
+
+def _ns_error(exc: NsError) -> Response:
+    return Response(exc.body(), status=exc.status, content_type="application/json")
+
+
+def _record_type(app: EmulatorApp, call: ControlRequest) -> RecordType:
+    """The record type named in the URL; the control API is never denied a type."""
+    saved = app.settings.denied_record_types
+    app.settings.denied_record_types = frozenset()
+    try:
+        return app.records.record_type(call.args["record_type"])
+    finally:
+        app.settings.denied_record_types = saved
 
 
 def _plain(value: Any) -> Any:
@@ -161,7 +152,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def apply_settings(app: EmulatorApp, changes: dict[str, Any]) -> None:
+def apply_settings(app: EmulatorApp, changes: Mapping[str, Any]) -> None:
     """Change runtime-tunable settings; unknown names or wrong types raise ValueError."""
     for name, value in changes.items():
         expected = MUTABLE_SETTINGS.get(name)

@@ -15,10 +15,6 @@ SINGULAR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=singular; ch
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 
 
-class DropConnection(Exception):
-    """Raised by the app to make the server close the socket without replying."""
-
-
 def _common(resp: Response) -> Response:
     h = resp.headers
     h["Cache-Control"] = "No-Cache"

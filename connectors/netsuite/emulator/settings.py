@@ -1,11 +1,11 @@
-"""Emulator configuration and its adjustable clock."""
+"""Emulator configuration; its clock is the emulator kit's :class:`~connector_core.testing.emulator.Clock`."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Literal
+
+from connector_core.testing.emulator import Clock
 
 DEFAULT_TBA = {
     "consumer_key": "c0nsumerkey" + "0" * 53,
@@ -13,31 +13,6 @@ DEFAULT_TBA = {
     "token_id": "t0kenid" + "2" * 57,
     "token_secret": "t0kensecret" + "3" * 53,
 }
-
-
-class Clock:
-    """Wall clock with an adjustable offset so tests can move time forward.
-
-    Every time-dependent behaviour of the emulator (token expiry, TBA timestamp skew,
-    ``lastModifiedDate`` stamps, async job progress) reads this clock.
-    """
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        """Current emulated Unix time in seconds."""
-        return time.time() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move emulated time forward (or backward with a negative value)."""
-        with self._lock:
-            self._offset += seconds
-
-    def reset(self) -> None:
-        with self._lock:
-            self._offset = 0.0
 
 
 @dataclass
