@@ -9,7 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from connector_core import _moved
+
+__version__ = "0.2.0"
+
+_moved.install()
 
 _EXPORTS = {
     "Connector": "connector_core.engine.connector",

@@ -3,12 +3,14 @@
 ``make_plugin_manager()`` returns a fresh pluggy manager (the hook specifications, connector-core's
 built-ins, every installed ``connector_core`` entry point, and any plugin objects passed in);
 ``build_registry(pm)`` calls each ``connector_register_*`` hook once and freezes the results into a
-:class:`Registry`. The machinery lives in :mod:`connector_core.engine.registry`; this module is its
-stable public address.
+:class:`Registry`. A plugin that registers an emulator returns a :class:`RunningEmulator`. The
+machinery lives on the engine floor (:mod:`connector_core.engine.registry`,
+:mod:`connector_core.engine.emulators`); this module is its stable public address.
 """
 
 from __future__ import annotations
 
+from connector_core.engine.emulators import RunningEmulator
 from connector_core.engine.registry import (
     ENTRY_POINT_GROUP,
     Registry,
@@ -17,4 +19,11 @@ from connector_core.engine.registry import (
     make_plugin_manager,
 )
 
-__all__ = ["ENTRY_POINT_GROUP", "Registry", "build_registry", "component_name", "make_plugin_manager"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Registry",
+    "RunningEmulator",
+    "build_registry",
+    "component_name",
+    "make_plugin_manager",
+]

@@ -1,4 +1,4 @@
-"""`connector-core sandbox`: start every registered emulator on loopback and print how to connect."""
+"""The emulators plugins register: start them on loopback and write how to connect (`sandbox`, `demo`)."""
 
 from __future__ import annotations
 

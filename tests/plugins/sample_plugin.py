@@ -17,8 +17,8 @@ import requests
 from pydantic import Field
 from requests.auth import AuthBase
 
-from connector_core.engine.auth import AuthContext, AuthModel
-from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, PaginatorModel
+from connector_core import AuthContext, AuthModel, PageRequest, PageResult, Paginator, PaginatorModel
+from connector_core.engine.pagination import Page
 from connector_core.errors import (
     AuthError,
     ConnectorError,
@@ -186,7 +186,7 @@ def start_ledger(port: int | None) -> Any:
     """The ledger server (always on a free port) and a config that connects the ledger connector to it."""
     from sample_server import LedgerServer
 
-    from connector_core.engine.emulators import RunningEmulator
+    from connector_core.plugins import RunningEmulator
 
     key_id, secret = "sandbox-key", "sandbox-secret-value"
     server = LedgerServer(key_id, secret)
