@@ -1,21 +1,28 @@
-"""The WSGI application: control API, faults, auth, rate limits, routing, error rendering."""
+"""The WSGI application: faults, auth, rate limits, routing, error rendering.
+
+The control API (:mod:`.api.control_api`) is mounted in front of this app by
+:class:`~.emulator.HubSpotEmulator`, so ``/_emulator/…`` never reaches it.
+"""
 
 from __future__ import annotations
 
-import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
-from ..common.clock import Clock
-from ..common.faults import Fault, FaultInjector
-from ..common.server import drop_connection
-from ..common.stats import Stats
-from .api import control_api
+from connector_core.testing.emulator import (
+    Clock,
+    DropConnection,
+    Fault,
+    FaultRegistry,
+    RequestStats,
+    apply_faults,
+)
+
 from .api.context import Ctx
 from .auth import OAuthError, TokenRegistry
 from .errors import ApiError, EmptyNotFound, new_correlation_id
@@ -35,14 +42,33 @@ _FAULT_CATEGORIES = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 403
                      404: "OBJECT_NOT_FOUND", 409: "CONFLICT"}
 
 
+class HubSpotStats(RequestStats):
+    """Request counters in this emulator's shape: requests, by status and endpoint, 429s by policy, faults."""
+
+    def __init__(self) -> None:
+        super().__init__(tallies=("policy",))
+
+    def snapshot(self, recent: int = 0) -> dict[str, Any]:
+        counts = super().snapshot(recent)
+        by_status: dict[str, int] = counts["by_status"]
+        return {
+            "requests": counts["total"],
+            "by_status": dict(sorted(by_status.items(), key=lambda item: int(item[0]))),
+            "by_endpoint": dict(sorted(counts["by_route"].items())),
+            "rate_limited": by_status.get("429", 0),
+            "rate_limited_by_policy": counts["by_policy"],
+            "faults": counts["faults"],
+        }
+
+
 class HubSpotApp:
     """A stateful HubSpot account behind a WSGI callable."""
 
     def __init__(self, settings: HubSpotSettings | None = None) -> None:
         self.settings = settings or HubSpotSettings()
         self.clock = Clock(self.settings.start_time, self.settings.frozen_clock)
-        self.faults = FaultInjector()
-        self.stats = Stats()
+        self.faults = FaultRegistry()
+        self.stats = HubSpotStats()
         self.tokens = TokenRegistry(self.settings, self.clock)
         self.limiter = RateLimiter(self.settings, self.clock)
         self.engine = SearchEngine()
@@ -73,8 +99,7 @@ class HubSpotApp:
                 seed_state(self.state)
         self.tokens = TokenRegistry(self.settings, self.clock)
         self.limiter.reset()
-        self.faults.clear()
-        self.faults.reset_counts()
+        self.faults.reset()
         self.stats.reset()
 
     def insert(self, object_type: str, properties: dict[str, Any], obj_id: int | None = None,
@@ -98,35 +123,25 @@ class HubSpotApp:
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith("/_emulator/"):
-            return control_api.dispatch(self, request)(environ, start_response)
-        response = self.handle(request, environ)
-        return response(environ, start_response)
+        return self.handle(Request(environ), environ)(environ, start_response)
 
     def handle(self, request: Request, environ: dict[str, Any]) -> Response:
         cid = new_correlation_id()
-        fault = self.faults.take(request.method, request.path)
-        if fault is not None:
-            self.stats.record_fault()
-            when = fault.extra.get("when", "before")
-            if fault.kind == "latency":
-                time.sleep(fault.seconds)
-            elif fault.kind == "drop" and when == "before":
-                self.stats.record("fault.drop", 0)
-                drop_connection(environ)
-            elif fault.kind == "status" and when == "before":
-                return self._fault_response(fault, cid)
-        endpoint, response = self.dispatch(request, cid)
-        if fault is not None:
-            if fault.kind == "drop":
-                self.stats.record("fault.drop", 0)
-                drop_connection(environ)
-            if fault.kind == "status":
-                return self._fault_response(fault, cid)
-            if fault.kind == "slow":
-                response = _trickle(response, fault.seconds)
-        self.stats.record(endpoint, response.status_code)
+        plan = self.faults.plan(request.method, request.path)
+        self.stats.count_faults(len(plan.applied))
+        endpoint = ["unknown"]
+
+        def run() -> Response:
+            endpoint[0], response = self.dispatch(request, cid)
+            return response
+
+        try:
+            response = apply_faults(plan, environ, run, lambda fault: self._fault_response(fault, cid))
+        except DropConnection:
+            self.stats.record("fault.drop", 0, method=request.method, path=request.path)
+            raise
+        if plan.action is None or plan.action.kind != "status":  # a status fault counts as "fault.status"
+            self.stats.record(endpoint[0], response.status_code, method=request.method, path=request.path)
         return response
 
     def dispatch(self, request: Request, cid: str) -> tuple[str, Response]:
@@ -152,7 +167,7 @@ class HubSpotApp:
                 status, body = HANDLERS[endpoint](ctx, **args)
             return endpoint, _json(status, body, cid, headers)
         except RateLimitError as exc:
-            self.stats.record_policy(exc.policy)
+            self.stats.tally("policy", exc.policy)
             return endpoint, _json(429, exc.body(cid), cid, exc.headers)
         except ApiError as exc:
             return endpoint, _json(exc.status, exc.body(cid), cid, {**headers, **exc.headers})
@@ -208,25 +223,6 @@ def _json(status: int, body: Any, cid: str, headers: dict[str, str]) -> Response
     h["x-hubspot-correlation-id"] = cid
     h["x-request-id"] = cid
     return resp
-
-
-def _trickle(response: Response, seconds: float) -> Response:
-    """Send the same reply, but spread its body over ``seconds``."""
-    data = response.get_data()
-    chunks = max(min(len(data), 10), 1)
-    size = max(len(data) // chunks, 1)
-
-    def gen() -> Iterator[bytes]:
-        pause = seconds / (chunks + 1)
-        for i in range(0, max(len(data), 1), size):
-            time.sleep(pause)
-            yield data[i:i + size]
-        time.sleep(pause)
-
-    slow = Response(gen(), status=response.status_code, headers=list(response.headers.items()),
-                    direct_passthrough=True)
-    slow.headers["Content-Length"] = str(len(data))
-    return slow
 
 
 def _plain(value: Any) -> str:

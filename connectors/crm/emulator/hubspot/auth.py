@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..common.clock import Clock
+from connector_core.testing.emulator import Clock
+
 from .errors import ApiError
 from .settings import HubSpotSettings
 

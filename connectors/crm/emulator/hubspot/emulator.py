@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common.clock import Clock
-from ..common.faults import FaultInjector
-from ..common.server import ServerThread
-from ..common.stats import Stats
-from .app import HubSpotApp
+from connector_core.testing.emulator import Clock, EmulatorServer, FaultRegistry
+
+from .api.control_api import build_control, raw_object
+from .app import HubSpotApp, HubSpotStats
+from .objecttypes import canonical_type
 from .settings import HubSpotSettings
 from .state import HubSpotState
-from .store import CrmObject
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(EmulatorServer):
     """A local, stateful HubSpot CRM v3/v4 look-alike.
 
     >>> with HubSpotEmulator(HubSpotSettings(companies=10)) as emu:
@@ -24,39 +23,16 @@ class HubSpotEmulator:
     def __init__(self, settings: HubSpotSettings | None = None) -> None:
         self.settings = settings or HubSpotSettings()
         self.app = HubSpotApp(self.settings)
-        self._server = ServerThread(self.app)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a daemon thread; returns the base URL."""
-        return self._server.start(host, port)
-
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 0, on_ready: Any = None) -> None:
-        """Serve in the calling thread (used by ``python -m connectors.crm.emulator``)."""
-        self._server.serve_forever(host, port, on_ready)
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> HubSpotEmulator:
-        if self._server.url is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str | None:
-        return self._server.url
+        self.control = build_control(self.app)
+        super().__init__(self.control.mount(self.app), name="crm-emulator")
 
     # -- state and knobs ---------------------------------------------------------------------
     @property
-    def faults(self) -> FaultInjector:
+    def faults(self) -> FaultRegistry:
         return self.app.faults
 
     @property
-    def stats(self) -> Stats:
+    def stats(self) -> HubSpotStats:
         return self.app.stats
 
     @property
@@ -90,12 +66,12 @@ class HubSpotEmulator:
     def insert(self, object_type: str, properties: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Plant a record directly; returns its raw form (``id``, ``properties``, ...)."""
         obj = self.app.insert(object_type, properties, **kwargs)
-        return _raw(obj)
+        return raw_object(obj)
 
     def get_object(self, object_type: str, obj_id: int | str) -> dict[str, Any] | None:
         with self.state.lock:
             obj = self.state.stores[_t(object_type)].get(int(obj_id))
-            return _raw(obj) if obj else None
+            return raw_object(obj) if obj else None
 
     def count(self, object_type: str, archived: bool = False) -> int:
         with self.state.lock:
@@ -107,16 +83,7 @@ class HubSpotEmulator:
 
 
 def _t(name: str) -> str:
-    from .objecttypes import canonical_type
-
     t = canonical_type(name)
     if t is None:
         raise ValueError(f"unknown object type {name}")
     return t
-
-
-def _raw(obj: CrmObject) -> dict[str, Any]:
-    from .values import iso_from_ms
-
-    return {"id": str(obj.id), "properties": dict(obj.props), "createdAt": obj.created_iso,
-            "updatedAt": iso_from_ms(obj.updated_ms), "archived": obj.archived}

@@ -6,8 +6,8 @@ import math
 import threading
 from typing import Any
 
-from ..common.clock import Clock
-from ..common.ratewindow import DailyCounter, RollingWindow
+from connector_core.testing.emulator import Clock, DailyCounter, RollingWindow
+
 from .auth import Principal
 from .errors import ApiError
 from .settings import HubSpotSettings

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from ..common.clock import Clock
+from connector_core.testing.emulator import Clock
+
 from .store import CrmObject, ObjectStore
 
 

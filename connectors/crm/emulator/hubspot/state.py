@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from ..common.clock import Clock
+from connector_core.testing.emulator import Clock
+
 from .associations import AssociationStore
 from .objecttypes import MODIFIED_PROP, OBJECT_TYPES
 from .pipelines import Pipelines

@@ -18,7 +18,7 @@ def test_status_fault_counts_down(emu: HubSpotEmulator, client: Client) -> None:
     codes = [client.get(PATH).status_code for _ in range(3)]
     assert codes == [503, 503, 200]
     assert emu.stats.snapshot()["faults"] == 2
-    assert emu.faults.served_by_kind["status"] == 2
+    assert emu.faults.fired_by_kind["status"] == 2
 
 
 def test_status_500_has_error_envelope_and_429_has_rate_limit_body(emu: HubSpotEmulator, client: Client) -> None:
@@ -67,7 +67,7 @@ def test_drop_connection(emu: HubSpotEmulator, client: Client) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         client.get(PATH)
     assert client.get(PATH).status_code == 200
-    assert emu.faults.served_by_kind["drop"] == 1
+    assert emu.faults.fired_by_kind["drop"] == 1
 
 
 def test_drop_after_processing_still_applies_the_write(emu: HubSpotEmulator, client: Client) -> None:
