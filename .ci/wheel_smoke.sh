@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The built wheel as a user gets it: a fresh venv, run from a directory outside the checkout, so nothing
+# resolves through the source tree. Checks the entry points, the package data (installed specs, the
+# plugin templates) and a read against the bundled emulators over loopback.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+sandbox_pid=""
+cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$repo/.venv/bin/pip" wheel -q --no-deps -w "$work/dist" "$repo"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q "$work"/dist/connector_core-*.whl
+cli="$work/venv/bin/connector-core"
+cd "$work"
+
+"$cli" --version
+"$cli" plugins | grep -q "netsuite"
+"$cli" spec netsuite > /dev/null
+"$cli" spec hubspot > /dev/null
+"$cli" init-plugin smoke_plugin -d "$work/smoke_plugin" 2> /dev/null
+test -f "$work/smoke_plugin/pyproject.toml"
+"$work/venv/bin/python" -W error::DeprecationWarning -c "import connector_core.cli, connector_core.sync.runner, connector_core.testing.emulator, connector_core.plugins, connector_core.testing.cassettes"
+
+"$cli" sandbox --config-dir "$work/sandbox" 2> "$work/sandbox.log" &
+sandbox_pid=$!
+for _ in $(seq 1 100); do
+  [ -f "$work/sandbox/netsuite.json" ] && [ -f "$work/sandbox/hubspot.json" ] && break
+  sleep 0.2
+done
+records=$("$cli" read netsuite -c "$work/sandbox/netsuite.json" -s customers --limit 5 | wc -l)
+companies=$("$cli" read hubspot -c "$work/sandbox/hubspot.json" -s companies --limit 5 | wc -l)
+[ "$records" -eq 5 ] && [ "$companies" -eq 5 ] || { cat "$work/sandbox.log"; echo "wheel smoke: read $records customers, $companies companies (expected 5 each)"; exit 1; }
+echo "wheel smoke: ok (installed wheel read $records NetSuite customers and $companies HubSpot companies from the bundled emulators)"
