@@ -18,8 +18,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from connector_core.testing.emulator import EmulatorServer
 
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -132,38 +133,12 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # keep test output quiet
-        pass
-
-
-class ShopServer:
+class ShopServer(EmulatorServer):
     """Runs the shop API in a background thread: ``with ShopServer() as server: server.url``."""
 
     def __init__(self, customers: int = 250, orders: int = 120, api_key: str = "demo-key") -> None:
         self.api = ShopAPI(ShopData(customers, orders), api_key)
-        self._server: Any = None
-        self.url = ""
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = make_server(host, port, self.api, threaded=True, request_handler=_Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://{host}:{self._server.server_port}"
-        return self.url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> ShopServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(self.api, name="example-shop")
 
 
 def main() -> None:
@@ -174,7 +149,10 @@ def main() -> None:
     server = ShopServer(customers=args.customers)
     url = server.start(port=args.port)
     print(json.dumps({"url": url, "api_key": "demo-key"}), flush=True)
-    threading.Event().wait()
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop()
 
 
 if __name__ == "__main__":
