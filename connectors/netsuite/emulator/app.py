@@ -22,15 +22,9 @@ from .auth_tba import TbaVerifier
 from .errors import NsError, OAuthError, invalid_content, invalid_login, invalid_parameter
 from .jobs import JobStore, StoredReply
 from .metadata import catalog, json_schema, openapi
-from .records import (
-    RECORD_PATH,
-    RecordService,
-    Validation,
-    WriteResult,
-    collection_href,
-    parse_paging,
-    record_location,
-)
+from .record_bodies import Validation
+from .record_reads import RECORD_PATH, collection_href, parse_paging, record_location
+from .records import RecordService, WriteResult
 from .responses import (
     COLLECTION_CONTENT_TYPE,
     SINGULAR_CONTENT_TYPE,
@@ -354,7 +348,7 @@ class EmulatorApp:
         if field is None or field.kind != "sublist":
             raise NsError(404, "NONEXISTENT_ID", f"Sublist '{parts[0]}' does not exist.")
         self_href = f"{base}{RECORD_PATH}/{rt.name}/{rid}"
-        sub = self.records._sublist(rt, field, row, self_href, base, True, False)
+        sub = self.records.sublist(rt, field, row, self_href, base, True, False)
         if len(parts) == 1:
             return json_reply(sub, content_type=COLLECTION_CONTENT_TYPE)
         for line in sub["items"]:

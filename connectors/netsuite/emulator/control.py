@@ -36,7 +36,7 @@ from connector_core.testing.emulator import ControlAPI, ControlRequest, ControlS
 
 from .app import EmulatorApp
 from .errors import NsError
-from .records import Validation
+from .record_bodies import Validation
 from .schema import RecordType
 
 #: Settings that may be changed at runtime through ``PATCH /_emulator/settings``.

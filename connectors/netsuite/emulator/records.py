@@ -1,7 +1,8 @@
-"""The record API (``/services/rest/record/v1``): CRUD, upsert, list, transform, metadata.
+"""The record API's writes: create, update, upsert, delete, transform, and invoice payments.
 
-Records live in the SuiteQL tables of :mod:`.store`; this module maps record fields onto
-columns, validates bodies the way NetSuite does and serialises records back to JSON.
+:class:`RecordService` is every record operation: the reads of :class:`~.record_reads.RecordReader`
+plus the writes here, which check bodies with :class:`~.record_bodies.BodyParser`, apply NetSuite's
+defaults and rules, and keep transactions' lines and totals consistent.
 """
 
 from __future__ import annotations
@@ -10,34 +11,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from . import dates
-from .errors import (
-    NsError,
-    invalid_content,
-    invalid_parameter,
-    nonexistent_id,
-    unknown_record_type,
-    user_error,
-)
-from .qfilter import compile_q
-from .schema import (
-    ITEM_TYPE_RECORD,
-    LINE_BY_LOWER,
-    LINE_FIELDS,
-    LOOKUP_TARGETS,
-    RECORD_TYPES,
-    RECORD_TYPES_LOWER,
-    REF_NAME_SQL,
-    Field,
-    RecordType,
-)
+from .errors import NsError, user_error
+from .record_bodies import BodyParser, ParsedBody, Validation
+from .record_reads import RecordReader
+from .schema import LINE_BY_LOWER, RECORD_TYPES, REF_NAME_SQL, RecordType
 from .settings import EmulatorSettings
-from .store import TRANSACTION_STATUSES, Store
-
-RECORD_PATH = "/services/rest/record/v1"
-_UNKNOWN_FIELD_HINT = "The field is not defined for this record type and was ignored."
+from .store import Store
 
 
 @dataclass
@@ -49,338 +30,18 @@ class WriteResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Validation:
-    """Per-request validation modes from the ``X-NetSuite-Property*Validation`` headers."""
-
-    names: str = "Warning"
-    values: str = "Error"
-
-
-@dataclass
-class _Parsed:
-    values: dict[str, Any] = field(default_factory=dict)
-    lines: list[tuple[int, dict[str, Any]]] | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-class RecordService:
+class RecordService(RecordReader):
     """Implements every record API operation against the store."""
 
     def __init__(self, store: Store, settings: EmulatorSettings) -> None:
-        self.store = store
-        self.settings = settings
-
-    # ----------------------------------------------------------------- lookups
-
-    def record_type(self, name: str) -> RecordType:
-        rt = RECORD_TYPES_LOWER.get(name.lower())
-        if rt is None:
-            raise unknown_record_type(name)
-        denied = {d.lower() for d in self.settings.denied_record_types}
-        if rt.name.lower() in denied:
-            raise NsError(
-                403,
-                "INSUFFICIENT_PERMISSION",
-                f"Permission Violation: You need the '{rt.permission}' permission to access the "
-                f"'{rt.name}' record type. Please contact your account administrator.",
-            )
-        return rt
-
-    def _base_sql(self, rt: RecordType) -> tuple[str, list[Any]]:
-        if rt.is_transaction:
-            sql = (
-                'SELECT t.*, (SELECT tl.subsidiary FROM transactionline tl WHERE tl."transaction" = t.id'
-                " AND tl.mainline = 'T') AS subsidiary FROM \"transaction\" t"
-            )
-        else:
-            sql = f'SELECT t.* FROM "{rt.table}" t'
-        if rt.discriminator:
-            return sql + f" WHERE t.{rt.discriminator[0]} = ?", [rt.discriminator[1]]
-        return sql + " WHERE 1 = 1", []
-
-    def _missing(self, rt: RecordType, raw_id: int | None) -> NsError:
-        if rt.is_transaction and raw_id is not None and self.settings.missing_transaction_as_400:
-            # Evidence #8: a GET of a nonexistent transaction id answered 400, not 404.
-            return user_error("Transaction type specified is incorrect.")
-        return nonexistent_id()
-
-    def resolve_id(self, rt: RecordType, token: str) -> int:
-        """Internal id for ``token`` (``123`` or ``eid:EXT``); 404 if no such record."""
-        if token.lower().startswith("eid:"):
-            sql, params = self._base_sql(rt)
-            row = self.store.query(sql.replace("t.*", "t.id", 1) + " AND t.externalid = ?", [*params, token[4:]])
-            if not row:
-                raise nonexistent_id()
-            return int(row[0][0])
-        if not token.isdigit():
-            raise nonexistent_id()
-        rid = int(token)
-        if self.store.scalar(f'SELECT 1 FROM "{rt.table}" WHERE id = ?', [rid]) is None:
-            raise self._missing(rt, rid) if rt.is_transaction else nonexistent_id()
-        if rt.discriminator and self.store.scalar(
-            f'SELECT 1 FROM "{rt.table}" WHERE id = ? AND {rt.discriminator[0]} = ?', [rid, rt.discriminator[1]]
-        ) is None:
-            raise self._missing(rt, rid)
-        return rid
-
-    def load(self, rt: RecordType, rid: int) -> dict[str, Any]:
-        sql, params = self._base_sql(rt)
-        rows = self.store.query_dicts(sql + " AND t.id = ?", [*params, rid])
-        if not rows:
-            raise nonexistent_id()
-        return rows[0]
-
-    def load_lines(self, tx_id: int) -> list[dict[str, Any]]:
-        return self.store.query_dicts(
-            'SELECT * FROM transactionline WHERE "transaction" = ? AND mainline = \'F\' ORDER BY id', [tx_id]
-        )
-
-    # ----------------------------------------------------------------- serialisation
-
-    def _ref(self, target: str, value: Any, base: str) -> dict[str, Any]:
-        table, id_col, name_sql = REF_NAME_SQL[target]
-        extra = ", itemtype" if target == "item" else ""
-        row = self.store.query(f"SELECT {name_sql}{extra} FROM {table} WHERE {id_col} = ?", [value])
-        ref: dict[str, Any] = {"links": [], "id": str(value)}
-        if target in RECORD_TYPES or target == "item":
-            link_type = target
-            if target == "item" and row:
-                link_type = ITEM_TYPE_RECORD.get(row[0][1], "inventoryItem")
-            ref["links"] = [{"rel": "self", "href": f"{base}{RECORD_PATH}/{link_type.lower()}/{value}"}]
-        if row and row[0][0] is not None:
-            ref["refName"] = row[0][0]
-        return ref
-
-    def _value(
-        self, f: Field, value: Any, base: str, simple_enum: bool, tx_type: str | None = None
-    ) -> Any:
-        kind = f.kind
-        if kind == "id":
-            return str(value)
-        if kind == "boolean":
-            return value == "T"
-        if kind == "integer":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "date":
-            return dates.iso_date(value)
-        if kind == "datetime":
-            return dates.iso_datetime(value)
-        if kind == "ref":
-            return self._ref(f.target or "", value, base)
-        if kind == "enum":
-            if simple_enum:
-                return value
-            label = TRANSACTION_STATUSES.get(tx_type or "", {}).get(value, value)
-            return {"id": value, "refName": label}
-        return value
-
-    def serialize(
-        self,
-        rt: RecordType,
-        row: dict[str, Any],
-        base: str,
-        *,
-        expand: bool = False,
-        simple_enum: bool = False,
-        fields: set[str] | None = None,
-    ) -> dict[str, Any]:
-        """A record GET body: self link, then non-empty fields (sublists as stubs unless expanded)."""
-        self_href = f"{base}{RECORD_PATH}/{rt.name}/{row['id']}"
-        out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}]}
-        tx_type = row.get("type") if rt.is_transaction else None
-        for f in rt.fields:
-            if fields is not None and f.name.lower() not in fields and f.name != "id":
-                continue
-            if f.kind == "sublist":
-                out[f.name] = self._sublist(rt, f, row, self_href, base, expand, simple_enum)
-                continue
-            value = row.get(f.column or "")
-            if value is None:
-                continue
-            out[f.name] = self._value(f, value, base, simple_enum, tx_type)
-        return out
-
-    def _sublist(
-        self, rt: RecordType, f: Field, row: dict[str, Any], self_href: str, base: str,
-        expand: bool, simple_enum: bool,
-    ) -> dict[str, Any]:
-        href = f"{self_href}/{f.name}"
-        if not expand:
-            return {"links": [{"rel": "self", "href": href}]}
-        lines = [self.serialize_line(ln, href, base) for ln in self.load_lines(row["id"])] if f.name == "item" else []
-        return {
-            "links": [{"rel": "self", "href": href}],
-            "count": len(lines),
-            "hasMore": False,
-            "items": lines,
-            "offset": 0,
-            "totalResults": len(lines),
-        }
-
-    def serialize_line(self, line: dict[str, Any], sublist_href: str, base: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"links": [{"rel": "self", "href": f"{sublist_href}/{line['id']}"}]}
-        for f in LINE_FIELDS:
-            value = line.get(f.column or "")
-            if value is not None:
-                out[f.name] = self._value(f, value, base, False)
-        return out
-
-    # ----------------------------------------------------------------- body parsing
-
-    def _coerce(self, f: Field, value: Any, path: str, validation: Validation, warnings: list[str]) -> Any:
-        """Validate one body value; returns the stored form. Raises 400 INVALID_CONTENT."""
-        if value is None:
-            return None
-        expected = {
-            "string": "a string",
-            "float": "a number",
-            "integer": "an integer",
-            "boolean": "a boolean",
-            "date": "a date (YYYY-MM-DD)",
-            "datetime": "a date-time (ISO 8601)",
-            "ref": "a reference {\"id\": \"…\"}",
-        }.get(f.kind, "a value")
-        ok = True
-        stored: Any = None
-        if f.kind == "string":
-            ok = isinstance(value, str)
-            stored = value
-        elif f.kind in ("float", "integer"):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and f.kind == "integer":
-                ok = float(value).is_integer()
-            stored = float(value) if ok and f.kind == "float" else (int(value) if ok else None)
-        elif f.kind == "boolean":
-            ok = isinstance(value, bool)
-            stored = "T" if value is True else "F"
-        elif f.kind == "date":
-            stored = dates.parse_body_date(value) if isinstance(value, str) else None
-            ok = stored is not None
-        elif f.kind == "datetime":
-            stored = dates.parse_body_datetime(value) if isinstance(value, str) else None
-            ok = stored is not None
-        elif f.kind == "ref":
-            return self._coerce_ref(f, value, path, validation, warnings)
-        if ok:
-            return stored
-        detail = f"Invalid content in the request body. The value of field '{path}' must be {expected}."
-        if validation.values == "Error":
-            raise invalid_content(detail, error_path=path)
-        if validation.values == "Warning":
-            warnings.append(detail)
-        return _SKIP
-
-    def _coerce_ref(self, f: Field, value: Any, path: str, validation: Validation, warnings: list[str]) -> Any:
-        target = f.target or ""
-        raw: Any = value
-        by_external = False
-        if isinstance(value, dict):
-            if "id" in value:
-                raw = value["id"]
-            elif "externalId" in value:
-                raw, by_external = value["externalId"], True
-            else:
-                raw = None
-        bad_type = raw is None or isinstance(raw, bool) or not isinstance(raw, str | int)
-        if bad_type:
-            detail = f"Invalid content in the request body. The value of field '{path}' must be a reference."
-            if validation.values == "Error":
-                raise invalid_content(detail, error_path=path)
-            warnings.append(detail)
-            return _SKIP
-        if target in LOOKUP_TARGETS:
-            table, id_col, _ = LOOKUP_TARGETS[target]
-            sql, params = f"SELECT {id_col} FROM {table} WHERE {id_col} = ?", [raw]
-        else:
-            table, id_col, _ = REF_NAME_SQL[target]
-            col = "externalid" if by_external else id_col
-            sql, params = f"SELECT {id_col} FROM {table} WHERE {col} = ?", [str(raw) if by_external else raw]
-            if target in ("salesOrder", "invoice"):
-                sql += " AND type = ?"
-                params.append("SalesOrd" if target == "salesOrder" else "CustInvc")
-        found = None
-        if by_external or str(raw).isdigit():
-            if not by_external:
-                params[0] = int(raw)
-            found = self.store.scalar(sql, params)
-        if found is None:
-            raise invalid_content(
-                f"Invalid value for the resource or sub-resource field '{path}'. Provide a valid value.",
-                error_path=path,
-            )
-        return int(found)
-
-    def _parse(self, rt: RecordType, body: Any, validation: Validation) -> _Parsed:
-        if not isinstance(body, dict):
-            raise invalid_content("Invalid content in the request body.")
-        parsed = _Parsed()
-        ci = self.settings.case_insensitive_fields
-        for key, value in body.items():
-            if key in ("links", "refName"):
-                continue
-            f = rt.field(key, ci)
-            if f is None:
-                self._unknown_field(key, validation, parsed.warnings)
-                continue
-            if f.read_only:
-                continue
-            if f.kind == "sublist":
-                if f.name == "item":
-                    parsed.lines = self._parse_lines(value, validation, parsed.warnings)
-                continue
-            coerced = self._coerce(f, value, f.name, validation, parsed.warnings)
-            if coerced is not _SKIP:
-                parsed.values[f.name] = coerced
-        return parsed
-
-    def _unknown_field(self, key: str, validation: Validation, warnings: list[str]) -> None:
-        message = f"Unknown field name {key}. {_UNKNOWN_FIELD_HINT}"
-        if validation.names == "Error":
-            raise NsError(400, "NONEXISTENT_FIELD", f"Unknown field name {key}.", error_path=key)
-        if validation.names == "Warning":
-            warnings.append(message)
-
-    def _parse_lines(
-        self, value: Any, validation: Validation, warnings: list[str]
-    ) -> list[tuple[int, dict[str, Any]]]:
-        if not isinstance(value, dict) or not isinstance(value.get("items", []), list):
-            raise invalid_content(
-                "Invalid content in the request body. The value of field 'item' must be a sublist "
-                "object with an 'items' array.",
-                error_path="item",
-            )
-        lines: list[tuple[int, dict[str, Any]]] = []
-        for i, line in enumerate(value.get("items", [])):
-            if not isinstance(line, dict):
-                raise invalid_content("Invalid content in the request body.", error_path=f"item.items[{i}]")
-            parsed: dict[str, Any] = {}
-            for key, v in line.items():
-                if key == "links":
-                    continue
-                f = LINE_BY_LOWER.get(key.lower())
-                if f is None:
-                    self._unknown_field(f"item.items[{i}].{key}", validation, warnings)
-                    continue
-                if f.name == "line":
-                    if isinstance(v, int) and not isinstance(v, bool):
-                        parsed["line"] = v
-                    continue
-                coerced = self._coerce(f, v, f"item.items[{i}].{f.name}", validation, warnings)
-                if coerced is not _SKIP:
-                    parsed[f.name] = coerced
-            lines.append((i, parsed))
-        return lines
-
-    # ----------------------------------------------------------------- writes
+        super().__init__(store, settings)
+        self.bodies = BodyParser(store, settings)
 
     def _now(self) -> str:
         return dates.to_store(self.settings.clock.now())
 
     def create(self, rt: RecordType, body: Any, validation: Validation, external_id: str | None = None) -> WriteResult:
-        parsed = self._parse(rt, body, validation)
+        parsed = self.bodies.parse(rt, body, validation)
         if external_id is not None:
             parsed.values["externalId"] = external_id
         with self.store.write() as cur:
@@ -396,7 +57,7 @@ class RecordService:
         replace: set[str] | None = None,
         replace_selected: bool = False,
     ) -> WriteResult:
-        parsed = self._parse(rt, body, validation)
+        parsed = self.bodies.parse(rt, body, validation)
         replace = {r.lower() for r in (replace or set())}
         if replace_selected:
             for name in replace:
@@ -436,7 +97,7 @@ class RecordService:
                 row[f.column] = value
         return row
 
-    def _insert(self, cur: sqlite3.Cursor, rt: RecordType, parsed: _Parsed) -> int:
+    def _insert(self, cur: sqlite3.Cursor, rt: RecordType, parsed: ParsedBody) -> int:
         now = self._now()
         row = self._row_from(rt, {}, parsed.values)
         if rt.discriminator:
@@ -508,7 +169,7 @@ class RecordService:
                 full = f"{pfull[0]} : {name}"
         cur.execute("UPDATE subsidiary SET fullname = ? WHERE id = ?", [full, rid])
 
-    def _update(self, cur: sqlite3.Cursor, rt: RecordType, rid: int, parsed: _Parsed, replace_lines: bool) -> None:
+    def _update(self, cur: sqlite3.Cursor, rt: RecordType, rid: int, parsed: ParsedBody, replace_lines: bool) -> None:
         now = self._now()
         current = self.load(rt, rid)
         row = self._row_from(rt, current, parsed.values)
@@ -700,7 +361,7 @@ class RecordService:
         source = self.load(rt, rid)
         if source["status"] in ("G", "H", "C"):
             raise user_error(f"You can not initialize invoice: invalid reference {rid}.")
-        parsed = self._parse(target_rt, body if body is not None else {}, validation)
+        parsed = self.bodies.parse(target_rt, body if body is not None else {}, validation)
         values = {
             "entity": source["entity"],
             "subsidiary": source["subsidiary"],
@@ -741,83 +402,6 @@ class RecordService:
             )
             cur.execute('UPDATE transactionline SET linelastmodifieddate = ? WHERE "transaction" = ?', [now, rid])
 
-    # ----------------------------------------------------------------- list
-
-    def list(
-        self, rt: RecordType, q: str | None, limit: int, offset: int
-    ) -> tuple[list[int], int]:
-        """Ids for one page plus the total matching count (ordered by id)."""
-        sql, params = self._base_sql(rt)
-        where = ""
-        if q:
-            frag, qparams = compile_q(q, rt, lambda f: self._filter_column(rt, f), self.settings.date_format)
-            where = f" AND ({frag})"
-            params = params + qparams
-        id_sql = 'SELECT t.id FROM "transaction" t WHERE t.type = ?' if rt.is_transaction else sql.replace(
-            "t.*", "t.id", 1
-        )
-        total = int(self.store.scalar(f"SELECT COUNT(*) FROM ({id_sql}{where})", params) or 0)
-        rows = self.store.query(f"{id_sql}{where} ORDER BY t.id LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [int(r[0]) for r in rows], total
-
-    @staticmethod
-    def _filter_column(rt: RecordType, f: Field) -> str:
-        if rt.is_transaction and f.column == "subsidiary":
-            # transactions keep their subsidiary on the main line (fact sheet §7)
-            return (
-                "(SELECT tl.subsidiary FROM transactionline tl"
-                " WHERE tl.\"transaction\" = t.id AND tl.mainline = 'T')"
-            )
-        return f"t.{f.column}"
-
-
-class _Skip:
-    """Marker for a body value dropped under Warning/Ignore validation."""
-
-
-_SKIP = _Skip()
-
 
 def _duplicate_external_id(value: Any) -> NsError:
     return user_error(f"A record with the external ID {value} already exists.")
-
-
-def record_location(base: str, rt: RecordType, rid: int) -> str:
-    """Absolute ``Location`` of a record; NetSuite lowercases the type segment (evidence #11)."""
-    return f"{base}{RECORD_PATH}/{rt.name.lower()}/{rid}"
-
-
-def collection_href(base: str, path: str, limit: int, offset: int, q: str | None) -> str:
-    href = f"{base}{path}?limit={limit}&offset={offset}"
-    if q:
-        href += "&q=" + quote(q, safe="")
-    return href
-
-
-def parse_paging(args: Any, page_cap: int) -> tuple[int, int, bool]:
-    """Validate ``limit``/``offset`` URL parameters. Returns ``(limit, offset, given)``."""
-    raw_limit, raw_offset = args.get("limit"), args.get("offset")
-    given = raw_limit is not None or raw_offset is not None
-    try:
-        limit = int(raw_limit) if raw_limit is not None else page_cap
-    except ValueError:
-        raise invalid_parameter(
-            f"Invalid value for query parameter 'limit': {raw_limit}.", query_param="limit"
-        ) from None
-    try:
-        offset = int(raw_offset) if raw_offset is not None else 0
-    except ValueError:
-        raise invalid_parameter(
-            f"Invalid value for query parameter 'offset': {raw_offset}.", query_param="offset"
-        ) from None
-    if limit < 1 or limit > page_cap:
-        raise invalid_parameter(
-            f"Invalid value for query parameter 'limit'. The value must be between 1 and {page_cap}.",
-            query_param="limit",
-        )
-    if offset < 0 or offset % limit != 0:
-        raise invalid_parameter(
-            "Invalid value for query parameter 'offset'. The offset must be a multiple of the limit.",
-            query_param="offset",
-        )
-    return limit, offset, given

@@ -14,7 +14,7 @@ from connector_core.testing.emulator import CrashReply, EmulatorServer, FaultReg
 from .app import EmulatorApp
 from .control import build_control, credentials, snapshot
 from .errors import ERROR_CONTENT_TYPE
-from .records import Validation
+from .record_bodies import Validation
 from .settings import EmulatorSettings
 
 _CRASH = CrashReply(
