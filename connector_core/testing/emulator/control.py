@@ -89,7 +89,8 @@ class ControlRequest:
 
 
 ControlHandler = Callable[[ControlRequest], Response]
-ErrorRenderer = Callable[[Exception], Response]
+#: Renders an exception of the type it is registered for (see ``errors`` of :class:`ControlAPI`).
+ErrorRenderer = Callable[[Any], Response]
 
 
 class ControlAPI:
@@ -201,7 +202,7 @@ class ControlAPI:
         except orjson.JSONDecodeError:
             return self.error("body must be JSON")
         try:
-            return self._handlers[str(endpoint)](ControlRequest(request, args, body))
+            return self._handlers[str(endpoint)](ControlRequest(request, dict(args), body))
         except Exception as exc:  # noqa: BLE001 - rendered below or re-raised
             for kind, render in self._errors.items():
                 if isinstance(exc, kind):

@@ -90,8 +90,10 @@ class FaultRegistry:
 
     def __init__(self, *, path_prefix: str = "/", count: int | None = 1, status: int = 500,
                  seconds: float = 1.0) -> None:
-        self._defaults: dict[str, Any] = {"path_prefix": path_prefix, "count": count, "status": status,
-                                          "seconds": seconds}
+        self._default_path_prefix = path_prefix
+        self._default_count = count
+        self._default_status = status
+        self._default_seconds = seconds
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -112,13 +114,14 @@ class FaultRegistry:
         when: FaultWhen = "before",
     ) -> Fault:
         """Register a fault and return it (its ``id`` removes it later); bad values raise ValueError."""
-        options = {"count": count, "path_prefix": path_prefix, "status": status, "seconds": seconds}
-        given = {k: self._defaults[k] if v is _UNSET else v for k, v in options.items()}
+        count = self._default_count if count is _UNSET else count
+        path_prefix = self._default_path_prefix if path_prefix is _UNSET else path_prefix
+        status = int(self._default_status if status is _UNSET else status)
+        seconds = float(self._default_seconds if seconds is _UNSET else seconds)
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         if when not in ("before", "after"):
             raise ValueError(f"fault 'when' must be 'before' or 'after', got {when!r}")
-        status, seconds, count = int(given["status"]), float(given["seconds"]), given["count"]
         if kind == "status" and not 400 <= status <= 599:
             raise ValueError(f"fault status must be 4xx or 5xx, got {status}")
         if kind in ("latency", "slow") and seconds <= 0:
@@ -126,7 +129,7 @@ class FaultRegistry:
         if count is not None and count < 1:
             raise ValueError(f"fault count must be at least 1 or None, got {count}")
         fault = Fault(
-            kind=kind, id=next(self._ids), path_prefix=given["path_prefix"] or "/",
+            kind=kind, id=next(self._ids), path_prefix=path_prefix or "/",
             method=method.upper() if method else None, count=count, status=status, seconds=seconds,
             retry_after=retry_after, code=code, detail=detail, when=when,
         )
