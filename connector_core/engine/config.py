@@ -61,7 +61,7 @@ def resolve_references(
     return value
 
 
-def secret_values(schema: Mapping[str, Any], config: Any) -> list[str]:
+def secret_values(schema: object, config: Any) -> list[str]:
     """Values of the config that its schema marks ``secret: true`` (nested objects and arrays too)."""
     found: list[str] = []
     if not isinstance(schema, Mapping):
@@ -144,12 +144,16 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def _problem_message(error: jsonschema.ValidationError, hidden: bool) -> str:
     """One jsonschema error in words. ``hidden``: the value is a secret and must not be shown."""
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    kind, value = error.validator, error.instance
+    # The keyword's value in the schema (any JSON). The stubs allow jsonschema's ``Unset`` sentinel, which
+    # only errors built by hand carry; every error a validator yields has it.
+    expected: Any = error.validator_value
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     shown = "a secret value (hidden)" if hidden else _short(value)
     if kind == "required":
         name = error.message.split("'")[1] if error.message.count("'") >= 2 else str(expected)
         present = [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
-        guess = _suggest(name, [k for k in present if k not in (error.schema.get("properties") or {})])
+        guess = _suggest(name, [k for k in present if k not in (schema.get("properties") or {})])
         return f"'{name}' is required but missing" + (f"; is '{guess}' a misspelling of it?" if guess else "")
     if kind == "type":
         words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in (expected if isinstance(expected, list) else [expected]))
@@ -169,7 +173,7 @@ def _problem_message(error: jsonschema.ValidationError, hidden: bool) -> str:
         sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
         return f"must be {sign} {expected}, got {shown}"
     if kind == "additionalProperties" and isinstance(value, dict):
-        known = list(error.schema.get("properties") or {})
+        known = list(schema.get("properties") or {})
         extras = [k for k in value if k not in known]
         described = []
         for key in extras:

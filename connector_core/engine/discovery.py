@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from connector_core.engine.reader import StreamReader
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
     from connector_core.engine.session import ConnectorSession
+    from connector_core.engine.spec import ConnectorSpec
 
 
 
@@ -76,17 +77,37 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
-def discover_streams(connector: ConnectorSession, *, sample: bool = False) -> dict[str, Any]:
+class SpecSource(Protocol):
+    """Enough of a connector for discovery without sampling: its spec and name, no config."""
+
+    @property
+    def spec(self) -> ConnectorSpec[Any, Any]: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@overload
+def discover_streams(connector: ConnectorSession, *, sample: bool = False) -> dict[str, Any]: ...
+
+
+@overload
+def discover_streams(connector: SpecSource, *, sample: Literal[False] = False) -> dict[str, Any]: ...
+
+
+def discover_streams(connector: ConnectorSession | SpecSource, *, sample: bool = False) -> dict[str, Any]:
     """Streams with their schemas and sync modes, and operations with their input schemas.
 
-    A stream without a declared schema gets one inferred from its first records when ``sample`` is true.
+    A stream without a declared schema gets one inferred from its first records when ``sample`` is true
+    (which needs a connector session: the overloads accept a bare :class:`SpecSource` only without it).
     """
     streams = []
     for name, stream in connector.spec.streams.items():
         schema = stream.record_schema
         inferred = False
         if schema is None and sample:
-            records = list(StreamReader(connector, name, None, limit=50).records())
+            session = cast("ConnectorSession", connector)  # sampling is only allowed with one (the overloads)
+            records = list(StreamReader(session, name, None, limit=50).records())
             schema, inferred = infer_schema(records), True
         cursor = stream.cursor if isinstance(stream.cursor, str) else (stream.cursor.field if stream.cursor else None)
         key = stream.primary_key
@@ -108,4 +129,4 @@ def discover_streams(connector: ConnectorSession, *, sample: bool = False) -> di
     return {"connector": connector.name, "version": connector.spec.version, "streams": streams, "operations": operations}
 
 
-__all__ = ["check_connection", "discover_streams", "infer_schema"]
+__all__ = ["SpecSource", "check_connection", "discover_streams", "infer_schema"]

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -18,13 +18,15 @@ from connector_core.errors import SpecError
 
 PathKey = tuple[str | int, ...]
 
-try:
-    _Base: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
+if TYPE_CHECKING:
+    # The stubs declare CSafeLoader unconditionally; both loaders have the same interface.
     _Base = yaml.SafeLoader
+else:
+    # libyaml's loader when PyYAML was built with it, the pure-Python one otherwise.
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """Safe loading with YAML 1.2's plain scalars: dates stay text, only true/false are booleans.
 
     YAML 1.1 would turn ``start_date: 2024-01-01T00:00:00Z`` into a datetime (which fails a config's
@@ -128,6 +130,7 @@ def _path_at(text: str, index: int) -> PathKey:
 
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            assert event.start_mark is not None  # the parser marks every event it emits
             if event.start_mark.index >= index:
                 break
             if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):

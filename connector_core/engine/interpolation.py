@@ -164,7 +164,8 @@ class _Undefined(StrictUndefined):
     def _undefined_message(self) -> str:
         if self._undefined_hint:
             return self._undefined_hint
-        name = self._undefined_name
+        # Jinja annotates the name as str, but a subscript like ``items[3]`` passes the int index.
+        name: object = self._undefined_name
         target = self._undefined_obj
         if target is jinja2.utils.missing:
             return f"{name!r} is undefined"

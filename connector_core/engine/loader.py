@@ -285,6 +285,9 @@ def _short_template(value: str) -> str:
 def _config_attributes(ast: nodes.Template) -> set[str]:
     names: set[str] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        # find_all is typed with the two classes' common base; narrow to them again.
+        if not isinstance(node, nodes.Getattr | nodes.Getitem):
+            continue
         target = node.node
         if isinstance(target, nodes.Name) and target.name == "config":
             if isinstance(node, nodes.Getattr):

@@ -55,7 +55,7 @@ def match_outcomes(
     Each outcome is ``{index, key, ok, status}`` plus ``result`` (success), or ``error`` and ``message``
     (failure); ``ok`` is None when the API said nothing about the record.
     """
-    outcomes = [{"index": start + i, "key": key, "ok": None, "status": status} for i, key in enumerate(keys)]
+    outcomes: list[dict[str, Any]] = [{"index": start + i, "key": key, "ok": None, "status": status} for i, key in enumerate(keys)]
     by_key: dict[str, list[dict[str, Any]]] = {}
     for outcome in outcomes:
         if outcome["key"] is not None:

@@ -331,7 +331,8 @@ def extract_records(body: Any, path: str) -> list[Any]:
 
 
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(orjson.dumps(state))
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(state))
+    return copied
 
 
 _BEFORE: Any = object()  # a record outside the [lower, upper] bounds

@@ -34,7 +34,8 @@ def _plain_generic_names(schema: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(schema)
     for old, new in renames.items():
         text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"').replace(f'"{old}"', f'"{new}"')
-    return json.loads(text)
+    renamed: dict[str, Any] = json.loads(text)
+    return renamed
 
 
 def connector_schema(registry: Any) -> dict[str, Any]:

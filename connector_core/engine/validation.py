@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from connector_core.engine.documents import Document, PathKey, format_path
 from connector_core.errors import SpecError
@@ -197,7 +198,7 @@ class _SchemaWalker:
         return []
 
 
-def _describe(error: dict[str, Any], doc: Document, path: PathKey, walker: _SchemaWalker | None) -> tuple[str, PathKey, bool]:
+def _describe(error: ErrorDetails, doc: Document, path: PathKey, walker: _SchemaWalker | None) -> tuple[str, PathKey, bool]:
     """Message, the path to point at, and whether to point at the key rather than the value."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -298,7 +299,7 @@ def located_problems(exc: ValidationError, doc: Document, schema: dict[str, Any]
             if guess:
                 misspelled.add((*path[:-1], guess))
     type_errors: dict[PathKey, list[str]] = {}
-    kept: list[tuple[dict[str, Any], PathKey]] = []
+    kept: list[tuple[ErrorDetails, PathKey]] = []
     for error, path in errors:
         if error["type"] in _EXPECTED:
             if path in deeper:

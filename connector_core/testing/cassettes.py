@@ -292,7 +292,7 @@ class SerialSession(requests.Session):
 
     _lock = threading.RLock()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._lock:
             return super().send(request, **kwargs)
 

@@ -101,7 +101,8 @@ class JwtAssertion(SpecModel):
         else:
             fits = isinstance(key, rsa.RSAPrivateKey)
             expected = "an RSA key"
-        if not fits:
+        # The isinstance repeats what `fits` says, so that the type checker sees the key kind too.
+        if not fits or not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise ConfigError(
                 f"JWT algorithm {algorithm} (auth.assertion.algorithm) needs {expected}, but auth.assertion.private_key is a {type(key).__name__.lstrip('_')}"
             )
