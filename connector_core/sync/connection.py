@@ -61,7 +61,8 @@ class LoadedConnection:
             return path if path.is_absolute() else base / path
         if config is None:
             return None
-        return _absolute_file_refs(config, base)
+        resolved: dict[str, Any] = _absolute_file_refs(config, base)  # a mapping stays a mapping
+        return resolved
 
 
 def _absolute_file_refs(value: Any, base: Path) -> Any:

@@ -413,7 +413,7 @@ class FlowRun(FlowWrites):
     def report_intended(self, item: WriteItem) -> None:
         if item.action in ("resolve",):
             return
-        write = {
+        write: dict[str, Any] = {
             "flow": self.flow.name,
             "action": item.action,
             "source_id": item.source_id,
@@ -440,8 +440,8 @@ class FlowRun(FlowWrites):
                     f"{self.flow.name}: deletions are detected as missing ids only on a full read; run with --full-refresh to check"
                 )
                 return
-            failed = {d.source_id for d in self.store.dead_letters(self.flow.name)}
-            gone = [sid for sid in rows if sid not in self.seen and sid not in failed]
+            dead_lettered = {d.source_id for d in self.store.dead_letters(self.flow.name)}
+            gone = [sid for sid in rows if sid not in self.seen and sid not in dead_lettered]
         else:
             assert delete.stream is not None
             key = f"{self.state_key}:deletes"

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -43,6 +43,24 @@ class RunResult:
         for counts in self.counts.values():
             total.update(counts)
         return dict(total)
+
+
+class ReporterProtocol(Protocol):
+    """What the runner calls on its reporter.
+
+    :class:`Reporter` implements it doing nothing, to subclass; the CLI's reporters implement it without
+    inheriting (a CLI module imports this floor only when a sync runs).
+    """
+
+    def flow_started(self, flow: str) -> None: ...
+
+    def progress(self, flow: str, counts: Mapping[str, int]) -> None: ...
+
+    def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None: ...
+
+    def intended(self, write: dict[str, Any]) -> None: ...
+
+    def message(self, text: str) -> None: ...
 
 
 class Reporter:
@@ -156,6 +174,7 @@ __all__ = [
     "DeleteBreakerError",
     "InFlight",
     "Reporter",
+    "ReporterProtocol",
     "RunResult",
     "WriteItem",
     "as_epoch",

@@ -39,6 +39,7 @@ from connector_core.sync.records import (
     LEASE_SECONDS,
     DeleteBreakerError,
     Reporter,
+    ReporterProtocol,
     RunResult,
 )
 from connector_core.sync.store import SQLiteStateStore, lease_owner
@@ -55,7 +56,7 @@ class Runner:
         *,
         dry_run: bool = False,
         full_refresh: bool = False,
-        reporter: Reporter | None = None,
+        reporter: ReporterProtocol | None = None,
         connectors: Mapping[str, Connector] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -65,7 +66,7 @@ class Runner:
         self.registry = registry
         self.dry_run = dry_run
         self.full_refresh = full_refresh
-        self.reporter = reporter or Reporter()
+        self.reporter: ReporterProtocol = reporter or Reporter()
         self.clock = clock
         self.interpolator = Interpolator(registry.filters)
         self._connectors: dict[str, Connector] = dict(connectors or {})

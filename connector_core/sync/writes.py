@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from connector_core.engine.connector import Connector
     from connector_core.engine.interpolation import Interpolator
     from connector_core.sync.models import Flow
-    from connector_core.sync.records import Reporter
+    from connector_core.sync.records import ReporterProtocol
     from connector_core.sync.store import SQLiteStateStore
 
 
@@ -40,7 +40,7 @@ class RunContext(Protocol):
 
     run_id: int | None
     owner: str
-    reporter: Reporter
+    reporter: ReporterProtocol
     interpolator: Interpolator
     clock: Callable[[], float]
 
@@ -65,6 +65,8 @@ class FlowWrites:
     inflight_ids: set[str]
     _pool: ThreadPoolExecutor | None
     _repeatable: dict[str, bool]
+    # FlowRun.commit: the items' state and the read cursor (None: keep the saved one), in one transaction
+    commit: Callable[[list[WriteItem], dict[str, Any] | None], None]
 
     def write_one(self, item: WriteItem, ledger: bool = True) -> None:
         connector = self.runner.connector(self.write_side)

@@ -7,13 +7,16 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from connector_core.sync.store.protocol import DeadLetter, MappedRecord, RunRecord, owner_alive
 from connector_core.sync.store.tables import cursors, dead_letters, id_map, leases, metadata, pending, runs
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 def _row(mapping: Any) -> MappedRecord:
@@ -30,6 +33,17 @@ def _row(mapping: Any) -> MappedRecord:
     )
 
 
+def _dialect_insert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the dialect of the connection, which knows ON CONFLICT."""
+    if conn.dialect.name == "postgresql":  # pragma: no cover - for the server store to come
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
 def _upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any] | list[dict[str, Any]], keys: tuple[str, ...]) -> None:
     """INSERT … ON CONFLICT DO UPDATE, in the dialect of the connection (SQLite or PostgreSQL); a list of
     rows (all with the same columns) is one executemany."""
@@ -39,16 +53,12 @@ def _upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any] | list[
         columns = values[0]
     else:
         columns = values
-    if conn.dialect.name == "postgresql":  # pragma: no cover - for the server store to come
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     cache_key = (conn.dialect.name, table.name, tuple(columns), keys)
     statement = _UPSERTS.get(cache_key)
     if statement is None:
         # built once per shape and executed with parameters: building it per row cost ~1 ms (a sync commits
         # several rows per record)
-        base = insert(table)
+        base = _dialect_insert(conn, table)
         update = {k: base.excluded[k] for k in columns if k not in keys}
         statement = base.on_conflict_do_update(index_elements=list(keys), set_=update) if update else base.on_conflict_do_nothing()
         _UPSERTS[cache_key] = statement
@@ -206,7 +216,10 @@ class SQLiteStateStore:
         if self._lookup is None:
             self._lookup = self.engine.raw_connection()
         found = self._lookup.cursor().execute(_MAPPED_SQL, (self.connection, flow, source_id)).fetchone()
-        return None if found is None else MappedRecord(*found[:8], deleted=bool(found[8]))
+        if found is None:
+            return None
+        flow_, source_id_, dest_id, external_id, hash_, written_at, caused, modified, deleted = found
+        return MappedRecord(flow_, source_id_, dest_id, external_id, hash_, written_at, caused, modified, deleted=bool(deleted))
 
     def mapped_rows(self, flow: str) -> list[MappedRecord]:
         return [_row(r) for r in self._all(id_map.select().where(id_map.c.connection == self.connection, id_map.c.flow == flow))]
@@ -275,7 +288,9 @@ class SQLiteStateStore:
             result = conn.execute(
                 runs.insert().values(connection=self.connection, started_at=self.clock(), status="running", dry_run=dry_run, counts="{}", errors="[]")
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row into a table with an integer key
+            return int(key[0])
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None:
         now = self.clock()
