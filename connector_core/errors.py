@@ -137,7 +137,13 @@ class RetriableHTTPError(HTTPError):
 
 
 class FatalHTTPError(HTTPError):
-    """A client error that retrying would not fix."""
+    """A client error that retrying would not fix.
+
+    Attributes:
+        final: the spec's error rules said ``fail``: not retried even on a status the retry policy lists.
+    """
+
+    final: bool = False
 
 
 class AuthError(FatalHTTPError):

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
 import requests
@@ -36,6 +36,13 @@ _MAX_REDIRECTS = 5
 _UNSET: Any = object()
 
 Interpreter = Callable[[requests.Response, Any], "ConnectorError | None"]
+
+
+@runtime_checkable
+class _Invalidates(Protocol):
+    """An auth that caches a token and can be told to forget it (after a 401)."""
+
+    def invalidate(self, request: requests.PreparedRequest | None = None) -> None: ...
 
 
 class _Transient(Exception):
@@ -266,10 +273,11 @@ class HttpClient:
         if error is not None and status in policy.statuses and status != 401 and not getattr(error, "final", False):
             # an interpreted error on a status the policy retries: keep the message, retry anyway
             raise _Transient(error.message, response=response, retry_after=retry_after, error=error)
-        if status == 401 and not state["reauthenticated"] and hasattr(self.auth, "invalidate"):
+        # (the None test first: mypy does not narrow `AuthBase | None` to a protocol directly)
+        if status == 401 and not state["reauthenticated"] and self.auth is not None and isinstance(self.auth, _Invalidates):
             # Renew the token once even when a rule explains the 401: the rule's message is for a second 401.
             state["reauthenticated"] = True
-            self.auth.invalidate(response.request)  # type: ignore[union-attr]
+            self.auth.invalidate(response.request)
             raise _Transient("HTTP 401: renewing the access token once", response=response, retry_after=0, refused=True)
         if error is not None:
             raise self._with_context(error, response, body)

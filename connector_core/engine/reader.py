@@ -177,11 +177,12 @@ class StreamReader:
             return None
 
         def run(record: Any) -> dict[str, Any] | None:
-            current: dict[str, Any] | None = record
+            current: dict[str, Any] = record
             for step in steps:
-                current = step(current)  # type: ignore[arg-type]
-                if current is None:
+                result = step(current)
+                if result is None:
                     return None
+                current = result
             return current
 
         return run

@@ -279,7 +279,7 @@ class ConnectorSession:
                 if response.status_code in (401, 403)
                 else FatalHTTPError(message, status=response.status_code, hint=hint)
             )
-            error.final = True  # type: ignore[attr-defined]  # the spec said fail: never retried
+            error.final = True  # the spec said fail: never retried
             return error
         if response.status_code < 400:
             return None
