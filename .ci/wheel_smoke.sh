@@ -16,7 +16,8 @@ cli="$work/venv/bin/connector-core"
 cd "$work"
 
 "$cli" --version
-"$cli" plugins | grep -q "netsuite"
+"$cli" plugins > "$work/plugins.txt"
+grep -q "netsuite" "$work/plugins.txt"
 "$cli" spec netsuite > /dev/null
 "$cli" spec hubspot > /dev/null
 "$cli" init-plugin smoke_plugin -d "$work/smoke_plugin" 2> /dev/null

@@ -41,6 +41,23 @@ def big_shop(sync: Sync) -> Sync:
     return sync
 
 
+def settle(sync: Sync) -> None:
+    """Wait until the NetSuite emulator has served every request it received (none in flight, the
+    count steady), so what it counts from now on is the rerun's."""
+    previous = -1
+
+    def steady() -> bool:
+        nonlocal previous
+        stats = sync.netsuite.stats(recent=0)
+        total, previous = previous, stats["total"]
+        if stats["in_flight"] or total != previous:
+            time.sleep(0.05)
+            return False
+        return True
+
+    wait_for(steady)
+
+
 @pytest.mark.parametrize("killed_after", [3, 80, 170], ids=lambda n: f"killed-after-{n}-writes")
 def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync, killed_after: int) -> None:
     sync = big_shop
@@ -54,6 +71,7 @@ def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(big_shop: Sync,
         child.wait()
     assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
     sync.netsuite.faults.remove(latency.id)
+    settle(sync)  # requests the killed run sent are counted when the emulator has served them
     landed = sync.ns_count()
     with sync.store() as store:
         committed = len(store.mapped_rows("customers"))
