@@ -31,6 +31,16 @@ STATUS_EXIT = {
 _SHOWN = ("read", "retried", "created", "updated", "unchanged", "echo", "conflict", "skipped", "deleted", "delete_ignored", "failed")
 
 
+def summarised(state: Any, limit: int = 10) -> Any:
+    """A cursor state for people: lists longer than ``limit`` (ids seen at the cursor's instant, ...)
+    become their length, so a status stays a few lines."""
+    if isinstance(state, dict):
+        return {key: summarised(value, limit) for key, value in state.items()}
+    if isinstance(state, list):
+        return {"entries": len(state)} if len(state) > limit else [summarised(value, limit) for value in state]
+    return state
+
+
 def _counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {counts[name]}" for name in _SHOWN if counts.get(name)) or "nothing to do"
 
@@ -264,7 +274,7 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
 def _never_run_report(loaded: Any, state_path: Path, failed: bool) -> dict[str, Any]:
     report: dict[str, Any] = {
         "connection": loaded.name, "file": str(loaded.path), "state": str(state_path),
-        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0,
+        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0, "write_backs_owed": 0,
     }
     if failed:
         report["failed"] = []
@@ -275,21 +285,25 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
     from connector_core.sync.store import when
 
     letters = store.dead_letters()
+    running = (store.lease_holder() or (None,))[0]
     report: dict[str, Any] = {
         "connection": loaded.name,
         "file": str(loaded.path),
         "state": str(store.path),
         "schedule": loaded.connection.schedule,
-        "running": (store.lease_holder() or (None,))[0],
+        "running": running,
         "runs": [
             {
-                "id": r.id, "status": r.status, "dry_run": r.dry_run, "started": when(r.started_at), "ended": when(r.ended_at),
+                # a run still marked running with no live lease holder was killed
+                "id": r.id, "status": "interrupted" if r.status == "running" and running is None else r.status,
+                "dry_run": r.dry_run, "started": when(r.started_at), "ended": when(r.ended_at),
                 "duration": None if r.duration is None else round(r.duration, 3), "counts": r.counts, "errors": r.errors[:5],
             }
             for r in store.runs(run_count)
         ],
-        "cursors": store.cursors(),
+        "cursors": {key: summarised(state) for key, state in store.cursors().items()},
         "dead_letters": len(letters),
+        "write_backs_owed": len(store.outbox()),
     }
     if failed:
         report["failed"] = [
@@ -313,10 +327,16 @@ def _status_text(report: dict[str, Any], failed: bool) -> str:
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
         duration = f" {r['duration']:.1f}s" if r["duration"] is not None else ""
-        lines.append(f"  run {r['id']}: {r['status']}{' (dry run)' if r['dry_run'] else ''} {r['started']}{duration}  {_counts_text(totals)}")
+        done = _counts_text(totals)
+        if r["status"] == "interrupted":
+            writes = sum(totals.get(name, 0) for name in ("created", "updated", "deleted"))
+            done = f"after {writes} write{'' if writes == 1 else 's'}" + (f" ({done})" if totals else "")
+        lines.append(f"  run {r['id']}: {r['status']}{' (dry run)' if r['dry_run'] else ''} {r['started']}{duration}  {done}")
         for error in r["errors"][:2]:
             lines.append(f"      {error.splitlines()[0][:200]}")
     lines.append(f"  dead letters: {report['dead_letters']}" + ("" if failed or not report["dead_letters"] else " (--failed lists them)"))
+    if report.get("write_backs_owed"):
+        lines.append(f"  write-backs owed: {report['write_backs_owed']} (sent first by the next run)")
     for d in report.get("failed", []):
         lines.append(f"    {d['flow']} {d['source_id']}: attempts {d['attempts']}, first {d['first_seen']}, last {d['last_seen']}")
         lines.append(f"      {d['reason']}")

@@ -19,6 +19,7 @@ from connector_core.sync.connection import LoadedConnection
 from connector_core.sync.mapping import CompiledMapping, CompiledTarget
 from connector_core.sync.models import Flow, Lookup
 from connector_core.sync.records import (
+    DEAD_LETTER_RETRIES_PER_RUN,
     LEASE_SECONDS,
     SINGLE_COMMIT_EVERY,
     DeleteBreakerError,
@@ -31,7 +32,7 @@ from connector_core.sync.records import (
     record_hash,
     truthy,
 )
-from connector_core.sync.store import MappedRecord, SQLiteStateStore
+from connector_core.sync.store import MappedRecord, OutboxEntry, SQLiteStateStore
 from connector_core.sync.writes import FlowWrites, RunContext
 
 
@@ -80,7 +81,7 @@ class FlowRun(FlowWrites):
         self.batch_size = flow.to.batch.size if flow.to.batch else SINGLE_COMMIT_EVERY
         self.pending: dict[str, str] = {}
         self.buffer: list[WriteItem] = []
-        self.write_backs: list[WriteItem] = []
+        self.outbox_ids: set[str] = set()  # records whose write-back is owed (in the store's outbox)
         self.seen: set[str] = set()
         self.checkpoint: dict[str, Any] | None = None
         self.warned_modified = False
@@ -112,9 +113,11 @@ class FlowRun(FlowWrites):
     def run(self) -> None:
         flow = self.flow
         self.pending = self.store.pending(flow.name)
+        self.outbox_ids = {entry.source_id for entry in self.store.outbox(flow.name)}
+        self.send_write_backs()  # what a stopped run still owed goes first
         if flow.conflict is not None and flow.conflict.policy == "newest_wins":
             self.peek_other_side()
-        for letter in self.store.dead_letters(flow.name):
+        for letter in self.store.dead_letters(flow.name, limit=DEAD_LETTER_RETRIES_PER_RUN):
             self.process(letter.record, retry=True)
         self.flush(None)
         self.drain()
@@ -363,24 +366,31 @@ class FlowRun(FlowWrites):
         self.commit(items, cursor)
 
     def commit(self, items: list[WriteItem], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
+        """One transaction: the ID map rows of the acknowledged writes, the write-backs they owe (outbox),
+        dead letters, cleared ledger entries, the run's counts and the cursor the batch completes."""
         now = self.runner.clock()
+        self.counts_for(items)
+        owed: list[str] = []
         with self.store.batch() as tx:
             for item in items:
                 if item.action in ("create", "update"):
-                    # until its write-back is acknowledged the pairing is not done: no hash (a retry writes
-                    # again) and a dead letter (retried next run if this one stops first)
-                    waiting = item.write_back_pending or item.write_back_error
+                    # a record is settled (its hash stored) only once every effect is acknowledged: until its
+                    # write-back is, it has no hash (reading it again writes it again) and an outbox entry
                     tx.map_record(
                         MappedRecord(
-                            self.flow.name, item.source_id, item.dest_id, item.external_id, None if waiting else item.hash, now,
-                            item.caused, item.modified,
+                            self.flow.name, item.source_id, item.dest_id, item.external_id,
+                            None if item.write_back_pending else item.hash, now, item.caused, item.modified,
                         )
                     )
-                    if waiting:
-                        reason = item.write_back_error or f"record {item.source_id}: written; its write-back was not sent (the run stopped first)"
-                        tx.dead_letter(self.flow.name, item.source_id, item.record, reason)
-                    else:
-                        tx.resolve_dead_letter(self.flow.name, item.source_id)
+                    if item.write_back_pending and item.dest_id is not None:
+                        tx.put_outbox(
+                            OutboxEntry(
+                                self.flow.name, item.source_id, item.dest_id, item.external_id, item.record, item.hash,
+                                item.caused, item.modified, created_at=now,
+                            )
+                        )
+                        owed.append(item.source_id)
+                    tx.resolve_dead_letter(self.flow.name, item.source_id)
                 elif item.action == "resolve":
                     tx.resolve_dead_letter(self.flow.name, item.source_id)
                 elif item.action == "fail":
@@ -392,8 +402,9 @@ class FlowRun(FlowWrites):
             tx.clear_pending(self.flow.name, [i.source_id for i in items if i.action in ("create", "update", "fail")])
             if cursor is not None:
                 tx.set_cursor(cursor_key or self.state_key, cursor)
+            self.save_run_counts(tx)
             tx.renew_lease(self.runner.owner, LEASE_SECONDS)
-        self.counts_for(items)
+        self.outbox_ids.update(owed)
 
     def counts_for(self, items: list[WriteItem]) -> None:
         for item in items:

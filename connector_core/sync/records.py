@@ -17,6 +17,9 @@ from connector_core.engine.paths import get_path
 from connector_core.errors import ConnectorError
 from connector_core.sync.store import MappedRecord
 
+#: Dead letters retried at the start of a flow, least recently tried first: a run that keeps being stopped
+#: still reaches new records, and the next runs take the rest.
+DEAD_LETTER_RETRIES_PER_RUN = 1000
 LEASE_SECONDS = 900.0
 SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
 
@@ -98,8 +101,8 @@ class WriteItem:
     caused: str | None = None  # the written side's modified time after our write, when the result says
     row: MappedRecord | None = None  # deletions: the ID map row marked deleted once done
     prior_dest: str | None = None  # the written-side id the read side already knew (ID map or match.id): no write-back needed
-    write_back_error: str | None = None  # the write-back failed: mapped, but dead-lettered and retried
-    write_back_pending: bool = False  # written; its write-back is sent once the flow's read has finished
+    write_back_error: str | None = None  # the write-back was refused: dead-lettered, retried next run
+    write_back_pending: bool = False  # written; its write-back goes into the outbox with the write's commit
 
 
 @dataclass
@@ -169,6 +172,7 @@ def delete_path(data: dict[str, Any], path: str, prune: bool = False) -> None:
 
 
 __all__ = [
+    "DEAD_LETTER_RETRIES_PER_RUN",
     "LEASE_SECONDS",
     "SINGLE_COMMIT_EVERY",
     "DeleteBreakerError",

@@ -74,6 +74,7 @@ class Runner:
         self._lookups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self.owner = lease_owner()
         self.run_id: int | None = None
+        self._counts: Mapping[str, Mapping[str, int]] = {}
 
     # -- connectors and cached lookups ------------------------------------------------------------------
 
@@ -115,12 +116,17 @@ class Runner:
                 reasons = "; ".join(str(o.get("message") or o.get("error")) for o in refused[:5])
                 raise ConnectorError(f"setup[{index}]: {call.operation} on the {call.side} side failed for {len(refused)} record(s): {reasons}")
 
+    def run_counts(self) -> dict[str, dict[str, int]]:
+        """Every flow's counts so far in this run."""
+        return {flow: dict(counts) for flow, counts in self._counts.items()}
+
     # -- the run -------------------------------------------------------------------------------------
 
     def run(self, due_check: Callable[[], bool] | None = None) -> RunResult:
         """Run every flow. ``due_check`` is asked under the lease; when it says no, nothing runs."""
         started = time.monotonic()
         result = RunResult(self.connection.name, "ok", self.dry_run)
+        self._counts = result.counts
         if not self.dry_run:
             if not self.store.acquire_lease(self.owner, LEASE_SECONDS):
                 holder = self.store.lease_holder()

@@ -25,7 +25,7 @@ from connector_core.sync.records import (
     InFlight,
     WriteItem,
 )
-from connector_core.sync.store import MappedRecord
+from connector_core.sync.store import MappedRecord, Transaction
 
 if TYPE_CHECKING:
     from connector_core.engine.connector import Connector
@@ -46,6 +46,8 @@ class RunContext(Protocol):
 
     def connector(self, side: str) -> Connector: ...
 
+    def run_counts(self) -> dict[str, dict[str, int]]: ...
+
 
 class FlowWrites:
     """Write mechanics of a flow run; mixed into ``FlowRun``, which sets these attributes
@@ -60,7 +62,7 @@ class FlowWrites:
     write_side: str
     read_spec: Any
     write_spec: Any
-    write_backs: list[WriteItem]
+    outbox_ids: set[str]
     inflight: deque[InFlight]
     inflight_ids: set[str]
     _pool: ThreadPoolExecutor | None
@@ -288,38 +290,57 @@ class FlowWrites:
                 item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
 
     def await_write_backs(self, done: list[WriteItem]) -> None:
-        """Written records that are newly paired wait for their write-back (sent after the read)."""
+        """Mark the written records whose new pairing the read side must learn (`to.write_back`).
+
+        A record needs one when its written-side id is not the one the read side already carries, when
+        it is a retry, or when a write-back for it is still owed from before (it is in the outbox).
+        Marked records go into the outbox in the transaction that commits their write.
+        """
         if self.flow.to.write_back is None:
             return
         for item in done:
-            if item.action in ("create", "update") and item.dest_id and not item.write_back_pending and (item.dest_id != item.prior_dest or item.retry):
+            if item.action in ("create", "update") and item.dest_id and (
+                item.dest_id != item.prior_dest or item.retry or item.source_id in self.outbox_ids
+            ):
                 item.write_back_pending = True
-                self.write_backs.append(item)
 
     def send_write_backs(self) -> None:
-        """`to.write_back` for the records paired by this flow, once its read has finished.
+        """Drain the flow's outbox: send every write-back owed, then settle each record in one transaction.
 
-        Not during the read: changing records of the stream being read can move them out of its result
-        window (a search filtered on the modified date) and shift the pages still to come. Until it is
-        acknowledged, each record was committed without a hash and with a dead letter, so a run that
-        stops first writes it again on the next run and sends the write-back then.
+        Called when the flow starts (what a stopped run still owed) and once its read has finished. Not
+        during the read: changing records of the stream being read can move them out of its result window
+        (a search filtered on the modified date) and shift the pages still to come. An entry leaves the
+        outbox only in the transaction that stores the record's hash (acknowledged) or dead-letters it
+        (refused); a run that stops first leaves it there for the next one.
         """
-        items, self.write_backs = self.write_backs, []
-        if not items or self.dry_run:
+        if self.flow.to.write_back is None or self.dry_run:
             return
-        try:
-            for start in range(0, len(items), 500):
-                chunk = items[start : start + 500]
-                self.write_back(chunk)
-                self.commit_write_backs(chunk)
-        except BaseException:
-            self.commit_write_backs([i for i in items if i.write_back_error])
-            raise
+        entries = self.store.outbox(self.flow.name)
+        for start in range(0, len(entries), 500):
+            items = [
+                WriteItem(
+                    e.source_id, e.record, e.external_id, "update", hash=e.hash, dest_id=e.dest_id, modified=e.source_modified,
+                    caused=e.caused_modified,
+                )
+                for e in entries[start : start + 500]
+            ]
+            try:
+                self.write_back(items)
+            except BaseException as exc:
+                with self.store.batch() as tx:
+                    tx.outbox_failed(self.flow.name, [i.source_id for i in items], f"{type(exc).__name__}: {exc}")
+                raise
+            self.commit_write_backs(items)
 
     def commit_write_backs(self, items: list[WriteItem]) -> None:
         now = self.runner.clock()
+        for item in items:
+            if item.write_back_error:
+                self.counts["failed"] += 1
+                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.write_back_error}")
         with self.store.batch() as tx:
             for item in items:
+                tx.remove_outbox(self.flow.name, item.source_id)
                 if item.write_back_error:
                     tx.dead_letter(self.flow.name, item.source_id, item.record, item.write_back_error)
                     continue
@@ -327,11 +348,14 @@ class FlowWrites:
                     MappedRecord(self.flow.name, item.source_id, item.dest_id, item.external_id, item.hash, now, item.caused, item.modified)
                 )
                 tx.resolve_dead_letter(self.flow.name, item.source_id)
+            self.save_run_counts(tx)
             tx.renew_lease(self.runner.owner, LEASE_SECONDS)
-        for item in items:
-            if item.write_back_error:
-                self.counts["failed"] += 1
-                self.runner.reporter.message(f"{self.flow.name}: dead-lettered {item.write_back_error}")
+        self.outbox_ids.difference_update(i.source_id for i in items)
+
+    def save_run_counts(self, tx: Transaction) -> None:
+        """The run's counts so far, in the transaction that makes them true: a killed run keeps them."""
+        if self.runner.run_id is not None:
+            tx.set_run_counts(self.runner.run_id, self.runner.run_counts())
 
     def write_back(self, items: list[WriteItem]) -> None:
         """Send each newly paired record's written-side id back to the read side; refusals set write_back_error."""

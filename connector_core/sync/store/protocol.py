@@ -46,6 +46,27 @@ class DeadLetter:
 
 
 @dataclass
+class OutboxEntry:
+    """A write-back owed to the read side for a record whose write was acknowledged.
+
+    ``hash`` is what the ID map stores for the record once the write-back is acknowledged too: until
+    then the record is not settled, and reading it again writes it again.
+    """
+
+    flow: str
+    source_id: str
+    dest_id: str
+    external_id: str | None
+    record: dict[str, Any]
+    hash: str | None
+    caused_modified: str | None
+    source_modified: str | None
+    created_at: float = 0.0
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
 class RunRecord:
     id: int
     connection: str
@@ -67,6 +88,10 @@ class Transaction(Protocol):
     def dead_letter(self, flow: str, source_id: str, record: dict[str, Any], reason: str) -> None: ...
     def resolve_dead_letter(self, flow: str, source_id: str) -> None: ...
     def renew_lease(self, owner: str, ttl: float) -> None: ...
+    def put_outbox(self, entry: OutboxEntry) -> None: ...
+    def remove_outbox(self, flow: str, source_id: str) -> None: ...
+    def outbox_failed(self, flow: str, source_ids: Iterable[str], error: str) -> None: ...
+    def set_run_counts(self, run_id: int, counts: dict[str, Any]) -> None: ...
 
 
 class StateStore(Protocol):
@@ -80,7 +105,8 @@ class StateStore(Protocol):
     def written_as(self, flows: Iterable[str], dest_id: str) -> list[MappedRecord]: ...
     def pending(self, flow: str) -> dict[str, str]: ...
     def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None: ...
-    def dead_letters(self, flow: str | None = None) -> list[DeadLetter]: ...
+    def dead_letters(self, flow: str | None = None, *, limit: int | None = None) -> list[DeadLetter]: ...
+    def outbox(self, flow: str | None = None) -> list[OutboxEntry]: ...
     def batch(self) -> Any: ...
     def start_run(self, dry_run: bool) -> int: ...
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None: ...
@@ -122,6 +148,7 @@ __all__ = [
     "COUNT_NAMES",
     "DeadLetter",
     "MappedRecord",
+    "OutboxEntry",
     "RunRecord",
     "StateStore",
     "Transaction",

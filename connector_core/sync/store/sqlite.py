@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from connector_core.sync.store.protocol import DeadLetter, MappedRecord, RunRecord, owner_alive
-from connector_core.sync.store.tables import cursors, dead_letters, id_map, leases, metadata, pending, runs
+from connector_core.sync.store.protocol import DeadLetter, MappedRecord, OutboxEntry, RunRecord, owner_alive
+from connector_core.sync.store.tables import (
+    cursors,
+    dead_letters,
+    id_map,
+    leases,
+    metadata,
+    outbox,
+    pending,
+    runs,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -162,6 +171,46 @@ class _SQLTransaction:
             leases.update().where(leases.c.connection == self.name, leases.c.owner == owner).values(expires_at=self.store.clock() + ttl)
         )
 
+    def put_outbox(self, entry: OutboxEntry) -> None:
+        self.flush()
+        _upsert(
+            self.conn,
+            outbox,
+            {
+                "connection": self.name,
+                "flow": entry.flow,
+                "source_id": entry.source_id,
+                "dest_id": entry.dest_id,
+                "external_id": entry.external_id,
+                "record": json.dumps(entry.record, sort_keys=True, default=str),
+                "hash": entry.hash,
+                "caused_modified": entry.caused_modified,
+                "source_modified": entry.source_modified,
+                "created_at": entry.created_at or self.store.clock(),
+                "attempts": entry.attempts,
+                "last_error": entry.last_error,
+            },
+            ("connection", "flow", "source_id"),
+        )
+
+    def remove_outbox(self, flow: str, source_id: str) -> None:
+        self.flush()
+        self.conn.execute(outbox.delete().where(outbox.c.connection == self.name, outbox.c.flow == flow, outbox.c.source_id == source_id))
+
+    def outbox_failed(self, flow: str, source_ids: Iterable[str], error: str) -> None:
+        self.flush()
+        ids = list(source_ids)
+        if ids:
+            self.conn.execute(
+                outbox.update()
+                .where(outbox.c.connection == self.name, outbox.c.flow == flow, outbox.c.source_id.in_(ids))
+                .values(attempts=outbox.c.attempts + 1, last_error=error[:2000])
+            )
+
+    def set_run_counts(self, run_id: int, counts: dict[str, Any]) -> None:
+        self.flush()
+        self.conn.execute(runs.update().where(runs.c.id == run_id).values(counts=json.dumps(counts, sort_keys=True)))
+
 
 class SQLiteStateStore:
     """The state of one connection in a SQLite file (created with its tables on first use)."""
@@ -237,13 +286,31 @@ class SQLiteStateStore:
         rows = self._all(sa.select(pending.c.source_id, pending.c.operation).where(pending.c.connection == self.connection, pending.c.flow == flow))
         return {r["source_id"]: r["operation"] for r in rows}
 
-    def dead_letters(self, flow: str | None = None) -> list[DeadLetter]:
+    def dead_letters(self, flow: str | None = None, *, limit: int | None = None) -> list[DeadLetter]:
+        """Every dead letter (by flow, oldest first); with ``limit``, that many of those least recently tried."""
         statement = dead_letters.select().where(dead_letters.c.connection == self.connection)
         if flow is not None:
             statement = statement.where(dead_letters.c.flow == flow)
-        rows = self._all(statement.order_by(dead_letters.c.flow, dead_letters.c.first_seen, dead_letters.c.source_id))
+        if limit is not None:
+            statement = statement.order_by(dead_letters.c.last_seen, dead_letters.c.source_id).limit(limit)
+        else:
+            statement = statement.order_by(dead_letters.c.flow, dead_letters.c.first_seen, dead_letters.c.source_id)
+        rows = self._all(statement)
         return [
             DeadLetter(r["flow"], r["source_id"], json.loads(r["record"]), r["reason"], r["attempts"], r["first_seen"], r["last_seen"]) for r in rows
+        ]
+
+    def outbox(self, flow: str | None = None) -> list[OutboxEntry]:
+        """Write-backs owed, oldest first."""
+        statement = outbox.select().where(outbox.c.connection == self.connection)
+        if flow is not None:
+            statement = statement.where(outbox.c.flow == flow)
+        return [
+            OutboxEntry(
+                r["flow"], r["source_id"], r["dest_id"], r["external_id"], json.loads(r["record"]), r["hash"], r["caused_modified"],
+                r["source_modified"], r["created_at"], r["attempts"], r["last_error"],
+            )
+            for r in self._all(statement.order_by(outbox.c.created_at, outbox.c.source_id))
         ]
 
     def runs(self, limit: int = 20) -> list[RunRecord]:

@@ -60,6 +60,25 @@ dead_letters = sa.Table(
     sa.Column("last_seen", sa.Float, nullable=False),
 )
 
+#: Second effects of acknowledged writes (the write-back of a new id), recorded in the transaction that
+#: records the write and removed in the one that records their acknowledgement.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("connection", sa.String, primary_key=True),
+    sa.Column("flow", sa.String, primary_key=True),
+    sa.Column("source_id", sa.String, primary_key=True),
+    sa.Column("dest_id", sa.String, nullable=False),
+    sa.Column("external_id", sa.String),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("hash", sa.String),
+    sa.Column("caused_modified", sa.String),
+    sa.Column("source_modified", sa.String),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+)
+
 runs = sa.Table(
     "runs",
     metadata,

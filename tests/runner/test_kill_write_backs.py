@@ -1,0 +1,139 @@
+"""kill -9 at random moments through customers_both_ways.yaml: exactly once on both sides, write-backs
+included (issue 10 §1).
+
+HubSpot companies at stage `customer` become NetSuite customers and get their NetSuite id written back
+(`netsuite_customer_id`); NetSuite customers become companies. The run is killed at random moments while
+both emulators answer slowly, then run to the end. Every effect must be there exactly once: one NetSuite
+customer per CRM customer, one company per NetSuite customer, and the write-back on every company, so that
+an edit in NetSuite afterwards updates the existing company instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from finance_support import Finance
+
+from connector_core.plugins import Registry
+from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
+from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+
+CLI = [str(Path(sys.executable).parent / "connector-core")]
+KILLS = 12
+TO_NETSUITE, TO_HUBSPOT = "companies-to-customers", "customers-to-companies"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def hubspot() -> Iterator[HubSpotEmulator]:
+    with HubSpotEmulator(HubSpotSettings(companies=600, contacts=0, deals=0, rate_limit_per_10s=100_000)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def netsuite() -> Iterator[NetSuiteEmulator]:
+    with NetSuiteEmulator(EmulatorSettings(customers=50, items=3, sales_orders=0, invoices=0)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def sync(tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> Finance:
+    return Finance("customers_both_ways.yaml", tmp_path, hubspot, netsuite, registry)
+
+
+def run_killed_at(sync: Finance, seconds: float) -> tuple[int, str] | None:
+    """Start `connector-core run` and SIGKILL it after ``seconds``; its exit code and stderr if it ended first."""
+    child = subprocess.Popen([*CLI, "run", str(sync.path)], cwd=sync.path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.01)
+    if child.poll() is not None:
+        return child.returncode, child.stderr.read() if child.stderr else ""
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    return None
+
+
+def new_crm_customer(sync: Finance, name: str) -> str:
+    response = requests.post(
+        f"{sync.hubspot.url}/crm/v3/objects/companies",
+        json={"properties": {"name": name, "lifecyclestage": "customer", "country": "United States"}},
+        headers={"Authorization": f"Bearer {sync.hubspot.token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def test_write_backs_and_both_sides_are_exact_after_random_kills(sync: Finance) -> None:
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    crm_customers = {c["id"] for c in sync.companies() if c.get("lifecyclestage") == "customer"}
+    seeded_ns = {str(r["id"]) for r in sync.suiteql("SELECT id FROM customer WHERE isinactive = 'F'")}
+    assert len(crm_customers) > 100 and len(seeded_ns) > 40
+    sync.netsuite.faults.add("latency", seconds=0.03, path_prefix="/services/rest/record")
+    sync.hubspot.faults.add("latency", seconds=0.05, path_prefix="/crm/")
+
+    kills = 0
+    for round_ in range(KILLS * 3):
+        if kills == KILLS:
+            break
+        # new work on both sides each round, so that every run has something to be killed in
+        crm_customers |= {new_crm_customer(sync, f"Kill round {round_} #{n}") for n in range(10)}
+        for ns_id in rng.sample(sorted(seeded_ns), 3):  # without moving the emulator's clock (TBA allows 5 min of skew)
+            requests.patch(f"{sync.netsuite.url}/_emulator/records/customer/{ns_id}", json={"creditlimit": rng.randrange(1000, 9000)}, timeout=10).raise_for_status()
+        ended = run_killed_at(sync, rng.uniform(0.3, 2.5))
+        if ended is None:
+            kills += 1
+        else:
+            assert ended[0] in (0, 5), f"seed {seed}: a run ended with exit {ended[0]}: {ended[1][-2000:]}"
+    assert kills == KILLS, f"seed {seed}: the runs finished before they could be killed {KILLS} times"
+
+    sync.netsuite.faults.clear()
+    sync.hubspot.faults.clear()
+    for _ in range(2):
+        finished = subprocess.run([*CLI, "run", str(sync.path)], cwd=sync.path.parent, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, f"seed {seed}: {finished.stderr[-2000:]}"
+
+    # NetSuite: one customer per CRM customer, none twice
+    rows = [r for r in sync.suiteql("SELECT id, externalid FROM customer WHERE externalid LIKE 'crm-%'") if r["externalid"].startswith("crm-")]
+    from_crm = Counter(r["externalid"] for r in rows)
+    assert [eid for eid, n in from_crm.items() if n > 1] == [], f"seed {seed}: duplicate NetSuite customers"
+    assert set(from_crm) == {f"crm-{cid}" for cid in crm_customers}, f"seed {seed}: missing NetSuite customers"
+    ns_id_of = {r["externalid"][4:]: str(r["id"]) for r in rows}
+
+    # HubSpot: every CRM customer carries its NetSuite id (the write-back), and every NetSuite customer
+    # has exactly one company
+    companies = sync.companies()
+    missing_write_backs = [c["id"] for c in companies if c["id"] in crm_customers and c.get("netsuite_customer_id") != ns_id_of[c["id"]]]
+    assert missing_write_backs == [], f"seed {seed}: {len(missing_write_backs)} companies lack their write-back"
+    per_ns_id = Counter(c["netsuite_customer_id"] for c in companies if c.get("netsuite_customer_id"))
+    assert [i for i, n in per_ns_id.items() if n > 1] == [], f"seed {seed}: duplicate companies"
+    assert seeded_ns <= set(per_ns_id), f"seed {seed}: NetSuite customers without a company"
+    with sync.store() as store:
+        assert store.outbox() == [] and store.dead_letters() == [] and store.pending(TO_NETSUITE) == {}
+        statuses = Counter(r.status for r in store.runs(100))
+        assert statuses["ok"] >= 2 and statuses["interrupted"] >= KILLS // 2 and statuses["running"] == 0, statuses
+
+    # an edit in NetSuite of a customer that came from the CRM updates its company, never a new one
+    edited = sorted(ns_id_of.items())[:5]
+    before = len(companies)
+    for _, ns_id in edited:
+        sync.edit_customer(ns_id, creditlimit=12345)
+    after_edit = subprocess.run([*CLI, "run", str(sync.path)], cwd=sync.path.parent, capture_output=True, text=True, timeout=120)
+    assert after_edit.returncode == 0, after_edit.stderr[-2000:]
+    companies = sync.companies()
+    assert len(companies) == before, f"seed {seed}: an edit created companies"
+    by_id = {c["id"]: c for c in companies}
+    assert all(float(by_id[crm_id]["netsuite_credit_limit"]) == 12345 for crm_id, _ in edited)
