@@ -2,7 +2,8 @@
 
 Exit codes of ``run`` and ``run-due`` (besides the CLI's 1 invalid files, 2 usage, 3 API failure,
 4 internal error): 5 the run finished but records were dead-lettered (``status --failed`` lists them) ·
-6 the delete breaker stopped the run · 7 another run of the connection holds its lease.
+6 the delete breaker stopped the run · 7 another run of the connection holds its lease · 130 / 143 the
+run was stopped by Ctrl-C / SIGTERM (committed work stands; a rerun resumes).
 Dry-run writes go to stdout as JSON lines; progress, messages and the summary go to stderr.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import click
 from connector_core.cli.app import EXIT_API, EXIT_OK, EXIT_USER, Context, guarded, pass_context
 
 EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_LOCKED = 5, 6, 7
+EXIT_INTERRUPTED = {"Ctrl-C": 130, "SIGTERM": 143}  # 128 + the signal's number, as a shell reports it
 STATUS_EXIT = {
     "ok": EXIT_OK,
     "not_due": EXIT_OK,
@@ -120,8 +123,38 @@ def _store(loaded: Any, state: str | None) -> Any:
     return SQLiteStateStore(Path(state) if state else loaded.state_path(), loaded.name)
 
 
+def exit_code(result: Any) -> int:
+    if result.status == "interrupted":
+        return EXIT_INTERRUPTED.get(result.stopped_by or "", EXIT_INTERRUPTED["Ctrl-C"])
+    return STATUS_EXIT.get(result.status, EXIT_USER)
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While a run runs, SIGTERM (a container stop) stops it like Ctrl-C: at a safe point, with what was
+    acknowledged committed. A second SIGTERM ends the process at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from connector_core.sync.records import StopRequested
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise StopRequested("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _summary(result: Any) -> str:
-    lines = [f"connection {result.connection}: {result.status}{' (dry run)' if result.dry_run else ''} in {result.duration:.1f}s"]
+    stopped = f" ({result.stopped_by})" if getattr(result, "stopped_by", None) else ""
+    lines = [f"connection {result.connection}: {result.status}{stopped}{' (dry run)' if result.dry_run else ''} in {result.duration:.1f}s"]
     for flow, counts in result.counts.items():
         lines.append(f"  {flow}: {_counts_text(counts)}")
     for error in result.errors[:20]:
@@ -130,6 +163,9 @@ def _summary(result: Any) -> str:
         lines.append(f"  … and {len(result.errors) - 20} more errors (connector-core status --failed)")
     if result.status == "failed_records":
         lines.append("  records were dead-lettered: `connector-core status --failed` lists them; they are retried on the next run")
+    if result.status == "interrupted":
+        writes = sum(result.totals.get(name, 0) for name in ("created", "updated", "deleted"))
+        lines.append(f"  saved: {writes} write{'' if writes == 1 else 's'} committed with their checkpoints; run it again to resume from there")
     return "\n".join(lines)
 
 
@@ -175,11 +211,13 @@ def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state:
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
     resumes) · 5 finished, but records were dead-lettered · 6 the delete breaker stopped the run ·
-    7 another run of this connection is in progress.
+    7 another run of this connection is in progress · 130 stopped by Ctrl-C · 143 stopped by SIGTERM
+    (both: what was acknowledged is committed; rerun resumes).
     """
-    result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state)
+    with stop_on_sigterm():
+        result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state)
     click.echo(_summary(result), err=True)
-    sys.exit(STATUS_EXIT.get(result.status, EXIT_USER))
+    sys.exit(exit_code(result))
 
 
 def _connection_files(directory: Path) -> list[Path]:
@@ -221,7 +259,8 @@ def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
             if not loaded.connection.schedule:
                 click.echo(f"{path.name}: no schedule; skipped", err=True)
                 continue
-            result = run_connection(ctx, path, dry_run=dry_run, full_refresh=False, state=None, due_only=not dry_run)
+            with stop_on_sigterm():
+                result = run_connection(ctx, path, dry_run=dry_run, full_refresh=False, state=None, due_only=not dry_run)
         except ConnectorError as exc:
             click.echo(f"{path.name}: error: {exc}", err=True)
             code = EXIT_USER
@@ -233,6 +272,8 @@ def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
                 click.echo(f"{path.name}: {result.errors[0]}", err=True)
                 continue
             click.echo(_summary(result), err=True)
+            if result.status == "interrupted":
+                sys.exit(exit_code(result))  # a stop request ends the whole invocation; later connections wait for the next
             code = STATUS_EXIT.get(result.status, EXIT_USER)
         if order.index(code) > order.index(worst):
             worst = code

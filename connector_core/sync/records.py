@@ -28,9 +28,19 @@ class DeleteBreakerError(ConnectorError):
     """A flow would delete (or inactivate) more than its `delete.max_share` of the mapped records."""
 
 
+class StopRequested(BaseException):
+    """A signal asked the run to stop (SIGTERM: a container stop). Like Ctrl-C, it is raised in the main
+    thread; what the destination acknowledged is committed, the rest is done by the next run."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
 @dataclass
 class RunResult:
-    """What a run did. ``status``: ok, failed_records, api_error, error, breaker, locked."""
+    """What a run did. ``status``: ok, failed_records, api_error, error, breaker, locked, interrupted
+    (``stopped_by`` says by what: "SIGTERM" or "Ctrl-C")."""
 
     connection: str
     status: str
@@ -39,6 +49,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
     run_id: int | None = None
+    stopped_by: str | None = None
 
     @property
     def totals(self) -> dict[str, int]:
@@ -175,6 +186,7 @@ __all__ = [
     "DEAD_LETTER_RETRIES_PER_RUN",
     "LEASE_SECONDS",
     "SINGLE_COMMIT_EVERY",
+    "StopRequested",
     "DeleteBreakerError",
     "InFlight",
     "Reporter",

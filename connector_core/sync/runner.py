@@ -41,6 +41,7 @@ from connector_core.sync.records import (
     Reporter,
     ReporterProtocol,
     RunResult,
+    StopRequested,
 )
 from connector_core.sync.store import SQLiteStateStore, lease_owner
 
@@ -160,8 +161,13 @@ class Runner:
         except ConnectorError as exc:
             result.status = "error"
             result.errors.append(str(exc))
+        except (KeyboardInterrupt, StopRequested) as exc:
+            # committed batches stand (the flow committed what was acknowledged on its way out); a rerun resumes
+            result.status = "interrupted"
+            result.stopped_by = exc.signal_name if isinstance(exc, StopRequested) else "Ctrl-C"
+            result.errors.append(f"interrupted ({result.stopped_by}); the next run resumes from the last checkpoint")
         except BaseException:
-            result.status = "interrupted"  # Ctrl-C or a crash: committed batches stand, the rest is redone
+            result.status = "interrupted"  # a crash: committed batches stand, the rest is redone
             raise
         finally:
             result.duration = time.monotonic() - started

@@ -168,3 +168,34 @@ def test_overlapping_run_due_invocations_run_a_connection_once(sync: Sync) -> No
         assert [r.status for r in store.runs()] == ["ok"]
     skipped = [err for _, err in outputs if "not due" in err or "is being run by" in err]
     assert len(skipped) == 2
+
+
+@pytest.mark.parametrize(("signum", "name", "code"), [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGINT, "Ctrl-C", 130)], ids=["SIGTERM", "Ctrl-C"])
+def test_a_stop_signal_commits_what_was_acknowledged_says_so_and_a_rerun_resumes(big_shop: Sync, signum: int, name: str, code: int) -> None:
+    sync = big_shop
+    path = sync.write()
+    latency = sync.netsuite.faults.add("latency", seconds=0.02, path_prefix="/services/rest/record")
+    child = cli("run", str(path), cwd=sync.dir)
+    try:
+        wait_for(lambda: sync.ns_writes() >= 60 or child.poll() is not None)
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == code, err
+    assert f"interrupted ({name})" in err and "saved:" in err and "Traceback" not in err
+    sync.netsuite.faults.remove(latency.id)
+    with sync.store() as store:
+        (run,) = store.runs()
+        committed = len(store.mapped_rows("customers"))
+        assert run.status == "interrupted" and any(name in e for e in run.errors)
+        assert run.counts["customers"]["created"] + run.counts["customers"].get("updated", 0) == committed > 0
+        assert store.lease_holder() is None  # released: the rerun need not wait for the lease to expire
+
+    rerun = cli("run", str(path), cwd=sync.dir)
+    _, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert sync.ns_count() == 200
+    rows = sync.netsuite.suiteql("SELECT externalid, COUNT(*) AS n FROM customer WHERE externalid LIKE 'shop-%' GROUP BY externalid HAVING COUNT(*) > 1")
+    assert rows == []
