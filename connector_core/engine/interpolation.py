@@ -3,7 +3,8 @@
 A string is a template when it contains ``{{`` or ``{%``. A string that is exactly one expression,
 ``"{{ input.payload }}"``, evaluates to the expression's native value (a dict stays a dict); any other
 template renders to text. Templates run in jinja2's immutable sandbox: no access to Python internals,
-no file or network access, no mutation of the values passed in. Undefined variables are errors.
+no file or network access, no mutation of the values passed in. Undefined variables are errors. What a
+render may cost (time, sizes, integer digits, call depth) is bounded by ``template_limits``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ from urllib.parse import quote
 
 import jinja2
 from jinja2 import StrictUndefined, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from connector_core.engine.template_limits import (
+    BoundedSandbox,
+    TemplateLimitError,
+    bound_filters,
+    bounded_output,
+    check_constants,
+    end_budget,
+    start_budget,
+)
 from connector_core.errors import InterpolationError, SpecError
 
 #: Names a template may refer to. Which ones hold values depends on where the template sits.
@@ -218,13 +227,51 @@ def _escape_path_value(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-def _make_environment(filters: Mapping[str, Callable[..., Any]] | None, **options: Any) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=True, **options)
+def _make_environment(filters: Mapping[str, Callable[..., Any]] | None, **options: Any) -> BoundedSandbox:
+    env = BoundedSandbox(undefined=_Undefined, autoescape=False, keep_trailing_newline=True, **options)
     env.filters.update(BUILTIN_FILTERS)
     env.filters["path"] = lambda v: TrustedPath(str(v))
     env.filters.update(filters or {})
+    env.filters = bound_filters(env.filters)
     env.globals.update(BUILTIN_GLOBALS)
     return env
+
+
+def _located(exc: Exception, source: str, where: str) -> Exception:
+    """The InterpolationError naming ``where`` for what a render raised (anything unforeseen as it is)."""
+    described = _describe_template(source, where)
+    if isinstance(exc, TemplateLimitError):
+        return InterpolationError(f"{described} {exc}", hint=_LIMITS_HINT)
+    if isinstance(exc, RecursionError):
+        return InterpolationError(f"{described} nests too deeply (Python's recursion limit)", hint=_LIMITS_HINT)
+    if isinstance(exc, MemoryError):
+        return InterpolationError(f"{described} ran out of memory", hint=_LIMITS_HINT)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return InterpolationError(f"{described} was refused by the sandbox: {exc}")
+    if isinstance(exc, jinja2.UndefinedError):
+        return InterpolationError(f"{described}: {exc.message}")
+    if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError):
+        return InterpolationError(f"{described} failed: {exc}")
+    if isinstance(exc, jinja2.TemplateError):
+        return InterpolationError(f"{described} failed: {exc.message}")
+    return exc
+
+
+def _bounded_render(render: Callable[[Mapping[str, Any]], Any], context: Mapping[str, Any], source: str, where: str) -> Any:
+    """Render under a fresh budget (template_limits); errors come out located."""
+    budget = start_budget()
+    try:
+        return render(context)
+    except Exception as exc:
+        located = _located(exc, source, where)
+        if located is exc:
+            raise
+        raise located from None
+    finally:
+        end_budget(budget)
+
+
+_LIMITS_HINT = "templates are bounded in time, size and depth; see 'Template limits' in docs/tutorial.md"
 
 
 class Interpolator:
@@ -250,16 +297,8 @@ class Interpolator:
             self.compile(source, where)  # same syntax and name checks as any template
             template = self.path_env.from_string(source)
             self._path_cache[source] = template
-        try:
-            return template.render(context)
-        except jinja2.exceptions.SecurityError as exc:
-            raise InterpolationError(f"{_describe_template(source, where or 'path')} was refused by the sandbox: {exc}") from None
-        except jinja2.UndefinedError as exc:
-            raise InterpolationError(f"{_describe_template(source, where or 'path')}: {exc.message}") from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-            raise InterpolationError(f"{_describe_template(source, where or 'path')} failed: {exc}") from None
-        except jinja2.TemplateError as exc:
-            raise InterpolationError(f"{_describe_template(source, where or 'path')} failed: {exc.message}") from None
+        rendered: str = _bounded_render(lambda values: bounded_output(template.generate(values)), context, source, where or "path")
+        return rendered
 
     def compile(self, source: str, where: str = "") -> Callable[[Mapping[str, Any]], Any]:
         """Compile ``source`` once; raise SpecError naming ``where`` on bad syntax or unknown names."""
@@ -274,7 +313,7 @@ class Interpolator:
         for node in ast.find_all((nodes.Filter, nodes.Test)):
             kind, table = ("filter", self.env.filters) if isinstance(node, nodes.Filter) else ("test", self.env.tests)
             if node.name not in table:
-                guess = _suggest(node.name, table)
+                guess = _suggest(node.name, [name for name in table if ":" not in name])  # not the internal ones
                 raise SpecError(f"template at {label} uses unknown {kind} '{node.name}'" + (f"; did you mean '{guess}'?" if guess else ""))
         unknown = sorted(meta.find_undeclared_variables(ast) - CONTEXT_NAMES - set(self.env.globals))
         if unknown:
@@ -287,6 +326,10 @@ class Interpolator:
             if not all("did you mean" in d for d in described):
                 message += f"; templates can use: {', '.join(known)}"
             raise SpecError(message)
+        try:
+            check_constants(ast, self.env.binop_table)
+        except TemplateLimitError as exc:
+            raise SpecError(f"template at {label} {exc}", hint=_LIMITS_HINT) from None
         match = _SINGLE_EXPRESSION.match(source)
         try:
             if match:
@@ -306,7 +349,7 @@ class Interpolator:
                 template = self.env.from_string(source)
 
                 def render_text(context: Mapping[str, Any]) -> Any:
-                    return template.render(context)
+                    return bounded_output(template.generate(context))
 
                 renderer = render_text
         except jinja2.TemplateSyntaxError as exc:
@@ -332,17 +375,7 @@ class Interpolator:
         if isinstance(value, str):
             if not is_template(value):
                 return value
-            renderer = self.compile(value, where)
-            try:
-                return renderer(context)
-            except jinja2.exceptions.SecurityError as exc:
-                raise InterpolationError(f"{_describe_template(value, where)} was refused by the sandbox: {exc}") from None
-            except jinja2.UndefinedError as exc:
-                raise InterpolationError(f"{_describe_template(value, where)}: {exc.message}") from None
-            except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-                raise InterpolationError(f"{_describe_template(value, where)} failed: {exc}") from None
-            except jinja2.TemplateError as exc:
-                raise InterpolationError(f"{_describe_template(value, where)} failed: {exc.message}") from None
+            return _bounded_render(self.compile(value, where), context, value, where)
         if isinstance(value, dict):
             return {
                 self.render(k, context, where): self.render(v, context, f"{where}.{k}" if where else str(k))
