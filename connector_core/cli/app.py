@@ -9,10 +9,11 @@ Heavy modules are imported inside the commands so that start-up stays fast.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -41,6 +42,44 @@ class Context:
         loaded = load_spec(connector, self.registry)
         kwargs.setdefault("tokens", JsonFileTokenStore(default_token_path(config)))
         return Connector(loaded, config, self.registry, **kwargs)
+
+
+class MaskedStream(io.TextIOBase):
+    """stderr through the one mask: every message, hint, log line and traceback the CLI writes passes
+    :func:`~connector_core.engine.redaction.redact` (URLs' userinfo, and every secret the process's
+    connections know). stdout is left alone: it carries data, which templates keep free of secrets.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it as a plain attribute
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None) or "strict"
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        from connector_core.engine.redaction import redact
+
+        self._stream.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
 
 
 def _fail(message: str, code: int) -> None:
@@ -131,6 +170,8 @@ class _LazyGroup(click.Group):
 def main(ctx: click.Context, debug: bool) -> None:
     """Declarative API connectors and CRM <-> NetSuite syncs."""
     ctx.obj = Context(debug)
+    if not isinstance(sys.stderr, MaskedStream):
+        sys.stderr = MaskedStream(sys.stderr)  # before logging takes the stream: log lines pass the mask too
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from connector_core.engine.documents import Document, PathKey, format_path, load_document
-from connector_core.engine.redaction import Redactor
+from connector_core.engine.redaction import MASK, Redactor
 from connector_core.engine.validation_cache import already_valid, remember_valid
 from connector_core.errors import ConfigError, SpecError
 
@@ -76,6 +76,23 @@ def secret_values(schema: object, config: Any) -> list[str]:
         for item in config:
             found += secret_values(schema["items"], item)
     return found
+
+
+def masked_config(schema: object, config: Any, redactor: Redactor) -> Any:
+    """A copy of ``config`` for templates whose result is not sent to the API (record transforms and
+    filters, operation outputs, messages): values of ``secret: true`` fields become ``***``, and every
+    string has the redactor's secrets (``env``/``file`` values) and URLs' userinfo masked."""
+    node = schema if isinstance(schema, Mapping) else {}
+    if node.get("secret") is True and config not in (None, "") and not isinstance(config, bool):
+        return MASK
+    if isinstance(config, str):
+        return redactor.text(config)
+    if isinstance(config, dict):
+        properties = node.get("properties") or {}
+        return {name: masked_config(properties.get(name), value, redactor) for name, value in config.items()}
+    if isinstance(config, list):
+        return [masked_config(node.get("items"), item, redactor) for item in config]
+    return config
 
 
 def apply_defaults(schema: Mapping[str, Any], config: dict[str, Any]) -> dict[str, Any]:
@@ -306,6 +323,7 @@ __all__ = [
     "format_checker",
     "apply_defaults",
     "load_config_file",
+    "masked_config",
     "prepare_config",
     "resolve_references",
     "secret_values",

@@ -35,7 +35,7 @@ def check_connection(connector: ConnectorSession) -> CheckResult:
             args.method, args.path, params=args.params, headers=args.headers, json=args.json if args.has_json else _unset(),
             data=args.data, files=args.files, timeout=args.timeout, retry_policy=quick,
         )
-        return CheckResult(True, f"{connector.name}: connection works ({args.method} {args.path} answered {response.status_code})")
+        return CheckResult(True, f"{connector.name}: connection works ({args.method} {connector.redactor.text(args.path)} answered {response.status_code})")
     stream = check.stream if check is not None and check.stream else next(iter(connector.spec.streams), None)
     if stream is None:
         raise ConnectorError(f"connector '{connector.name}' declares neither a check request nor a stream to try")

@@ -39,7 +39,7 @@ def enrich_records(
                 result = found.get(_key(key)) if key is not None else None
                 context = {**values, "record": record, "result": result}
                 for path, template in step.set.items():
-                    set_path(record, path, connector.render(template, context, f"{where}.set.{path}"))
+                    set_path(record, path, connector.render_visible(template, context, f"{where}.set.{path}"))
 
 
 def _fetch(

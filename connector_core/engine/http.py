@@ -309,6 +309,7 @@ class HttpClient:
             error.status = error.status or response.status_code
             error.body = error.body if error.body is not None else self.redactor.data(body)
         error.message = self.redactor.text(error.message)
+        error.hint = self.redactor.text(error.hint) if error.hint else error.hint
         return error
 
     def _detail(self, body: Any) -> str:
@@ -379,7 +380,7 @@ class HttpClient:
             status=status,
             body=self.redactor.data(body),
             attempts=attempts,
-            hint=hint,
+            hint=self.redactor.text(hint) if hint else None,  # the hint may name the base URL, with its userinfo
         )
 
     # -- debug logging -----------------------------------------------------------------------------

@@ -158,7 +158,7 @@ class StreamReader:
             where = f"streams.{self.name}.records.filter"
 
             def keep(record: dict[str, Any]) -> dict[str, Any] | None:
-                return record if connector.render(expression, {"record": record, "partition": partition}, where) else None
+                return record if connector.render_visible(expression, {"record": record, "partition": partition}, where) else None
 
             steps.append(keep)
         for index, transform in enumerate(self.stream.transforms):
@@ -196,7 +196,7 @@ class StreamReader:
             def set_fields(record: dict[str, Any]) -> dict[str, Any]:
                 for path, value in assignments.items():
                     context = {"record": record, "partition": partition}
-                    set_path(record, path, connector.render(value, context, f"{where}.set.{path}"))
+                    set_path(record, path, connector.render_visible(value, context, f"{where}.set.{path}"))
                 return record
 
             return set_fields

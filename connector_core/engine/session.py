@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from connector_core.engine.auth import AuthContext, MemoryTokenStore, TokenStore
-from connector_core.engine.config import prepare_config
+from connector_core.engine.config import masked_config, prepare_config
 from connector_core.engine.governance import Governor
 from connector_core.engine.http import IGNORE, HttpClient
 from connector_core.engine.interpolation import Interpolator
@@ -72,6 +72,8 @@ class ConnectorSession:
         self.registry = registry
         self.redactor = Redactor()
         self.config = prepare_config(self.spec.config, config, self.redactor)
+        # what templates whose result stays here (records, outputs, messages) see as `config`
+        self.visible_config: dict[str, Any] = masked_config(self.spec.config, self.config, self.redactor)
         self.interpolator = Interpolator(registry.filters)
         self.base_url = str(self.render(self.spec.base_url, {}, "base_url")).rstrip("/")
         check_transport(self.base_url)
@@ -180,7 +182,13 @@ class ConnectorSession:
         return {"config": self.config, **values}
 
     def render(self, value: Any, values: Mapping[str, Any], where: str = "") -> Any:
+        """Render a template whose result goes to the API (requests, auth) or stays internal."""
         return self.interpolator.render(value, {"config": self.config, **values}, where)
+
+    def render_visible(self, value: Any, values: Mapping[str, Any], where: str = "") -> Any:
+        """Render a template whose result is shown or stored (records, outputs, messages): its
+        ``config`` has every secret masked (``***``), so no transform of a secret can leak it."""
+        return self.interpolator.render(value, {"config": self.visible_config, **values}, where)
 
     def build_request(self, request: RequestSpec, values: Mapping[str, Any], where: str) -> RequestArgs:
         """Render a request spec; query parameters whose value renders to None are left out."""
@@ -270,8 +278,8 @@ class ConnectorSession:
                 continue
             if rule.action == "ignore":
                 return IGNORE
-            message = self.redactor.text(str(self.render(rule.message, context, f"{label}.message"))) if rule.message else f"HTTP {response.status_code} {response.reason}"
-            hint = self.render(rule.hint, context, f"{label}.hint") if rule.hint else None
+            message = self.redactor.text(str(self.render_visible(rule.message, context, f"{label}.message"))) if rule.message else f"HTTP {response.status_code} {response.reason}"
+            hint = self.redactor.text(str(self.render_visible(rule.hint, context, f"{label}.hint"))) if rule.hint else None
             if rule.action == "retry":
                 return RetriableHTTPError(message, status=response.status_code, hint=hint)
             error: FatalHTTPError = (

@@ -13,7 +13,7 @@ import posixpath
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from connector_core.engine.redaction import MASK, SENSITIVE_NAMES, Redactor
+from connector_core.engine.redaction import MASK, SENSITIVE_NAMES, Redactor, mask_userinfo
 from connector_core.errors import ConfigError, FatalHTTPError
 
 _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
@@ -31,14 +31,23 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def _shown(url: str) -> str:
+    """A configured URL fit for a message: everything before its last '@' masked, so a password with
+    a raw '/' or '?' (which breaks the URL, and is why it is refused) is hidden too."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        return f"{scheme}://{MASK}@{rest.rpartition('@')[2]}"
+    return mask_userinfo(url)
+
+
 def check_transport(url: str, what: str = "base_url") -> None:
     """Refuse URLs that would send credentials in clear text or to a malformed host."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"{what} {url!r} is not an http(s) URL with a host")
+        raise ConfigError(f"{what} {_shown(url)!r} is not an http(s) URL with a host")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
-            f"{what} {url!r} uses plain http to a non-loopback host",
+            f"{what} {_shown(url)!r} uses plain http to a non-loopback host",
             hint="use https; plain http is accepted only for 127.0.0.1/localhost (local emulators)",
         )
 
@@ -55,7 +64,7 @@ def join_url(base_url: str, path: str) -> str:
     if _ABSOLUTE.match(path) or path.startswith("//") or "\\" in path:
         if _origin(path) != _origin(base_url):
             raise FatalHTTPError(
-                f"refusing to send a request to {redact_url(path, None)}: it is not on {base_url}",
+                f"refusing to send a request to {redact_url(path, None)}: it is not on {redact_url(base_url, None)}",
                 hint="request paths are relative to the connector's base_url; credentials never go to another host",
             )
         target = path
@@ -75,17 +84,17 @@ def join_url(base_url: str, path: str) -> str:
     if normalised == ".":
         normalised = ""
     if base_path and not (normalised == base_path or normalised.startswith(base_path + "/")):
-        raise FatalHTTPError(f"request path {path!r} leaves the base path {base_path!r}")
+        raise FatalHTTPError(f"request path {redact_url(path, None)!r} leaves the base path {base_path!r}")
     return urlunsplit((parts.scheme, parts.netloc, normalised, parts.query, ""))
 
 
 def redact_url(url: str, redactor: Redactor | None) -> str:
-    """The URL with secret query values masked."""
+    """The URL with its userinfo, secret query values and (given a redactor) known secrets masked."""
     parts = urlsplit(url)
     if parts.query:
         pairs = [(k, MASK if k.lower() in SENSITIVE_NAMES else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs, safe="*"), ""))
-    return redactor.text(url) if redactor else url
+    return redactor.text(url) if redactor else mask_userinfo(url)
 
 
 __all__ = ["check_transport", "is_loopback", "join_url", "redact_url"]

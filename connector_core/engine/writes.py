@@ -172,7 +172,7 @@ def _single(connector: ConnectorSession, name: str, operation: Operation, payloa
     result = {"status": response.status_code, "id": record_id(operation, response, body), "body": body}
     if operation.output is not None:
         context = {"input": payload, "response": {"status": response.status_code, "body": body, "headers": dict(response.headers)}, "record": result}
-        return {**result, "output": connector.render(operation.output, context, f"operations.{name}.output")}
+        return {**result, "output": connector.render_visible(operation.output, context, f"operations.{name}.output")}
     return result
 
 
@@ -187,7 +187,7 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
     failures: list[dict[str, Any]] = []
     per_record: list[dict[str, Any]] = []
     where = f"operations.{name}.batch"
-    keys = record_keys(batch, connector.render, records, payload, where)
+    keys = record_keys(batch, connector.render_visible, records, payload, where)
     requests_made = 0
     for start in range(0, len(records), size):
         chunk = records[start : start + size]
@@ -213,12 +213,12 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
             if batch.error_message == _DEFAULT_ERROR_MESSAGE:
                 message = _error_text(error)  # the default template, without a render per failure
             else:
-                message = connector.render(batch.error_message, {"error": error, "input": payload}, f"{where}.error_message")
+                message = connector.render_visible(batch.error_message, {"error": error, "input": payload}, f"{where}.error_message")
             failures.append({"message": str(message), "error": error})
             chunk_errors.append((error, str(message)))
         per_record.extend(
             match_outcomes(
-                batch, connector.render, start=start, keys=chunk_keys, status=outcome["status"],
+                batch, connector.render_visible, start=start, keys=chunk_keys, status=outcome["status"],
                 results=chunk_results, errors=chunk_errors, input_=payload, where=where,
             )
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from connector_core.engine.redaction import redact
 from connector_core.sync.store.protocol import DeadLetter, MappedRecord, OutboxEntry, RunRecord, owner_alive
 from connector_core.sync.store.tables import (
     cursors,
@@ -154,7 +155,7 @@ class _SQLTransaction:
                 "flow": flow,
                 "source_id": source_id,
                 "record": json.dumps(record, sort_keys=True, default=str),
-                "reason": reason,
+                "reason": redact(reason),  # the one mask (engine.redaction): reasons quote API messages and URLs
                 "attempts": (existing.attempts if existing else 0) + 1,
                 "first_seen": existing.first_seen if existing else now,
                 "last_seen": now,
@@ -365,7 +366,7 @@ class SQLiteStateStore:
             started = conn.execute(sa.select(runs.c.started_at).where(runs.c.id == run_id)).scalar_one()
             conn.execute(
                 runs.update().where(runs.c.id == run_id).values(
-                    ended_at=now, status=status, counts=json.dumps(counts, sort_keys=True), errors=json.dumps(errors[:200]), duration=now - started
+                    ended_at=now, status=status, counts=json.dumps(counts, sort_keys=True), errors=json.dumps([redact(e) for e in errors[:200]]), duration=now - started
                 )
             )
 
