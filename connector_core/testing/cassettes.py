@@ -144,7 +144,10 @@ class CassetteScrubber:
                 uri = urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
         return self.text(uri)
 
-    def _header(self, name: str, value: str) -> str:
+    def _header(self, name: str, value: str | bytes) -> str:
+        if isinstance(value, bytes):
+            # requests-oauthlib signs with decoding="utf-8" and hands back every header value as bytes
+            value = value.decode("latin-1")
         lowered = name.lower()
         if lowered in ("authorization", "proxy-authorization"):
             return _scrub_authorization(value)

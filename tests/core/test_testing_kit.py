@@ -78,6 +78,16 @@ class TestScrubber:
             assert secret not in value
         assert f'oauth_signature="{MASK}"' in value
 
+    def test_header_values_as_bytes_are_scrubbed_as_text(self) -> None:
+        # requests-oauthlib (TBA) hands every signed header back as bytes
+        header = b'OAuth realm="1234567_SB1", oauth_consumer_key="ck-abcdef", oauth_signature="c2ln"'
+        scrubber = CassetteScrubber(["secret-in-a-header"])
+        scrubbed = scrubber.request(
+            _request("https://x.test/", headers={"Authorization": header, "X-Echo": b"v=secret-in-a-header", "Accept": b"*/*"})
+        )
+        assert scrubbed.headers["Authorization"] == f'OAuth realm="1234567_SB1", oauth_consumer_key="{MASK}", oauth_signature="{MASK}"'
+        assert scrubbed.headers["X-Echo"] == f"v={MASK}" and scrubbed.headers["Accept"] == "*/*"
+
     def test_query_parameters_with_secret_names_are_masked(self) -> None:
         scrubbed = CassetteScrubber().request(
             _request("https://x.test/a?api_key=zzz-999&oauth_nonce=n1&oauth_token=tok-1&q=keep")
