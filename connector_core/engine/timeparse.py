@@ -14,9 +14,18 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 
 
 def parse_duration(value: Any) -> dt.timedelta:
-    """Read a duration; a bare number means seconds. Raises ValueError with the accepted forms."""
+    """Read a duration; a bare number means seconds. Raises ValueError with the accepted forms, or when
+    the duration is longer than Python's timedelta can hold (about 2.7 million years)."""
     if isinstance(value, dt.timedelta):
         return value
+    try:
+        return _parse_duration(value)
+    except OverflowError:
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
+        raise ValueError(f"{shown!r} is too long a duration (at most {dt.timedelta.max.days:,} days)") from None
+
+
+def _parse_duration(value: Any) -> dt.timedelta:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return dt.timedelta(seconds=float(value))
     if isinstance(value, str):
