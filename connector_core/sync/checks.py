@@ -131,8 +131,27 @@ class ConnectionChecker:
                 if field not in flow.mapping:
                     guess = suggest(field, list(flow.mapping))
                     self.problem((*at, "conflict", "owners", field), f"'{field}' is not a mapped field" + (f"; did you mean '{guess}'?" if guess else ""), key=True)
+            if flow.conflict.policy == "owner" and write_spec is not None and flow.match.lookup is None:
+                self.check_owned_fields_survive_upserts(at, flow, write_spec)
             if flow.conflict.policy == "newest_wins" and read_spec is not None and not _modified_path(flow, read_spec):
                 self.problem((*at, "conflict", "policy"), "newest_wins needs the record's modified time: set from.modified (the stream has no cursor field)")
+
+    def check_owned_fields_survive_upserts(self, at: PathKey, flow: Flow, write_spec: LoadedSpec) -> None:
+        """An upsert (or a batch, which may upsert) can land on a record that already exists even when this
+        connection has never paired it (another connection, or a person, made it). The fields the other
+        side owns are then written only if the runner can tell: it needs match.lookup."""
+        assert flow.conflict is not None
+        operation = write_spec.spec.operations.get(flow.to.operation)
+        read_role = self.roles.get(flow.from_.side)
+        others = sorted(field for field, owner in flow.conflict.owners.items() if owner != read_role)
+        if operation is None or operation.kind not in ("upsert", "batch") or not others:
+            return
+        self.problem(
+            (*at, "match"),
+            f"to.operation '{flow.to.operation}' ({operation.kind}) can write onto a {flow.to.side} record that already exists, and "
+            f"conflict.owners gives {', '.join(others)} to the other side: add match.lookup (the {flow.to.side} stream to look the "
+            "external id up in) so an existing record is updated without those fields instead of overwritten",
+        )
 
     def check_stream(self, at: PathKey, loaded: LoadedSpec, stream: str) -> None:
         streams = loaded.spec.streams

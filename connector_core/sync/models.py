@@ -74,6 +74,11 @@ class BatchTarget(SpecModel):
         ..., description="Dotted path in one batch result of the value that identifies its input record (its external id, e.g. `properties.crm_id`)."
     )
     result_id: str = Field("id", description="Dotted path of the destination id in one batch result.")
+    result_new: str | None = Field(
+        None,
+        description="Dotted path in one batch result that is true when the record was created and false when an existing one was "
+        "updated (HubSpot's upsert: `new`); the run's created/updated counts then follow what the destination says.",
+    )
     error_key: str | None = Field(
         None, description="Dotted path in one batch error of the external id (or list of them) it concerns; unacknowledged records fail either way."
     )

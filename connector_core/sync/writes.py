@@ -257,6 +257,7 @@ class FlowWrites:
             if outcome["ok"]:
                 dest = get_path(outcome.get("result"), batch.result_id)
                 item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                self.created_or_updated(item, outcome.get("result"))
                 acknowledged.add(id(item))
             else:
                 reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
@@ -268,6 +269,7 @@ class FlowWrites:
                     continue
                 dest = get_path(entry, batch.result_id)
                 item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                self.created_or_updated(item, entry)
                 acknowledged.add(id(item))
         loose: list[str] = []
         for error in result.get("errors", []):
@@ -288,6 +290,15 @@ class FlowWrites:
             if id(item) not in acknowledged and item.action != "fail":
                 detail = f": {'; '.join(loose)[:500]}" if loose else ""
                 item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
+
+    def created_or_updated(self, item: WriteItem, result: Any) -> None:
+        """What the destination says happened (``to.batch.result_new``), not what the runner intended."""
+        batch = self.flow.to.batch
+        if batch is None or batch.result_new is None or item.action not in ("create", "update"):
+            return
+        new = get_path(result, batch.result_new)
+        if isinstance(new, bool):
+            item.action = "create" if new else "update"
 
     def await_write_backs(self, done: list[WriteItem]) -> None:
         """Mark the written records whose new pairing the read side must learn (`to.write_back`).

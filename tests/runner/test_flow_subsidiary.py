@@ -62,3 +62,32 @@ def test_a_change_in_another_subsidiary_is_not_carried(sync: Finance) -> None:
     run = sync.run()
     assert run.counts["customers-to-companies"].get("read", 0) == 0
     assert str(outsider["id"]) not in {c.get("netsuite_customer_id") for c in sync.companies()}
+
+
+def test_a_second_connection_sharing_keys_updates_and_keeps_crm_owned_fields(
+    tmp_path: Path, hubspot: HubSpotEmulator, netsuite_ns: NetSuiteEmulator, registry: Registry  # noqa: F811
+) -> None:
+    """Run customers_both_ways first (as the demo does), edit a CRM-owned field, then run this connection
+    for the first time: its upserts land on companies the other connection already paired, so they are
+    updates (counted so) that leave the CRM's fields alone."""
+    both_ways = Finance("customers_both_ways.yaml", tmp_path / "a", hubspot, netsuite_ns, registry)
+    uk = Finance("multi_subsidiary.yaml", tmp_path / "b", hubspot, netsuite_ns, registry)
+    first = both_ways.run()
+    assert first.status == "ok", first.errors
+    trading_with_uk = {
+        str(r["id"])
+        for r in uk.suiteql(f"SELECT c.id FROM customer c WHERE c.isinactive = 'F' AND c.id IN (SELECT r.entity FROM customersubsidiaryrelationship r WHERE r.subsidiary = {UK})")
+    }
+    companies = {c["netsuite_customer_id"]: c for c in uk.companies() if c.get("netsuite_customer_id") in trading_with_uk}
+    assert set(companies) == trading_with_uk  # the first connection made or paired every one
+    edited = companies[sorted(companies)[0]]
+    uk.edit_company(edited["id"], name="Renamed in HubSpot", phone="+44 20 7946 0000")
+
+    second = uk.run()
+    assert second.status == "ok", (second.errors, uk.reporter.messages)
+    counts = second.counts["customers-to-companies"]
+    assert counts.get("created", 0) == 0 and counts["updated"] + counts.get("echo", 0) + counts.get("unchanged", 0) == len(trading_with_uk)
+    assert counts["updated"] > 0
+    after = uk.company(edited["id"])
+    assert after["name"] == "Renamed in HubSpot" and after["phone"] == "+44 20 7946 0000"  # the CRM's edit survived
+    assert len(uk.companies()) == len(both_ways.companies())  # and no company was added

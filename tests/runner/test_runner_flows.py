@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from runner_support import Sync, customer_flow
+
+from connector_core.errors import SpecError
 
 
 def rename(sync: Sync, customer_id: int, name: str) -> None:
@@ -189,6 +192,7 @@ class TestDeletes:
 class TestConflictsAndEchoes:
     def test_fields_owned_by_the_other_side_are_only_written_on_create(self, sync: Sync) -> None:
         flow = customer_flow(conflict={"policy": "owner", "owners": {"email": "netsuite"}})
+        flow["match"]["lookup"] = {"stream": "customers", "key": "externalid", "id": "id"}
         sync.write([flow])
         sync.run()
         with sync.shop.api.data.lock:
@@ -198,6 +202,14 @@ class TestConflictsAndEchoes:
         customer = sync.ns_customer("shop-2")
         assert customer["companyname"] == "Two GmbH"
         assert customer["email"] == "customer2@example.test"
+
+    def test_an_upsert_that_would_overwrite_the_other_sides_fields_needs_a_lookup(self, sync: Sync) -> None:
+        sync.write([customer_flow(conflict={"policy": "owner", "owners": {"email": "netsuite"}})])
+        with pytest.raises(SpecError) as caught:
+            sync.load()
+        (problem,) = caught.value.problems
+        assert "flows[0].match: to.operation 'upsert_customer' (upsert) can write onto a destination record that already exists" in problem
+        assert "gives email to the other side: add match.lookup" in problem
 
     def test_our_own_write_is_not_echoed_back(self, sync: Sync) -> None:
         back = {
