@@ -48,9 +48,9 @@ def resolve_references(
             path = Path(str(target)).expanduser()
             path = path if path.is_absolute() else base_dir / path
             try:
-                resolved = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                problems.append(f"{where}{format_path(at)}: cannot read secret file {path}: {exc.strerror or exc}")
+                resolved = read_secret_file(path)
+            except ValueError as exc:
+                problems.append(f"{where}{format_path(at)}: {exc}")
                 return None
         secrets.append(resolved)
         return resolved
@@ -59,6 +59,34 @@ def resolve_references(
     if isinstance(value, list):
         return [resolve_references(v, base_dir, secrets, problems, doc, (*at, i)) for i, v in enumerate(value)]
     return value
+
+
+#: The most a ``{file: PATH}`` value reads: secrets, keys and certificate bundles are far smaller.
+MAX_SECRET_FILE_BYTES = 1024 * 1024
+
+
+def read_secret_file(path: Path) -> str:
+    """The text of a ``{file: PATH}`` secret, trailing newline stripped. Only a regular file of at most
+    :data:`MAX_SECRET_FILE_BYTES` is read (a device such as /dev/zero would never end, a FIFO may never
+    open); raises ValueError saying what is wrong with the file, never what it holds."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ValueError(f"cannot read secret file {path}: it is a directory")
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"cannot read secret file {path}: not a regular file (a device, FIFO or socket); secrets are read from files")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ValueError(f"cannot read secret file {path}: larger than {MAX_SECRET_FILE_BYTES // 1024} KiB, so not a secret")
+    try:
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"cannot read secret file {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def secret_values(schema: object, config: Any) -> list[str]:
@@ -325,6 +353,7 @@ __all__ = [
     "load_config_file",
     "masked_config",
     "prepare_config",
+    "read_secret_file",
     "resolve_references",
     "secret_values",
     "validate_config",

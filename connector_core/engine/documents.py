@@ -88,7 +88,7 @@ def format_path(at: PathKey) -> str:
 MAX_NODES = 200_000
 
 
-def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str]) -> None:
+def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str], typos: list[str] | None = None) -> None:
     if len(doc.positions) >= MAX_NODES:
         raise SpecError(
             f"{doc.path}: the document expands to more than {MAX_NODES:,} values (YAML aliases nested in aliases?)",
@@ -97,6 +97,8 @@ def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str]) -> N
     doc.positions[at] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
+        if node.flow_style and typos is not None:
+            typos.extend(_cut_at_comma(node, at, doc))
         for key_node, value_node in node.value:
             key = key_node.value
             child = (*at, key)
@@ -107,10 +109,53 @@ def _walk(node: yaml.Node, at: PathKey, doc: Document, problems: list[str]) -> N
                 )
             seen[key] = key_node.start_mark.line + 1
             doc.key_positions[child] = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, child, doc, problems)
+            _walk(value_node, child, doc, problems, typos)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*at, index), doc, problems)
+            _walk(item, (*at, index), doc, problems, typos)
+
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _is_cut_piece(key_node: yaml.Node, value_node: yaml.Node) -> bool:
+    """A plain key with a space in it and no value at all: text a comma split off the value before it."""
+    return (
+        isinstance(key_node, yaml.ScalarNode)
+        and not key_node.style  # plain: None from PyYAML's parser, '' from libyaml's
+        and " " in key_node.value.strip()
+        and isinstance(value_node, yaml.ScalarNode)
+        and value_node.tag == _NULL_TAG
+        and value_node.value == ""
+    )
+
+
+def _cut_at_comma(node: yaml.MappingNode, at: PathKey, doc: Document) -> list[str]:
+    """Problems for ``{description: Expand sublists, sublist lines and subrecords.}``: inside ``{...}`` a
+    comma ends a plain value, so the rest of the sentence becomes a key with no value, which no schema
+    notices (the description is just shorter). A key with spaces and no value is that typo, not data."""
+    found = []
+    pairs = node.value
+    for index, (key_node, value_node) in enumerate(pairs):
+        if not _is_cut_piece(key_node, value_node):
+            continue
+        start = index
+        while start > 0 and _is_cut_piece(*pairs[start - 1]):
+            start -= 1
+        owner_key, owner_value = pairs[start - 1] if start > 0 else (None, None)
+        pieces = [piece.value for piece, _ in pairs[start : index + 1]]
+        if isinstance(owner_key, yaml.ScalarNode) and isinstance(owner_value, yaml.ScalarNode) and owner_value.value:
+            whole = ", ".join([owner_value.value, *pieces])
+            fix = f"{owner_key.value}: {json.dumps(whole, ensure_ascii=False)}"
+        else:
+            fix = json.dumps(", ".join(pieces), ensure_ascii=False)
+        mark = key_node.start_mark
+        found.append(
+            f"{doc.path}:{mark.line + 1}:{mark.column + 1}: {format_path(at)}: "
+            f"{key_node.value!r} is a key with no value inside {{...}}: a comma there ends the value before it; "
+            f"put the whole text in quotes: {fix}"
+        )
+    return found
 
 
 def _path_at(text: str, index: int) -> PathKey:
@@ -177,12 +222,47 @@ def _json_hint(message: str, text: str, index: int) -> str | None:
     return None
 
 
+#: The largest spec, connection or config file read (a generous bound: the shipped NetSuite spec is
+#: 30 KB). A bigger file, or a device such as /dev/zero, is refused instead of filling memory.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+#: Python refuses to turn more digits than this into an integer (``sys.get_int_max_str_digits``).
+_INT_DIGITS_LIMIT = 4300
+_LONG_NUMBER = re.compile(r"[-+]?\d{%d,}" % (_INT_DIGITS_LIMIT + 1))
+
+
+def _read_text(file: Path) -> str:
+    """The file as text, reading at most :data:`MAX_DOCUMENT_BYTES` (a pipe works; /dev/zero is refused)."""
+    with file.open("rb") as handle:
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise SpecError(f"{file}: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; not a spec, connection or config file", spec_path=str(file))
+    return data.decode("utf-8")
+
+
+def _too_long_number(file: Path, text: str) -> SpecError | None:
+    """A located error for an integer with more digits than Python converts (json and YAML raise a bare ValueError)."""
+    found = _LONG_NUMBER.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    digits = len(found.group().lstrip("+-"))
+    at = format_path(_path_at(text, found.start()))
+    return SpecError(
+        f"{file}:{line}:{column}: {at}: a number with {digits:,} digits; numbers are limited to {_INT_DIGITS_LIMIT:,} digits",
+        spec_path=str(file),
+        hint="if it is an identifier or a code rather than a quantity, put it in quotes to make it text",
+    )
+
+
 def load_document(path: str | Path, *, text: str | None = None) -> Document:
-    """Parse a YAML or JSON file; syntax errors and duplicate keys raise SpecError with their position."""
+    """Parse a YAML or JSON file; syntax errors, duplicate keys and text cut at a comma inside ``{...}``
+    raise SpecError with their position."""
     file = Path(path)
     if text is None:
         try:
-            text = file.read_text(encoding="utf-8")
+            text = _read_text(file)
         except FileNotFoundError:
             raise SpecError(f"{file}: file not found", spec_path=str(file)) from None
         except IsADirectoryError:
@@ -214,21 +294,32 @@ def load_document(path: str | Path, *, text: str | None = None) -> Document:
         raise SpecError(message, spec_path=str(file), hint=_yaml_hint(problem, text, mark.index)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - errors without a position are rare
         raise SpecError(f"{file}: invalid YAML: {exc}", spec_path=str(file)) from None
+    except RecursionError:
+        raise SpecError(f"{file}: nested too deeply to read (thousands of levels of lists or mappings)", spec_path=str(file)) from None
+    except ValueError as exc:  # an integer longer than Python converts; json and PyYAML raise it unlocated
+        located = _too_long_number(file, text)
+        if located is None:
+            raise SpecError(f"{file}: cannot read the file: {exc}", spec_path=str(file)) from None
+        raise located from None
     doc = Document(file, data)
     problems: list[str] = []
+    typos: list[str] = []
     try:
         root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         root = None  # valid JSON that YAML cannot compose (rare): positions fall back to line 1
     if root is not None:
-        _walk(root, (), doc, problems)
+        _walk(root, (), doc, problems, None if is_json else typos)
     if problems:
         noun = "key" if len(problems) == 1 else "keys"
         raise SpecError(
             f"{file}: duplicate {noun} (the later value would silently replace the earlier one)",
-            problems=problems,
+            problems=problems + typos,
             spec_path=str(file),
         )
+    if typos:
+        noun = "value" if len(typos) == 1 else "values"
+        raise SpecError(f"{file}: text cut at a comma ({len(typos)} {noun})", problems=typos, spec_path=str(file))
     return doc
 
 
@@ -251,4 +342,4 @@ def read_spec_name(path: Path) -> str:
     return name
 
 
-__all__ = ["Document", "PathKey", "Position", "format_path", "load_document", "read_spec_name"]
+__all__ = ["MAX_DOCUMENT_BYTES", "Document", "PathKey", "Position", "format_path", "load_document", "read_spec_name"]
