@@ -169,7 +169,9 @@ def _summary(result: Any) -> str:
     return "\n".join(lines)
 
 
-def run_connection(ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False) -> Any:
+def run_connection(
+    ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False, accept_deletes: bool = False
+) -> Any:
     from connector_core.sync.connection import load_connection
     from connector_core.sync.runner import Runner
     from connector_core.sync.schedule import next_due
@@ -190,7 +192,7 @@ def run_connection(ctx: Context, path: Path, *, dry_run: bool, full_refresh: boo
                 due = next_due(schedule, started)
                 return due is None or due <= dt.datetime.now(dt.UTC)
 
-        runner = Runner(loaded, store, ctx.registry, dry_run=dry_run, full_refresh=full_refresh, reporter=reporter)
+        runner = Runner(loaded, store, ctx.registry, dry_run=dry_run, full_refresh=full_refresh, accept_deletes=accept_deletes, reporter=reporter)
         try:
             result = runner.run(due_check=due_check)
         finally:
@@ -204,9 +206,10 @@ def run_connection(ctx: Context, path: Path, *, dry_run: bool, full_refresh: boo
 @click.option("--dry-run", is_flag=True, help="Print the writes that would be made (JSON lines on stdout); write and commit nothing.")
 @click.option("--full-refresh", is_flag=True, help="Read every stream from the start (the ID map is kept: nothing is duplicated).")
 @click.option("--state", type=click.Path(dir_okay=False), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
+@click.option("--accept-deletes", is_flag=True, help="Apply deletions the delete breaker would stop (once, for this run).")
 @pass_context
 @guarded
-def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None) -> None:
+def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool) -> None:
     """Run the sync described by CONNECTION once.
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
@@ -215,7 +218,7 @@ def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state:
     (both: what was acknowledged is committed; rerun resumes).
     """
     with stop_on_sigterm():
-        result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state)
+        result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes)
     click.echo(_summary(result), err=True)
     sys.exit(exit_code(result))
 
@@ -315,7 +318,7 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
 def _never_run_report(loaded: Any, state_path: Path, failed: bool) -> dict[str, Any]:
     report: dict[str, Any] = {
         "connection": loaded.name, "file": str(loaded.path), "state": str(state_path),
-        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0, "write_backs_owed": 0,
+        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0, "write_backs_owed": 0, "breaker": {},
     }
     if failed:
         report["failed"] = []
@@ -342,7 +345,8 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
             }
             for r in store.runs(run_count)
         ],
-        "cursors": {key: summarised(state) for key, state in store.cursors().items()},
+        "cursors": {key: summarised(state) for key, state in store.cursors().items() if not key.endswith(":breaker")},
+        "breaker": {key.removesuffix(":breaker"): state for key, state in store.cursors().items() if key.endswith(":breaker")},
         "dead_letters": len(letters),
         "write_backs_owed": len(store.outbox()),
     }
@@ -355,6 +359,8 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
 
 
 def _status_text(report: dict[str, Any], failed: bool) -> str:
+    from connector_core.sync.store import when
+
     lines = [f"{report['connection']}  ({report['file']})"]
     if report["schedule"]:
         lines.append(f"  schedule: {report['schedule']}")
@@ -376,6 +382,11 @@ def _status_text(report: dict[str, Any], failed: bool) -> str:
         for error in r["errors"][:2]:
             lines.append(f"      {error.splitlines()[0][:200]}")
     lines.append(f"  dead letters: {report['dead_letters']}" + ("" if failed or not report["dead_letters"] else " (--failed lists them)"))
+    for flow, hold in (report.get("breaker") or {}).items():
+        lines.append(
+            f"  delete breaker holds {flow} since {when(hold.get('since'))}: {hold.get('would_delete')} of {hold.get('mapped')} mapped "
+            "records would be deleted; check the read side, or `run --accept-deletes` to apply them"
+        )
     if report.get("write_backs_owed"):
         lines.append(f"  write-backs owed: {report['write_backs_owed']} (sent first by the next run)")
     for d in report.get("failed", []):

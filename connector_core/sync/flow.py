@@ -43,6 +43,7 @@ class FlowContext(RunContext, Protocol):
     store: SQLiteStateStore
     dry_run: bool
     full_refresh: bool
+    accept_deletes: bool
 
     def lookup(self, lookup: Lookup) -> dict[str, Any]: ...
 
@@ -65,6 +66,7 @@ class FlowRun(FlowWrites):
         self.write_spec = loaded.specs[self.write_side].spec
         self.role = loaded.roles[self.read_side]
         self.state_key = flow.from_.state_key or flow.name
+        self.breaker_key = f"{self.state_key}:breaker"
         self.id_paths = self._id_paths()
         self.modified_path = modified_path(flow, loaded.specs[self.read_side])
         self.mapping = CompiledMapping(flow.mapping, runner.interpolator, f"{flow.name}.mapping", let=flow.let, checks=flow.checks)
@@ -122,6 +124,10 @@ class FlowRun(FlowWrites):
         self.flush(None)
         self.drain()
         saved = None if self.runner.full_refresh else self.store.cursor(self.state_key)
+        if saved is not None and flow.delete is not None and flow.delete.detect == "missing" and self.store.cursor(self.breaker_key):
+            # the breaker stopped an earlier run: deletions are checked again, and that needs a full read
+            self.runner.reporter.message(f"{flow.name}: the delete breaker holds this flow; reading it in full to check the deletions again")
+            saved = None
         stream = self.read_spec.streams[flow.from_.stream]
         full_read = saved is None or stream.cursor is None
 
@@ -466,11 +472,15 @@ class FlowRun(FlowWrites):
                 if found is not None and str(found) in rows and str(found) not in gone:
                     gone.append(str(found))
             cursor = checkpoints[-1] if checkpoints else None
-        if gone and len(gone) > delete.max_share * len(rows):
+        if gone and len(gone) > delete.max_share * len(rows) and not self.runner.accept_deletes:
+            if not self.dry_run:
+                with self.store.batch() as tx:  # the breaker holds until a run passes it or the deletions are accepted
+                    tx.set_cursor(self.breaker_key, {"since": self.runner.clock(), "would_delete": len(gone), "mapped": len(rows)})
             raise DeleteBreakerError(
                 f"flow '{self.flow.name}' would {delete.policy if delete.policy != 'ignore' else 'mark deleted'} {len(gone)} of its "
                 f"{len(rows)} mapped records ({len(gone) / max(len(rows), 1):.0%}, more than delete.max_share {delete.max_share:.0%}); nothing was deleted",
-                hint="check the read side (a filter or permission change can hide records), then raise delete.max_share for this run if the deletions are real",
+                hint="check the read side (a filter or permission change can hide records); if the deletions are real, "
+                "`connector-core run --accept-deletes` applies them once",
             )
         items: list[WriteItem] = []
         for source_id in gone:
@@ -500,6 +510,9 @@ class FlowRun(FlowWrites):
             raise
         self.commit(done, cursor, f"{self.state_key}:deletes")
         self.counts["failed"] += failed
+        if not self.dry_run and self.store.cursor(self.breaker_key) is not None:
+            with self.store.batch() as tx:
+                tx.clear_cursor(self.breaker_key)
 
     def delete_item(self, row: MappedRecord) -> WriteItem:
         delete = self.flow.delete

@@ -57,6 +57,7 @@ class Runner:
         *,
         dry_run: bool = False,
         full_refresh: bool = False,
+        accept_deletes: bool = False,
         reporter: ReporterProtocol | None = None,
         connectors: Mapping[str, Connector] | None = None,
         clock: Callable[[], float] = time.time,
@@ -67,6 +68,7 @@ class Runner:
         self.registry = registry
         self.dry_run = dry_run
         self.full_refresh = full_refresh
+        self.accept_deletes = accept_deletes  # the delete breaker does not stop this run
         self.reporter: ReporterProtocol = reporter or Reporter()
         self.clock = clock
         self.interpolator = Interpolator(registry.filters)

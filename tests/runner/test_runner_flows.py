@@ -188,6 +188,40 @@ class TestDeletes:
         assert sync.ns_writes() == writes
         assert sync.ns_count("isinactive = 'T'") == 0
 
+    def test_the_breaker_holds_until_a_run_passes_it_or_the_deletions_are_accepted(self, sync: Sync) -> None:
+        sync.write([self.inactivating()])
+        sync.run()
+        with sync.shop.api.data.lock:
+            for customer_id in range(1, 12):
+                del sync.shop.api.data.customers[customer_id]
+        assert sync.run(full_refresh=True).status == "breaker"
+        with sync.store() as store:
+            assert store.cursor("customers:breaker")["would_delete"] == 11  # type: ignore[index]
+        # the next incremental run reads in full again instead of reporting ok
+        again = sync.run()
+        assert again.status == "breaker" and sync.ns_count("isinactive = 'T'") == 0
+        accepted = sync.run(accept_deletes=True)
+        assert accepted.status == "ok" and accepted.counts["customers"]["deleted"] == 11
+        assert sync.ns_count("isinactive = 'T'") == 11
+        with sync.store() as store:
+            assert store.cursor("customers:breaker") is None
+        assert sync.run().status == "ok"
+
+    def test_a_breaker_that_no_longer_trips_is_released(self, sync: Sync) -> None:
+        sync.write([self.inactivating()])
+        sync.run()
+        removed = {i: sync.shop.api.data.customers[i] for i in range(1, 12)}
+        with sync.shop.api.data.lock:
+            for customer_id in removed:
+                del sync.shop.api.data.customers[customer_id]
+        assert sync.run(full_refresh=True).status == "breaker"
+        with sync.shop.api.data.lock:  # the read side was wrong (a filter hid them): they are back
+            sync.shop.api.data.customers.update(removed)
+        passed = sync.run()
+        assert passed.status == "ok" and passed.counts["customers"].get("deleted", 0) == 0
+        with sync.store() as store:
+            assert store.cursor("customers:breaker") is None
+
 
 class TestConflictsAndEchoes:
     def test_fields_owned_by_the_other_side_are_only_written_on_create(self, sync: Sync) -> None:

@@ -80,7 +80,12 @@ class TestRun:
             sync.shop.api.data.customers.clear()
         code, _, err = invoke("run", str(path), "--full-refresh")
         assert code == 6
-        assert "nothing was deleted" in err
+        assert "nothing was deleted" in err and "--accept-deletes" in err
+        code, out, _ = invoke("status", str(path))
+        assert "delete breaker holds customers" in out and "40 of 40 mapped records would be deleted" in out
+        assert invoke("run", str(path))[0] == 6  # held: the next run checks again
+        assert invoke("run", str(path), "--accept-deletes")[0] == 0
+        assert "delete breaker" not in invoke("status", str(path))[1]
 
 
 class TestRunDue:

@@ -117,6 +117,10 @@ class _SQLTransaction:
             ("connection", "key"),
         )
 
+    def clear_cursor(self, key: str) -> None:
+        self.flush()
+        self.conn.execute(cursors.delete().where(cursors.c.connection == self.name, cursors.c.key == key))
+
     def map_record(self, row: MappedRecord) -> None:
         self._maps.append(
             {
