@@ -190,6 +190,10 @@ def _read_input(value: str) -> dict[str, Any]:
             data = json.loads(value)
         except json.JSONDecodeError as exc:
             raise OperationError(f"--input is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise OperationError("--input is nested too deeply") from None
+        except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+            raise OperationError(f"--input cannot be read: {str(exc).split(';')[0]}", hint="put a long identifier in quotes to make it text") from None
     if not isinstance(data, dict):
         raise OperationError("--input must be a JSON object")
     return data

@@ -228,7 +228,7 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 #: Python refuses to turn more digits than this into an integer (``sys.get_int_max_str_digits``).
 _INT_DIGITS_LIMIT = 4300
-_LONG_NUMBER = re.compile(r"[-+]?\d{%d,}" % (_INT_DIGITS_LIMIT + 1))
+_LONG_NUMBER = re.compile(rf"[-+]?\d{{{_INT_DIGITS_LIMIT + 1},}}")
 
 
 def _read_text(file: Path) -> str:
