@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,10 +28,55 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
 
 
 def suiteql_string(value: Any) -> str:
-    """A SuiteQL string literal: quotes doubled, NUL removed, so no value can end the literal early."""
+    """A SuiteQL string literal with quotes doubled, so no value can end the literal early.
+
+    A NUL character is refused (:func:`refuse_nul`), not stripped: a stripped value would look up a
+    different text from the one a record stores.
+    """
     if value is None:
         return "NULL"
-    return "'" + str(value).replace("\x00", "").replace("'", "''") + "'"
+    text = str(value)
+    refuse_nul(text, "a SuiteQL value")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def refuse_nul(text: str, what: str) -> str:
+    """``text`` unchanged, or a ``ValueError`` saying where its NUL character (U+0000) is.
+
+    One rule for everything sent to NetSuite (SuiteQL values and queries, record bodies, ``q`` filters):
+    a NUL is refused, never stripped, so a value is stored and looked up exactly as given. A template
+    turns the ``ValueError`` into an error naming the operation; a sync dead-letters that record.
+    """
+    at = text.find("\x00")
+    if at >= 0:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(
+            f"{what} contains a NUL character (U+0000) at position {at}: {shown!r}. A NUL cannot go into a SuiteQL "
+            "query, so a record holding one could never be looked up by that value: it is refused in everything sent "
+            "to NetSuite (record bodies and queries alike); remove it from the source value"
+        )
+    return text
+
+
+def ns_body(value: Any, what: str = "payload") -> Any:
+    """A request body (or query parameters) unchanged, after refusing a NUL in any key or text (:func:`refuse_nul`)."""
+    if isinstance(value, str):
+        refuse_nul(value, what)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(str(key), f"a key of {what}")
+            ns_body(item, f"{what}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            ns_body(item, f"{what}[{index}]")
+    return value
+
+
+def ns_text(value: Any, what: str = "the value") -> Any:
+    """A text sent to NetSuite as is (a SuiteQL query, a ``q`` filter), after refusing a NUL in it."""
+    if isinstance(value, str):
+        refuse_nul(value, what)
+    return value
 
 
 def suiteql_timestamp(value: Any, timezone: Any = "UTC") -> str:
@@ -82,13 +129,40 @@ def ns_datetime(value: Any, timezone: Any = "UTC") -> str | None:
     return parse_datetime(text).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Characters NetSuite allows in an external ID (letters, digits, ``_`` and ``-``).
+_EID_ALLOWED = frozenset(string.ascii_letters + string.digits + "_-")
+#: Characters an encoded external ID keeps as they are; everything else (``_`` too) is escaped.
+_EID_KEPT = frozenset(string.ascii_letters + string.digits + "-")
+_EID_MARK = "__"
+_EID_ESCAPE = re.compile(r"__([0-9A-F]+)_")
+
+
 def ns_external_id(value: Any) -> str:
-    """An external ID usable in ``eid:`` paths: letters, digits, ``_`` and ``-`` only."""
-    text = str(value or "").strip()
-    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in text)
-    if not cleaned:
-        raise ConfigError(f"cannot make a NetSuite external ID from {value!r}")
-    return cleaned
+    """An external ID usable in ``eid:`` paths (letters, digits, ``_`` and ``-``), one per distinct value.
+
+    A value made of those characters only, with no ``__`` in it, is used as it is (``crm-42``,
+    ``CID_002``), so pairings made earlier keep working. Any other value is encoded: letters, digits and
+    ``-`` stay, every other character (``_`` included) becomes ``__<code point in hex>_``, so
+    ``acme.com`` → ``acme__2E_com`` while ``acme-com`` stays ``acme-com``. An encoded ID always holds
+    ``__`` and a kept one never does, and the escapes decode one way only, so distinct values never
+    share an external ID (:func:`ns_external_id_source` gives the value back).
+    """
+    if value is None or isinstance(value, dict | list):
+        raise ValueError(f"cannot make a NetSuite external ID from {value!r}: give a text or a number")
+    text = str(value)
+    if not text:
+        raise ValueError("cannot make a NetSuite external ID from an empty value")
+    if _EID_MARK not in text and all(ch in _EID_ALLOWED for ch in text):
+        return text
+    return "".join(ch if ch in _EID_KEPT else f"{_EID_MARK}{ord(ch):X}_" for ch in text)
+
+
+def ns_external_id_source(external_id: Any) -> str:
+    """The value :func:`ns_external_id` made ``external_id`` from (the inverse, for IDs it made)."""
+    text = str(external_id)
+    if _EID_MARK not in text:
+        return text
+    return _EID_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def ns_with_subsidiary(payload: Any, subsidiary_id: Any) -> Any:
@@ -145,6 +219,9 @@ FILTERS = {
     "ns_wall_time": ns_wall_time,
     "ns_datetime": ns_datetime,
     "ns_external_id": ns_external_id,
+    "ns_external_id_source": ns_external_id_source,
+    "ns_body": ns_body,
+    "ns_text": ns_text,
 }
 
 __all__ = [
@@ -152,7 +229,11 @@ __all__ = [
     "TRANSFORMS",
     "netsuite_row",
     "ns_datetime",
+    "ns_body",
     "ns_external_id",
+    "ns_external_id_source",
+    "ns_text",
+    "refuse_nul",
     "ns_wall_time",
     "suiteql_string",
     "suiteql_timestamp",

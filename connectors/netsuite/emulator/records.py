@@ -265,22 +265,25 @@ class RecordService(RecordReader):
                 )
             except sqlite3.IntegrityError:
                 raise _duplicate_external_id(row.get("externalid")) from None
-            cur.execute('DELETE FROM transactionline WHERE "transaction" = ?', [rid])
+        # lines are rewritten, but a line that stays keeps its unique key; new lines get new ones, and
+        # the key of a dropped line is never given again (AUTOINCREMENT)
+        keys: dict[int, int] = dict(cur.execute('SELECT id, uniquekey FROM transactionline WHERE "transaction" = ?', [rid]))
+        cur.execute('DELETE FROM transactionline WHERE "transaction" = ?', [rid])
         entity = row["entity"]
         cur.execute(
-            "INSERT INTO transactionline (id, \"transaction\", linesequencenumber, mainline, taxline, item, quantity,"
-            " rate, foreignamount, netamount, memo, subsidiary, entity, linelastmodifieddate)"
-            " VALUES (0, ?, 0, 'T', 'F', NULL, NULL, NULL, ?, ?, ?, ?, ?, ?)",
-            [rid, total, total, row.get("memo"), subsidiary, entity, now],
+            "INSERT INTO transactionline (uniquekey, id, \"transaction\", linesequencenumber, mainline, taxline, item,"
+            " quantity, rate, foreignamount, netamount, memo, subsidiary, entity, linelastmodifieddate)"
+            " VALUES (?, 0, ?, 0, 'T', 'F', NULL, NULL, NULL, ?, ?, ?, ?, ?, ?)",
+            [keys.get(0), rid, total, total, row.get("memo"), subsidiary, entity, now],
         )
         cur.executemany(
-            "INSERT INTO transactionline (id, \"transaction\", linesequencenumber, mainline, taxline, item, quantity,"
-            " rate, foreignamount, netamount, memo, subsidiary, entity, linelastmodifieddate)"
-            " VALUES (?, ?, ?, 'F', 'F', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO transactionline (uniquekey, id, \"transaction\", linesequencenumber, mainline, taxline, item,"
+            " quantity, rate, foreignamount, netamount, memo, subsidiary, entity, linelastmodifieddate)"
+            " VALUES (?, ?, ?, ?, 'F', 'F', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    ln["id"], rid, ln["id"], ln["item"], ln["quantity"], ln["rate"], ln["foreignamount"],
-                    ln["foreignamount"], ln.get("memo"), subsidiary, entity, now,
+                    keys.get(ln["id"]), ln["id"], rid, ln["id"], ln["item"], ln["quantity"], ln["rate"],
+                    ln["foreignamount"], ln["foreignamount"], ln.get("memo"), subsidiary, entity, now,
                 )
                 for ln in lines
             ],

@@ -1,7 +1,9 @@
 """The emulated account's data: one in-memory SQLite database shaped like SuiteQL's tables.
 
 The record API and SuiteQL both read and write these tables, so a record created over REST
-is visible to SuiteQL at once, as in NetSuite. One connection is shared by all server threads
+is visible to SuiteQL at once, as in NetSuite. Internal ids (and line unique keys) are
+``AUTOINCREMENT``: they only grow, per table, so a deleted record's id is never given again,
+as NetSuite never reuses one. One connection is shared by all server threads
 and guarded by a re-entrant lock; ``version`` increments on every write so caches (SuiteQL
 counts) can tell when data changed.
 """
@@ -20,37 +22,37 @@ SCHEMA = """
 CREATE TABLE dual (dummy TEXT);
 INSERT INTO dual VALUES ('X');
 CREATE TABLE currency (
-  id INTEGER PRIMARY KEY, name TEXT, symbol TEXT, isbasecurrency TEXT, isinactive TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, symbol TEXT, isbasecurrency TEXT, isinactive TEXT,
   exchangerate REAL, externalid TEXT, lastmodifieddate TEXT);
 CREATE TABLE subsidiary (
-  id INTEGER PRIMARY KEY, name TEXT, fullname TEXT, parent INTEGER, country TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, fullname TEXT, parent INTEGER, country TEXT,
   currency INTEGER, isinactive TEXT, iselimination TEXT, externalid TEXT, lastmodifieddate TEXT);
 CREATE TABLE entitystatus (key INTEGER PRIMARY KEY, name TEXT, entitytype TEXT, probability REAL);
 CREATE TABLE customer (
-  id INTEGER PRIMARY KEY, entityid TEXT, companyname TEXT, isperson TEXT, firstname TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, entityid TEXT, companyname TEXT, isperson TEXT, firstname TEXT,
   lastname TEXT, email TEXT, phone TEXT, subsidiary INTEGER, currency INTEGER,
   entitystatus INTEGER, comments TEXT, creditlimit REAL, overduebalance REAL, externalid TEXT,
   datecreated TEXT, lastmodifieddate TEXT, isinactive TEXT);
 CREATE TABLE customersubsidiaryrelationship (
-  id INTEGER PRIMARY KEY, entity INTEGER, subsidiary INTEGER, isprimarysub TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, entity INTEGER, subsidiary INTEGER, isprimarysub TEXT,
   lastmodifieddate TEXT);
 CREATE TABLE item (
-  id INTEGER PRIMARY KEY, itemid TEXT, displayname TEXT, description TEXT, itemtype TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, itemid TEXT, displayname TEXT, description TEXT, itemtype TEXT,
   baseprice REAL, cost REAL, subsidiary INTEGER, isinactive TEXT, externalid TEXT,
   createddate TEXT, lastmodifieddate TEXT);
 CREATE TABLE transactionstatus (id TEXT, trantype TEXT, name TEXT, fullname TEXT,
   PRIMARY KEY (trantype, id));
 CREATE TABLE "transaction" (
-  id INTEGER PRIMARY KEY, tranid TEXT, trandate TEXT, type TEXT, entity INTEGER, status TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, tranid TEXT, trandate TEXT, type TEXT, entity INTEGER, status TEXT,
   currency INTEGER, exchangerate REAL, foreigntotal REAL, taxtotal REAL, amountpaid REAL,
   amountremaining REAL, duedate TEXT, memo TEXT, otherrefnum TEXT, createdfrom INTEGER,
   externalid TEXT, createddate TEXT, lastmodifieddate TEXT);
 CREATE TABLE transactionline (
-  uniquekey INTEGER PRIMARY KEY, id INTEGER, "transaction" INTEGER, linesequencenumber INTEGER,
+  uniquekey INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER, "transaction" INTEGER, linesequencenumber INTEGER,
   mainline TEXT, taxline TEXT, item INTEGER, quantity REAL, rate REAL, foreignamount REAL,
   netamount REAL, memo TEXT, subsidiary INTEGER, entity INTEGER, linelastmodifieddate TEXT);
 CREATE TABLE deletedrecord (
-  id INTEGER PRIMARY KEY, recordid INTEGER, recordtypeid TEXT, type TEXT, name TEXT,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, recordid INTEGER, recordtypeid TEXT, type TEXT, name TEXT,
   externalid TEXT, deleteddate TEXT, context TEXT, iscustomrecord TEXT);
 """
 
@@ -156,7 +158,10 @@ class Store:
     def create_schema(self) -> None:
         with self.lock:
             cur = self.conn.cursor()
-            tables = [r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            # sqlite_sequence (AUTOINCREMENT's counters) is SQLite's own: dropping a table drops its counter
+            tables = [
+                r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'")
+            ]
             for name in tables:
                 cur.execute(f'DROP TABLE "{name}"')
             cur.executescript(SCHEMA)

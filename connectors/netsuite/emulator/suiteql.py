@@ -193,6 +193,10 @@ def _name_projections(select: exp.Select) -> tuple[frozenset[int] | None, frozen
 @lru_cache(maxsize=2048)
 def compile_query(text: str, date_pref: str) -> CompiledQuery:
     """Parse, check and transpile one SuiteQL text (cached per text and date preference)."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        # SQLite cannot take one (it was a 500, retried for minutes); NetSuite's own answer is UNCONFIRMED
+        raise _suiteql_error(f"The query contains a NUL character (U+0000) at position {nul}.")
     try:
         trees = sqlglot.parse(text, read="oracle")
     except (ParseError, SqlglotError) as err:
