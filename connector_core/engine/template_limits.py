@@ -21,6 +21,9 @@ How each limit is kept, without signals or threads (renders run in worker thread
 - **Recursion** is the nesting of calls made from templates (a macro that calls itself).
 - **Constants**: where a template's constant parts already break a limit (``'a' * 10**10``,
   ``range(10**6)``, ``lipsum(10**6)``), loading the spec fails, so ``validate`` reports it.
+
+Kept whole (about 600 lines): the limits, the checks that keep them and the hooks and tree rewrite that
+run the checks are one policy sharing one private budget; split, each part would reach into the other's.
 """
 
 from __future__ import annotations
