@@ -22,6 +22,9 @@ from connector_core.sync.store import MappedRecord
 DEAD_LETTER_RETRIES_PER_RUN = 1000
 LEASE_SECONDS = 900.0
 SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
+#: Batches of one-call-per-record writes under way at once (memory: this many batches of records). A
+#: write waiting out a retry delays the commits after it, never the writes: the window keeps them going.
+BATCHES_IN_FLIGHT = 8
 
 
 class DeleteBreakerError(ConnectorError):
@@ -124,6 +127,9 @@ class InFlight:
     cursor: dict[str, Any] | None
     futures: dict[Future[None], WriteItem]
 
+    def done(self) -> bool:
+        return all(future.done() for future in self.futures)
+
 
 def record_hash(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
@@ -185,6 +191,7 @@ def delete_path(data: dict[str, Any], path: str, prune: bool = False) -> None:
 __all__ = [
     "DEAD_LETTER_RETRIES_PER_RUN",
     "LEASE_SECONDS",
+    "BATCHES_IN_FLIGHT",
     "SINGLE_COMMIT_EVERY",
     "StopRequested",
     "DeleteBreakerError",

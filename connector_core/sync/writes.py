@@ -21,6 +21,7 @@ from connector_core.errors import (
     OperationError,
 )
 from connector_core.sync.records import (
+    BATCHES_IN_FLIGHT,
     LEASE_SECONDS,
     InFlight,
     WriteItem,
@@ -150,7 +151,7 @@ class FlowWrites:
 
     def overlapping(self, items: list[WriteItem], writes: list[WriteItem]) -> bool:
         """One repeatable call per record, more than one allowed in flight, no record twice in the batch."""
-        if self.flow.to.batch is not None or getattr(self.flow.to, "write_back", None) is not None:
+        if self.flow.to.batch is not None:
             return False
         if self.runner.connector(self.write_side).governor.concurrency < 2 or not all(self.repeatable(i) for i in writes):
             return False
@@ -160,8 +161,9 @@ class FlowWrites:
         """Start the batch's writes and return while they run; the batch before it is committed first.
 
         Batches still commit one by one, in the order they were read, each in one transaction with the
-        cursor it completes; at most two are in flight (one being written, one queued behind it), so
-        the write side's concurrency stays busy while the next batch is read, mapped and matched.
+        cursor it completes. Up to ``BATCHES_IN_FLIGHT`` are under way at once, so the write side's
+        concurrency stays busy while the next batch is read, mapped and matched, and a write waiting
+        out a retry (a 429 or 5xx) holds back only the commits after it, not the other writes.
         """
         try:
             if self.inflight_ids.intersection(i.source_id for i in items):
@@ -173,7 +175,7 @@ class FlowWrites:
             pool = self.write_pool()
             self.inflight.append(InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
             self.inflight_ids.update(i.source_id for i in items)
-            while len(self.inflight) > 1:
+            while len(self.inflight) > BATCHES_IN_FLIGHT or (len(self.inflight) > 1 and self.inflight[0].done()):
                 self.settle()
         except BaseException:
             self.abandon()
@@ -187,6 +189,7 @@ class FlowWrites:
         self.inflight.popleft()
         for item in batch.items:
             self.inflight_ids.discard(item.source_id)
+        self.await_write_backs([i for i in batch.items if i.action in ("create", "update")])
         self.commit(batch.items, batch.cursor)
 
     def drain(self) -> None:
@@ -212,6 +215,7 @@ class FlowWrites:
             sent = {id(item) for future, item in batch.futures.items() if not future.cancelled() and future.exception() is None}
             keep += [i for i in batch.items if i.action in ("fail", "resolve") or (i.action in ("create", "update") and id(i) in sent)]
         if keep:
+            self.await_write_backs([i for i in keep if i.action in ("create", "update")])
             self.commit(keep, None)
 
     def stop(self) -> None:
