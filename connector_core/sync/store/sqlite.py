@@ -193,7 +193,7 @@ class _SQLTransaction:
                 "source_modified": entry.source_modified,
                 "created_at": entry.created_at or self.store.clock(),
                 "attempts": entry.attempts,
-                "last_error": entry.last_error,
+                "last_error": None if entry.last_error is None else redact(entry.last_error),
             },
             ("connection", "flow", "source_id"),
         )
@@ -209,7 +209,7 @@ class _SQLTransaction:
             self.conn.execute(
                 outbox.update()
                 .where(outbox.c.connection == self.name, outbox.c.flow == flow, outbox.c.source_id.in_(ids))
-                .values(attempts=outbox.c.attempts + 1, last_error=error[:2000])
+                .values(attempts=outbox.c.attempts + 1, last_error=redact(error)[:2000])
             )
 
     def set_run_counts(self, run_id: int, counts: dict[str, Any]) -> None:
