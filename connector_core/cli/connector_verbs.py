@@ -174,7 +174,7 @@ def call(ctx: Context, connector: str, operation: str, config: str | None, input
     """Run one write OPERATION (or action) of CONNECTOR and print its result as JSON."""
     payload = _read_input(input_value)
     with ctx.open(connector, config) as opened:
-        result = opened.call(operation, payload)
+        result = opened.call(operation, payload, strict=True)
     click.echo(json.dumps(result, indent=2, default=str))
 
 

@@ -36,9 +36,14 @@ class Connector(ConnectorSession):
         """Yield the records of ``stream``; ``on_checkpoint`` receives the stream state when it may be saved."""
         return StreamReader(self, stream, state, on_checkpoint=on_checkpoint, limit=limit).records()
 
-    def call(self, operation: str, payload: Mapping[str, Any] | None = None) -> Any:
-        """Run one write operation or action; returns its output."""
-        return run_operation(self, operation, dict(payload or {}))
+    def call(self, operation: str, payload: Mapping[str, Any] | None = None, *, strict: bool = False) -> Any:
+        """Run one write operation or action; returns its output.
+
+        ``strict`` refuses input keys the operation's input schema does not list (a misspelt option is
+        otherwise dropped unread) unless the schema allows other keys; ``connector-core call`` is strict.
+        The sync runner is not: one ``to.input`` serves a flow's create and update operations.
+        """
+        return run_operation(self, operation, dict(payload or {}), strict=strict)
 
     def check(self) -> CheckResult:
         return check_connection(self)

@@ -40,6 +40,62 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return match[0] if match else None
 
 
+def _words(name: str) -> list[str]:
+    """``expand_subResources`` → ['expand', 'sub', 'resources']."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+
+
+def suggest_name(word: str, choices: list[str]) -> str | None:
+    """The known name ``word`` most likely meant: the same words spelt otherwise (``expandSubResources``,
+    ``expand_subresources`` for ``expand_sub_resources``), a close spelling, or the one known name
+    among its words (``pagination_limit`` for ``limit``)."""
+    squashed = "".join(_words(word))
+    same = [c for c in choices if "".join(_words(c)) == squashed]
+    if same:
+        return same[0]
+    close = suggest(word, choices)
+    if close:
+        return close
+    words = set(_words(word))
+    inside = [c for c in choices if set(_words(c)) and set(_words(c)) <= words]
+    return inside[0] if len(inside) == 1 else None
+
+
+#: Keywords with which a JSON Schema object takes properties beyond its `properties` (so none is unknown).
+_OPEN_KEYWORDS = ("additionalProperties", "patternProperties", "unevaluatedProperties", "allOf", "anyOf", "oneOf", "$ref", "if", "dependentSchemas")
+
+
+def unknown_keys(schema: Any, value: Any, at: str = "input", *, closed_by_default: bool = False) -> list[str]:
+    """Keys of ``value`` that an object schema closed to other keys does not name, each with a
+    did-you-mean, e.g. ``input: unknown key 'pagination_limit'; did you mean 'limit'?``.
+
+    A schema is closed by ``additionalProperties: false``. With ``closed_by_default``, an object schema
+    that lists its ``properties`` is closed too unless it opens itself on purpose
+    (``additionalProperties``, ``patternProperties``, composition): an operation's input schema lists
+    what its templates read, so a key it does not list is read by nothing and silently dropped (a
+    misspelt option). Nested objects with their own ``properties`` are checked the same way.
+    """
+    if not isinstance(schema, dict) or not isinstance(value, dict):
+        return []
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    problems = []
+    closed = schema.get("additionalProperties") is False or (closed_by_default and not any(k in schema for k in _OPEN_KEYWORDS))
+    if closed:
+        known = [str(name) for name in properties]
+        for key in value:
+            if key in properties:
+                continue
+            guess = suggest_name(str(key), known)
+            extra = f"; did you mean '{guess}'?" if guess else f"; it takes: {', '.join(known) or '(nothing)'}"
+            problems.append(f"{at}: unknown key {_short(key)}{extra}")
+    for name, sub in properties.items():
+        if name in value:
+            problems.extend(unknown_keys(sub, value[name], f"{at}.{name}", closed_by_default=closed_by_default))
+    return problems
+
+
 #: What each pydantic type error expected, in words.
 _EXPECTED = {
     "string_type": "a string",
@@ -366,4 +422,4 @@ def validate_document(model: type[BaseModel], doc: Document, what: str, extra_pr
     return result
 
 
-__all__ = ["located_problems", "suggest", "validate_document"]
+__all__ = ["located_problems", "suggest", "suggest_name", "unknown_keys", "validate_document"]

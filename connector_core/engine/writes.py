@@ -33,15 +33,24 @@ def _operation(connector: ConnectorSession, name: str) -> Operation:
     return operations[name]
 
 
-def validate_input(operation_name: str, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
-    """Apply the input schema's defaults and validate; every problem is listed with its path."""
+def validate_input(operation_name: str, operation: Operation, payload: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
+    """Apply the input schema's defaults and validate; every problem is listed with its path.
+
+    Keys a schema closes out (``additionalProperties: false``) are refused with a did-you-mean; with
+    ``strict``, so are keys an object schema listing its ``properties`` does not name, unless it allows
+    other keys on purpose (see :func:`~connector_core.engine.validation.unknown_keys`).
+    """
+    from connector_core.engine.validation import unknown_keys
+
     payload = apply_defaults(operation.input, payload)
     validator = jsonschema.Draft202012Validator(operation.input)
     problems = [
         f"input{'.' + format_path(tuple(e.absolute_path)) if e.absolute_path else ''}: "
         + e.message.replace(" is a required property", " is required")
         for e in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        if e.validator != "additionalProperties" or not isinstance(e.schema, dict) or "properties" not in e.schema
     ]
+    problems += unknown_keys(operation.input, payload, closed_by_default=strict)  # misspelt keys, with a did-you-mean
     if problems:
         raise OperationError(f"invalid input for operation '{operation_name}':\n  " + "\n  ".join(problems))
     return payload
@@ -234,10 +243,11 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
-def run_operation(connector: ConnectorSession, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one operation; the result holds status, id and body (or results/errors for a batch)."""
+def run_operation(connector: ConnectorSession, name: str, payload: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
+    """Run one operation; the result holds status, id and body (or results/errors for a batch).
+    ``strict``: refuse input keys the input schema does not list (:func:`validate_input`)."""
     operation = _operation(connector, name)
-    payload = validate_input(name, operation, payload)
+    payload = validate_input(name, operation, payload, strict=strict)
     if operation.kind == "batch":
         return _batch(connector, name, operation, payload)
     return _single(connector, name, operation, payload)

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector_core.engine.interpolation import parse_datetime
-from connector_core.errors import ConfigError
+from connector_core.errors import ConfigError, OperationError
 from connectors.netsuite.account import account_host, normalize_account_id, rest_base_url
 
 SUITEQL_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -173,15 +173,27 @@ def ns_with_subsidiary(payload: Any, subsidiary_id: Any) -> Any:
 
 
 def ns_file_parts(file_data: Any, file_names: Any = None) -> dict[str, dict[str, Any]]:
-    """raw_request's file_data (+ file names) as multipart file parts; ``base64:`` content is decoded."""
+    """raw_request's file_data (+ file names) as multipart file parts; ``base64:`` content is decoded.
+
+    Content that is not valid base64 is an input error naming its field (``input.file_data.KEY``),
+    not a failure of the template that reads it.
+    """
     import base64
+    import binascii
 
     names = file_names if isinstance(file_names, dict) else {}
     parts: dict[str, dict[str, Any]] = {}
     for key, content in (file_data or {}).items():
         data: Any = content
         if isinstance(content, str) and content.startswith("base64:"):
-            data = base64.b64decode(content[len("base64:") :])
+            encoded = "".join(content[len("base64:") :].split())  # line breaks of wrapped base64 are fine
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise OperationError(
+                    f"invalid input for operation 'raw_request':\n  input.file_data.{key}: the text after 'base64:' is not valid base64 ({exc})",
+                    hint="encode the file with base64 (e.g. `base64 -w0 FILE`), or give text content without the 'base64:' prefix",
+                ) from None
         parts[key] = {"content": data, "filename": names.get(key, key)}
     return parts
 
