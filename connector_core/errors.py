@@ -10,6 +10,7 @@
     ├── InterpolationError          a template failed while rendering (fix the template or its inputs)
     ├── PaginationLoopError         the API handed back a page token it already gave
     ├── OperationError              a write operation was called with bad input
+    ├── StateError                  a sync's state database cannot be used as it is (fix, restore or reset it)
     └── HTTPError                   the API answered with an error, or did not answer
         ├── RetriableHTTPError      429, 5xx, network errors: retried, then raised when attempts run out
         └── FatalHTTPError          other 4xx: retrying would not help
@@ -102,6 +103,12 @@ class OperationError(ConnectorError):
     """A write operation was called with input that does not match its declared schema."""
 
 
+class StateError(ConnectorError):
+    """A sync's state database cannot be used as it is: a directory, missing, empty (truncated),
+    damaged, read-only where it must be written, or its write-ahead log damaged. The message names the
+    file; the hint says what to do. Nothing was written to it."""
+
+
 class HTTPError(ConnectorError):
     """The API answered with an error status, or the request failed on the network.
 
@@ -163,4 +170,5 @@ __all__ = [
     "PluginError",
     "RetriableHTTPError",
     "SpecError",
+    "StateError",
 ]

@@ -117,10 +117,11 @@ def _reporter() -> PlainReporter:
     return RichReporter() if sys.stderr.isatty() else PlainReporter()
 
 
-def _store(loaded: Any, state: str | None) -> Any:
+def _store(loaded: Any, state: str | None, *, reset_state: bool = False) -> Any:
     from connector_core.sync.store import SQLiteStateStore
 
-    return SQLiteStateStore(Path(state) if state else loaded.state_path(), loaded.name)
+    explicit = bool(state or loaded.connection.state)  # only the default .state directory is created
+    return SQLiteStateStore(Path(state) if state else loaded.state_path(), loaded.name, create_parent=not explicit, reset=reset_state)
 
 
 def exit_code(result: Any) -> int:
@@ -170,7 +171,8 @@ def _summary(result: Any) -> str:
 
 
 def run_connection(
-    ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False, accept_deletes: bool = False
+    ctx: Context, path: Path, *, dry_run: bool, full_refresh: bool, state: str | None, due_only: bool = False, accept_deletes: bool = False,
+    reset_state: bool = False,
 ) -> Any:
     from connector_core.sync.connection import load_connection
     from connector_core.sync.runner import Runner
@@ -178,7 +180,9 @@ def run_connection(
 
     loaded = load_connection(path, ctx.registry)
     reporter = _reporter()
-    with _store(loaded, state) as store:
+    with _store(loaded, state, reset_state=reset_state) as store:
+        if store.reset_to is not None:
+            click.echo(f"state: {store.path} was empty or damaged; kept as {store.reset_to.name}; a new state begins", err=True)
         due_check = None
         if due_only:
             schedule = loaded.connection.schedule
@@ -207,9 +211,10 @@ def run_connection(
 @click.option("--full-refresh", is_flag=True, help="Read every stream from the start (the ID map is kept: nothing is duplicated).")
 @click.option("--state", type=click.Path(dir_okay=False), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
 @click.option("--accept-deletes", is_flag=True, help="Apply deletions the delete breaker would stop (once, for this run).")
+@click.option("--reset-state", is_flag=True, help="Start a new state when the state file is empty (truncated) or damaged; the old files are kept aside.")
 @pass_context
 @guarded
-def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool) -> None:
+def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool, reset_state: bool) -> None:
     """Run the sync described by CONNECTION once.
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
@@ -218,7 +223,9 @@ def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state:
     (both: what was acknowledged is committed; rerun resumes).
     """
     with stop_on_sigterm():
-        result = run_connection(ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes)
+        result = run_connection(
+            ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes, reset_state=reset_state
+        )
     click.echo(_summary(result), err=True)
     sys.exit(exit_code(result))
 

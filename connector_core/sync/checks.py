@@ -60,6 +60,11 @@ class ConnectionChecker:
         for index, call in enumerate(self.connection.setup):
             if call.side in self.specs:
                 self.check_operation(("setup", index, "operation"), self.specs[call.side], call.operation, ("create", "upsert", "update", "batch", "action"))
+        if self.connection.state:
+            state = Path(self.connection.state).expanduser()
+            if (state if state.is_absolute() else base / state).is_dir():
+                example = f"{self.connection.state.rstrip('/')}/{self.connection.name}.sqlite"
+                self.problem(("state",), f"{self.connection.state!r} is a directory; `state` names the SQLite file, e.g. {example!r}")
         return self.problems
 
     # -- one flow ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from connector_core.engine.redaction import redact
+from connector_core.errors import StateError
 from connector_core.sync.store.protocol import DeadLetter, MappedRecord, OutboxEntry, RunRecord, owner_alive
 from connector_core.sync.store.tables import (
     cursors,
@@ -217,37 +218,136 @@ class _SQLTransaction:
         self.conn.execute(runs.update().where(runs.c.id == run_id).values(counts=json.dumps(counts, sort_keys=True)))
 
 
-class SQLiteStateStore:
-    """The state of one connection in a SQLite file (created with its tables on first use)."""
+_DAMAGED_HINT = (
+    "restore the state file (with its -wal file) from a backup; or start a new state with "
+    "`connector-core run CONNECTION --reset-state` (the damaged files are kept aside; every flow reads from the start)"
+)
+#: SQLite errors that say the file, not the statement, is wrong.
+_FILE_ERRORS = {
+    "file is not a database": "not a SQLite database (damaged, or another kind of file)",
+    "database disk image is malformed": "the state database is damaged",
+    "attempt to write a readonly database": "the state database is read-only",
+    "unable to open database file": "cannot open the state database (check the file, its directory and their permissions)",
+    "disk i/o error": "a disk error while using the state database",
+    "database or disk is full": "the disk holding the state database is full",
+}
 
-    def __init__(self, path: str | Path, connection: str, *, clock: Any = None) -> None:
+
+def raise_state_error(path: Path, error: BaseException | None) -> None:
+    """Raise StateError naming ``path`` when ``error`` (from SQLite) is about the file itself; else return."""
+    import sqlite3
+
+    if not isinstance(error, sqlite3.DatabaseError):
+        return
+    text = str(error).lower()
+    for needle, meaning in _FILE_ERRORS.items():
+        if needle in text:
+            hint = _DAMAGED_HINT if "damaged" in meaning or "not a SQLite" in meaning else "fix the file (or its disk) and rerun; what was committed stands"
+            raise StateError(f"{path}: {meaning} ({error})", hint=hint) from None
+
+
+class SQLiteStateStore:
+    """The state of one connection in a SQLite file (created with its tables on first use).
+
+    Opening checks the files first (:mod:`.checks`): a directory, a missing directory (with
+    ``create_parent=False``), an empty or damaged database or write-ahead log raise
+    :class:`~connector_core.errors.StateError` before SQLite touches them; ``reset`` moves an empty or
+    damaged state aside and begins a new one. A database this process cannot write is opened read-only
+    (``read_only``): reading works, and the first write raises StateError saying why.
+    """
+
+    def __init__(self, path: str | Path, connection: str, *, clock: Any = None, create_parent: bool = True, reset: bool = False) -> None:
         import time
 
+        from connector_core.sync.store.checks import check_state_file, healthy_state_error, move_aside
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        found = check_state_file(self.path, create_parent=create_parent, reset=reset)
+        self.read_only = not found.writable
+        self._read_only_reason = found.reason
+        self.reset_to = found.reset_to  # where reset moved a damaged state, if it did
         self.connection = connection
         self.clock = clock or time.time
+        self._lookup: Any = None  # a raw connection for mapped(), taken on first use
+        if reset and self.read_only:
+            raise self._cannot_write()
+        self.engine = self._open()
+        try:
+            self._check_integrity()  # reads only: nothing is written to a damaged database
+        except StateError:
+            self.engine.dispose()
+            if not (reset and found.exists):
+                raise
+            self.reset_to = move_aside(self.path)
+            self.engine = self._open()
+        else:
+            if reset and found.exists:
+                self.engine.dispose()
+                raise healthy_state_error(self.path) from None
+        try:
+            if not self.read_only:
+                metadata.create_all(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _open(self) -> sa.Engine:
         # Connections are pooled (and closed by close()): opening one per statement, with its PRAGMAs, and
         # closing it (the last close of a WAL database checkpoints it) cost ~2 ms a record in a sync.
-        self.engine = sa.create_engine(f"sqlite:///{self.path}", poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8)
-        self._lookup: Any = None  # a raw connection for mapped(), taken on first use
+        url = f"sqlite:///file:{self.path}?mode=ro&uri=true" if self.read_only else f"sqlite:///{self.path}"
+        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8)
 
-        @event.listens_for(self.engine, "connect")
+        @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # transactions are begun below, IMMEDIATE
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
+            if not self.read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
             cursor.close()
 
-        @event.listens_for(self.engine, "begin")
+        @event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
             # writers take the lock at the start, so two processes never interleave read-then-write;
             # readers do not wait for writers (WAL)
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+            reading = conn.get_execution_options().get("read_only")
+            if self.read_only and not reading:
+                raise self._cannot_write()
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
-        metadata.create_all(self.engine)
+        @event.listens_for(engine, "handle_error")
+        def _handle_error(context: Any) -> None:
+            raise_state_error(self.path, context.original_exception)
+
+        return engine
+
+    def _cannot_write(self) -> StateError:
+        return StateError(
+            f"{self.path}: the state database cannot be written ({self._read_only_reason}); `run` records its progress there",
+            hint="run as the user that owns it, or make the file and its directory writable; `status` can still read it",
+        )
+
+    def _check_integrity(self) -> None:
+        """SQLite's quick check (tens of milliseconds for 200,000 ID map rows): a damaged database is
+        refused before a run writes anything, not half-way through it."""
+        with self.engine.connect() as conn:
+            conn.execution_options(read_only=True)
+            found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+            if not self.read_only:
+                return self._raise_unless_ok(found)
+            names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self._raise_unless_ok(found)
+        missing = sorted(set(metadata.tables) - names)
+        if missing:
+            raise StateError(
+                f"{self.path}: the state database lacks the tables {', '.join(missing)} and is read-only, so they cannot be added",
+                hint="run the connection once as a user who can write the file",
+            )
+
+    def _raise_unless_ok(self, found: list[str]) -> None:
+        if found != ["ok"]:
+            raise StateError(f"{self.path}: the state database is damaged: {'; '.join(found[:3])}", hint=_DAMAGED_HINT)
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -269,7 +369,11 @@ class SQLiteStateStore:
         # through a pooled SQLAlchemy connection, its BEGIN and its rollback); autocommit, so it sees every commit
         if self._lookup is None:
             self._lookup = self.engine.raw_connection()
-        found = self._lookup.cursor().execute(_MAPPED_SQL, (self.connection, flow, source_id)).fetchone()
+        try:
+            found = self._lookup.cursor().execute(_MAPPED_SQL, (self.connection, flow, source_id)).fetchone()
+        except Exception as exc:  # raw DB-API: SQLAlchemy's handle_error does not see it
+            raise_state_error(self.path, exc)
+            raise
         if found is None:
             return None
         flow_, source_id_, dest_id, external_id, hash_, written_at, caused, modified, deleted = found
