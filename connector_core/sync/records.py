@@ -25,6 +25,9 @@ SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per re
 #: Batches of one-call-per-record writes under way at once (memory: this many batches of records). A
 #: write waiting out a retry delays the commits after it, never the writes: the window keeps them going.
 BATCHES_IN_FLIGHT = 8
+#: Write threads per request the write side allows at once (its governor's concurrency), at most
+#: MAX_WRITE_THREADS: threads sleeping in a retry's backoff hold no request slot.
+WRITE_THREADS_PER_SLOT, MAX_WRITE_THREADS = 4, 64
 
 
 class DeleteBreakerError(ConnectorError):
@@ -192,6 +195,8 @@ __all__ = [
     "DEAD_LETTER_RETRIES_PER_RUN",
     "LEASE_SECONDS",
     "BATCHES_IN_FLIGHT",
+    "MAX_WRITE_THREADS",
+    "WRITE_THREADS_PER_SLOT",
     "SINGLE_COMMIT_EVERY",
     "StopRequested",
     "DeleteBreakerError",

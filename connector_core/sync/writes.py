@@ -23,6 +23,8 @@ from connector_core.errors import (
 from connector_core.sync.records import (
     BATCHES_IN_FLIGHT,
     LEASE_SECONDS,
+    MAX_WRITE_THREADS,
+    WRITE_THREADS_PER_SLOT,
     InFlight,
     WriteItem,
 )
@@ -144,8 +146,12 @@ class FlowWrites:
     # -- overlapped writes: a batch is written while the next one is read and mapped ---------------------
 
     def write_pool(self) -> ThreadPoolExecutor:
+        """More threads than the write side's concurrency: the governor still lets only that many requests
+        out at once, but a write waiting out a retry's backoff (holding no request slot) no longer keeps
+        a slot's worth of other writes waiting."""
         if self._pool is None:
-            workers = self.runner.connector(self.write_side).governor.concurrency
+            concurrency = self.runner.connector(self.write_side).governor.concurrency
+            workers = min(WRITE_THREADS_PER_SLOT * concurrency, MAX_WRITE_THREADS)
             self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.flow.name}-write")
         return self._pool
 
