@@ -209,7 +209,7 @@ def run_connection(
 @click.argument("connection", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Print the writes that would be made (JSON lines on stdout); write and commit nothing.")
 @click.option("--full-refresh", is_flag=True, help="Read every stream from the start (the ID map is kept: nothing is duplicated).")
-@click.option("--state", type=click.Path(dir_okay=False), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
+@click.option("--state", type=click.Path(), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
 @click.option("--accept-deletes", is_flag=True, help="Apply deletions the delete breaker would stop (once, for this run).")
 @click.option("--reset-state", is_flag=True, help="Start a new state when the state file is empty (truncated) or damaged; the old files are kept aside.")
 @pass_context
@@ -294,7 +294,7 @@ def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
 @click.argument("connection", required=False, type=click.Path())
 @click.option("--failed", is_flag=True, help="List the dead-lettered records with their reasons.")
 @click.option("--runs", "run_count", default=10, show_default=True, help="How many recent runs to show.")
-@click.option("--state", type=click.Path(dir_okay=False), help="State database, when not the connection's default.")
+@click.option("--state", type=click.Path(), help="State database, when not the connection's default.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @pass_context
 @guarded

@@ -60,12 +60,37 @@ class ConnectionChecker:
         for index, call in enumerate(self.connection.setup):
             if call.side in self.specs:
                 self.check_operation(("setup", index, "operation"), self.specs[call.side], call.operation, ("create", "upsert", "update", "batch", "action"))
+        for side in ("source", "destination"):
+            self.check_secret_files((side, "config"), getattr(self.connection, side).config, base)
         if self.connection.state:
             state = Path(self.connection.state).expanduser()
             if (state if state.is_absolute() else base / state).is_dir():
                 example = f"{self.connection.state.rstrip('/')}/{self.connection.name}.sqlite"
                 self.problem(("state",), f"{self.connection.state!r} is a directory; `state` names the SQLite file, e.g. {example!r}")
         return self.problems
+
+    def check_secret_files(self, at: PathKey, value: Any, base: Path) -> None:
+        """A ``{file: PATH}`` value naming a directory, device or FIFO can never hold a secret (reading
+        /dev/zero never ends): refused here, located. A missing file is left to the run (it may be
+        mounted only where the sync runs)."""
+        import stat
+
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("file"), str):
+            path = Path(value["file"]).expanduser()
+            path = path if path.is_absolute() else base / path
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                return
+            if not stat.S_ISREG(mode):
+                kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, FIFO or socket)"
+                self.problem((*at, "file"), f"secret file {value['file']!r} is {kind}; secrets are read from files")
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                self.check_secret_files((*at, key), child, base)
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.check_secret_files((*at, index), child, base)
 
     # -- one flow ------------------------------------------------------------------------------------
 
