@@ -85,6 +85,7 @@ class FlowRun(FlowWrites):
         self.buffer: list[WriteItem] = []
         self.outbox_ids: set[str] = set()  # records whose write-back is owed (in the store's outbox)
         self.seen: set[str] = set()
+        self.claims: dict[str, str] = {}  # external id → the read record that took it in this run
         self.checkpoint: dict[str, Any] | None = None
         self.warned_modified = False
         self.other_modified: dict[str, Any] = {}
@@ -184,6 +185,18 @@ class FlowRun(FlowWrites):
             external_id = str(runner.interpolator.render(flow.match.external_id, context, f"{flow.name}.match.external_id"))
         except InterpolationError as exc:
             self.fail(source_id, record, None, f"record {source_id}: match.external_id failed: {exc.message}", retry)
+            return
+        holder = self.claims.setdefault(external_id, source_id)
+        if holder == source_id:
+            holder = self.store.holder_of_external_id(flow.name, external_id) or source_id
+        if holder != source_id:
+            # two records that render one external id would be written onto one destination record: never merge
+            self.fail(
+                source_id, record, external_id,
+                f"record {source_id}: its external id {external_id!r} already belongs to record {holder} of this flow; two records "
+                "must not share one (they would merge on the other side): make match.external_id unique per record",
+                retry,
+            )
             return
         existing = self.store.mapped(flow.name, source_id)
         dest_id = existing.dest_id if existing is not None and not existing.deleted else None

@@ -85,6 +85,7 @@ _RESOLVE = dead_letters.delete().where(
 _CLEAR_PENDING = pending.delete().where(
     pending.c.connection == sa.bindparam("p_connection"), pending.c.flow == sa.bindparam("p_flow"), pending.c.source_id == sa.bindparam("p_source_id")
 )
+_HOLDER_SQL = "SELECT source_id FROM id_map WHERE connection = ? AND flow = ? AND external_id = ? AND NOT deleted LIMIT 1"
 _MAPPED_SQL = (
     "SELECT flow, source_id, dest_id, external_id, hash, written_at, caused_modified, source_modified, deleted"
     " FROM id_map WHERE connection = ? AND flow = ? AND source_id = ?"
@@ -269,6 +270,7 @@ class SQLiteStateStore:
         self.connection = connection
         self.clock = clock or time.time
         self._lookup: Any = None  # a raw connection for mapped(), taken on first use
+        self._external_index = False
         if reset and self.read_only:
             raise self._cannot_write()
         self.engine = self._open()
@@ -378,6 +380,18 @@ class SQLiteStateStore:
             return None
         flow_, source_id_, dest_id, external_id, hash_, written_at, caused, modified, deleted = found
         return MappedRecord(flow_, source_id_, dest_id, external_id, hash_, written_at, caused, modified, deleted=bool(deleted))
+
+    def holder_of_external_id(self, flow: str, external_id: str) -> str | None:
+        """The read record the flow paired under ``external_id`` (not deleted), if any."""
+        if self._lookup is None:
+            self._lookup = self.engine.raw_connection()
+        cursor = self._lookup.cursor()
+        if not self._external_index:
+            # stores made before the index existed get it on first use (IF NOT EXISTS: a no-op after)
+            cursor.execute("CREATE INDEX IF NOT EXISTS ix_id_map_external ON id_map (connection, flow, external_id)")
+            self._external_index = True
+        found = cursor.execute(_HOLDER_SQL, (self.connection, flow, external_id)).fetchone()
+        return None if found is None else str(found[0])
 
     def mapped_rows(self, flow: str) -> list[MappedRecord]:
         return [_row(r) for r in self._all(id_map.select().where(id_map.c.connection == self.connection, id_map.c.flow == flow))]

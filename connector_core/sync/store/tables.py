@@ -33,6 +33,7 @@ id_map = sa.Table(
     sa.Column("source_modified", sa.String),
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_id_map_dest", "connection", "dest_id"),
+    sa.Index("ix_id_map_external", "connection", "flow", "external_id"),
 )
 
 pending = sa.Table(

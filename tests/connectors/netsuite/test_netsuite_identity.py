@@ -295,7 +295,6 @@ class TestSyncIdentity:
         assert list(letters) == ["2"] and "NUL character (U+0000)" in letters["2"]
         assert sorted(_ns_customers(ns).values()) == ["four", "one", "three"]
 
-    @pytest.mark.xfail(strict=True, reason="needs the runner's collision check in connector_core/sync/flow.py (issue 10, section 6)")
     def test_two_records_with_one_external_id_dead_letter_the_second_never_merge(self, tmp_path: Path, registry: Registry, servers: Any) -> None:
         # ns_external_id is injective, so a shared external ID can only come from match.external_id
         # rendering the same text for two records; the runner must refuse the second, not upsert over the first
