@@ -133,28 +133,32 @@ def _is_cut_piece(key_node: yaml.Node, value_node: yaml.Node) -> bool:
 def _cut_at_comma(node: yaml.MappingNode, at: PathKey, doc: Document) -> list[str]:
     """Problems for ``{description: Expand sublists, sublist lines and subrecords.}``: inside ``{...}`` a
     comma ends a plain value, so the rest of the sentence becomes a key with no value, which no schema
-    notices (the description is just shorter). A key with spaces and no value is that typo, not data."""
+    notices (the description is just shorter). A key with spaces and no value is that typo, not data.
+    One problem per cut value, at its first stray piece, with the whole text quoted as the fix."""
     found = []
     pairs = node.value
-    for index, (key_node, value_node) in enumerate(pairs):
-        if not _is_cut_piece(key_node, value_node):
+    index = 0
+    while index < len(pairs):
+        if not _is_cut_piece(*pairs[index]):
+            index += 1
             continue
-        start = index
-        while start > 0 and _is_cut_piece(*pairs[start - 1]):
-            start -= 1
-        owner_key, owner_value = pairs[start - 1] if start > 0 else (None, None)
-        pieces = [piece.value for piece, _ in pairs[start : index + 1]]
+        end = index
+        while end + 1 < len(pairs) and _is_cut_piece(*pairs[end + 1]):
+            end += 1
+        owner_key, owner_value = pairs[index - 1] if index > 0 else (None, None)
+        pieces = [piece.value for piece, _ in pairs[index : end + 1]]
         if isinstance(owner_key, yaml.ScalarNode) and isinstance(owner_value, yaml.ScalarNode) and owner_value.value:
-            whole = ", ".join([owner_value.value, *pieces])
-            fix = f"{owner_key.value}: {json.dumps(whole, ensure_ascii=False)}"
+            fix = f"{owner_key.value}: {json.dumps(', '.join([owner_value.value, *pieces]), ensure_ascii=False)}"
         else:
             fix = json.dumps(", ".join(pieces), ensure_ascii=False)
-        mark = key_node.start_mark
+        mark = pairs[index][0].start_mark
+        stray = " and ".join(repr(piece) for piece in pieces)
         found.append(
             f"{doc.path}:{mark.line + 1}:{mark.column + 1}: {format_path(at)}: "
-            f"{key_node.value!r} is a key with no value inside {{...}}: a comma there ends the value before it; "
-            f"put the whole text in quotes: {fix}"
+            f"{stray} {'is a key' if len(pieces) == 1 else 'are keys'} with no value inside {{...}}: a comma there ends the value "
+            f"before it; put the whole text in quotes: {fix}"
         )
+        index = end + 1
     return found
 
 
