@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,7 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     """Load and fully check a spec; raise SpecError with every located problem."""
     path = resolve_spec_path(str(name_or_path), registry)
     doc = load_document(path)
-    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())))
+    fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())), _checks_revision())
     known_valid = already_valid("spec", *fingerprint)
     template_problems = [] if known_valid else TemplateChecker(doc, registry).run()
     spec = _validate_with_used_types(doc, registry) if not template_problems else None
@@ -73,6 +74,25 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
         raise SpecError(f"{path}: invalid connector spec ({len(problems)} {noun})", problems=problems, spec_path=str(path))
     remember_valid("spec", *fingerprint)
     return LoadedSpec(spec, doc)
+
+
+@lru_cache(maxsize=1)
+def _checks_revision() -> str:
+    """A digest of the code that decides whether a spec is valid. The validation cache is keyed by the
+    version too, but between releases the checks change while the version does not: a success
+    remembered by other checks is not trusted."""
+    import hashlib
+    import sys
+
+    from connector_core.engine import documents, interpolation, spec, spec_checks, validation
+
+    digest = hashlib.sha256()
+    for module in (documents, interpolation, spec, spec_checks, validation, sys.modules[__name__]):
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        except OSError:  # pragma: no cover - a module without a readable source file
+            digest.update(module.__name__.encode())
+    return digest.hexdigest()
 
 
 def _component_types(data: Any) -> tuple[set[str], set[str]]:

@@ -26,6 +26,7 @@ class StreamChecker:
 
     #: The names the templates of each place see at run time (besides ``config`` and the globals).
     REQUEST_NAMES = frozenset({"state", "partition", "stream", "page"})
+    ENRICH_NAMES = REQUEST_NAMES | {"records"}  # an enrichment request sees the page's records too
     RECORD_NAMES = frozenset({"record", "partition"})
 
     def __init__(self, problem: Problem, interpolator: Interpolator, at: PathKey, stream: Any) -> None:
@@ -49,7 +50,7 @@ class StreamChecker:
                 check_dotted_path(self.problem, (*at, "enrich", index, name), getattr(enrich, name))
         self.check_request((*at, "request"), stream.request)
         for index, enrich in enumerate(stream.enrich):
-            self.check_request((*at, "enrich", index, "request"), enrich.request)
+            self.check_request((*at, "enrich", index, "request"), enrich.request, self.ENRICH_NAMES)
         if not isinstance(records, str) and records.filter:
             self.check_names((*at, "records", "filter"), records.filter, self.RECORD_NAMES, "a record filter")
         for index, transform in enumerate(stream.transforms):
@@ -64,12 +65,12 @@ class StreamChecker:
         except Exception:  # a syntax error: the template checker has reported it
             return None
 
-    def check_request(self, at: PathKey, request: Any) -> None:
-        """A request sees config, state, partition, stream and page; ``state.since`` and ``state.until``
-        exist only in a stream with a cursor."""
+    def check_request(self, at: PathKey, request: Any, names: frozenset[str] = REQUEST_NAMES) -> None:
+        """A request sees config, state, partition, stream and page (an enrichment's also records);
+        ``state.since`` and ``state.until`` exist only in a stream with a cursor."""
         data = request.model_dump(by_alias=True, exclude_defaults=True)
         for where, text in _templates(data, at):
-            ast = self.check_names(where, text, self.REQUEST_NAMES, "a request")
+            ast = self.check_names(where, text, names, "a request")
             if ast is None or self.stream.cursor is not None:
                 continue
             for name in sorted(_state_bounds(ast)):
