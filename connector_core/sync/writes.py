@@ -181,8 +181,8 @@ class FlowWrites:
             pool = self.write_pool()
             self.inflight.append(InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
             self.inflight_ids.update(i.source_id for i in items)
-            while len(self.inflight) > BATCHES_IN_FLIGHT or (len(self.inflight) > 1 and self.inflight[0].done()):
-                self.settle()
+            while len(self.inflight) > BATCHES_IN_FLIGHT or (self.inflight and self.inflight[0].done()):
+                self.settle()  # the oldest first: a finished batch is committed as soon as those before it are
         except BaseException:
             self.abandon()
             raise
