@@ -326,9 +326,10 @@ class HttpClient:
         """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
         if isinstance(failure, _Transient) and failure.retry_after is not None:
             return min(failure.retry_after, policy.max_wait)
-        # Exponential backoff with jitter: backoff * 2^(n-1) plus up to one backoff, capped.
-        exponential = policy.backoff * 2 ** min(attempt_number - 1, 30)
-        return float(min(policy.max_backoff, exponential + random.uniform(0, policy.backoff)))
+        # Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped. Clients
+        # that failed together spread out, and a lone transient failure costs half a backoff on average less.
+        exponential = min(policy.max_backoff, policy.backoff * 2 ** min(attempt_number - 1, 30))
+        return float(exponential * random.uniform(0.5, 1.0))
 
     def _first_delay(self, policy: RetryPolicy, failure: _Transient) -> float:
         return self._delay(policy, failure, 1)
