@@ -1,6 +1,9 @@
 """One flow of a run: read its stream, map, match, write through :class:`~.writes.FlowWrites`, commit
 each batch with its cursor in one transaction, then detect deletions. The steps are described in
 :mod:`connector_core.sync.runner`.
+
+Kept as one module (a little over 500 lines): every step reads and updates the same per-flow state
+(buffer, claims, checkpoint, counts); the write mechanics already live in :mod:`.writes`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The embedded state store: one SQLite file (WAL, ``synchronous=FULL``) through SQLAlchemy Core."""
+"""The embedded state store: one SQLite file (WAL, ``synchronous=FULL``) through SQLAlchemy Core.
+
+Kept as one module (a little over 500 lines): it is one back end's transaction class and store class;
+the checks of the file before SQLite opens it are in :mod:`.checks`, the tables in :mod:`.tables`.
+"""
 
 
 from __future__ import annotations
