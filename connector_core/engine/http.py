@@ -328,6 +328,8 @@ class HttpClient:
             return min(failure.retry_after, policy.max_wait)
         # Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped. Clients
         # that failed together spread out, and a lone transient failure costs half a backoff on average less.
+        if policy.backoff == policy.max_backoff:
+            return float(policy.backoff)  # a fixed delay (an operation's `retries.delay`) is kept exactly
         exponential = min(policy.max_backoff, policy.backoff * 2 ** min(attempt_number - 1, 30))
         return float(exponential * random.uniform(0.5, 1.0))
 
