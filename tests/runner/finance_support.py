@@ -6,6 +6,7 @@ A uniquely named module: several `conftest` modules clash under one name.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,4 +95,22 @@ class Finance(ConnectionHarness):
         requests.patch(f"{self.netsuite.url}/_emulator/records/customer/{customer_id}", json=fields, timeout=10).raise_for_status()
 
 
-__all__ = ["Finance", "hubspot", "netsuite_ns"]
+def assert_customers_exact_both_ways(sync: Finance, crm_customers: set[str], seeded_ns: set[str], seed: int) -> dict[str, str]:
+    """customers_both_ways.yaml ended exact: one NetSuite customer per CRM customer (`crm-<id>`), none twice;
+    every CRM customer carries its NetSuite id (the write-back); one company per NetSuite customer.
+    Returns {HubSpot id: NetSuite id} of the CRM customers."""
+    rows = [r for r in sync.suiteql("SELECT id, externalid FROM customer WHERE externalid LIKE 'crm-%'") if r["externalid"].startswith("crm-")]
+    per_external_id = Counter(r["externalid"] for r in rows)
+    assert [eid for eid, n in per_external_id.items() if n > 1] == [], f"seed {seed}: duplicate NetSuite customers"
+    assert set(per_external_id) == {f"crm-{cid}" for cid in crm_customers}, f"seed {seed}: missing NetSuite customers"
+    ns_id_of = {r["externalid"][4:]: str(r["id"]) for r in rows}
+    companies = sync.companies()
+    lacking = [c["id"] for c in companies if c["id"] in crm_customers and c.get("netsuite_customer_id") != ns_id_of[c["id"]]]
+    assert lacking == [], f"seed {seed}: {len(lacking)} companies lack their write-back"
+    per_ns_id = Counter(c["netsuite_customer_id"] for c in companies if c.get("netsuite_customer_id"))
+    assert [i for i, n in per_ns_id.items() if n > 1] == [], f"seed {seed}: duplicate companies"
+    assert seeded_ns <= set(per_ns_id), f"seed {seed}: NetSuite customers without a company"
+    return ns_id_of
+
+
+__all__ = ["Finance", "assert_customers_exact_both_ways", "hubspot", "netsuite_ns"]

@@ -8,12 +8,11 @@ write-back present. How much time the faults cost is measured in benchmarks/chao
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from finance_support import Finance
+from finance_support import Finance, assert_customers_exact_both_ways
 
 from connector_core.cli.demo import EXAMPLES, point_at_emulators
 from connector_core.plugins import Registry
@@ -59,16 +58,6 @@ def test_the_customer_sync_is_exact_through_a_chaotic_network(
     assert all(faults[kind] > 0 for kind in ("server_error", "throttle", "slow")), (seed, faults)
     assert faults["drop_before"] + faults["drop_after"] > 0, (seed, faults)
 
-    rows = [r for r in sync.suiteql("SELECT id, externalid FROM customer WHERE externalid LIKE 'crm-%'") if r["externalid"].startswith("crm-")]
-    per_external_id = Counter(r["externalid"] for r in rows)
-    assert [eid for eid, n in per_external_id.items() if n > 1] == [], f"seed {seed}: duplicate NetSuite customers"
-    assert set(per_external_id) == {f"crm-{cid}" for cid in crm_customers}, f"seed {seed}: missing NetSuite customers"
-    ns_id_of = {r["externalid"][4:]: str(r["id"]) for r in rows}
-    companies = sync.companies()
-    lacking = [c["id"] for c in companies if c["id"] in crm_customers and c.get("netsuite_customer_id") != ns_id_of[c["id"]]]
-    assert lacking == [], f"seed {seed}: {len(lacking)} companies lack their write-back"
-    per_ns_id = Counter(c["netsuite_customer_id"] for c in companies if c.get("netsuite_customer_id"))
-    assert [i for i, n in per_ns_id.items() if n > 1] == [], f"seed {seed}: duplicate companies"
-    assert seeded_ns <= set(per_ns_id), f"seed {seed}: NetSuite customers without a company"
+    assert_customers_exact_both_ways(sync, crm_customers, seeded_ns, seed)
     with sync.store() as store:
         assert store.outbox() == [] and store.dead_letters() == []

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from finance_support import Finance
+from finance_support import Finance, assert_customers_exact_both_ways
 
 from connector_core.plugins import Registry
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
@@ -158,21 +158,7 @@ def test_write_backs_and_both_sides_are_exact_after_random_kills(sync: Finance) 
         finished = subprocess.run([*CLI, "run", str(sync.path)], cwd=sync.path.parent, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, f"seed {seed}: {finished.stderr[-2000:]}"
 
-    # NetSuite: one customer per CRM customer, none twice
-    rows = [r for r in sync.suiteql("SELECT id, externalid FROM customer WHERE externalid LIKE 'crm-%'") if r["externalid"].startswith("crm-")]
-    from_crm = Counter(r["externalid"] for r in rows)
-    assert [eid for eid, n in from_crm.items() if n > 1] == [], f"seed {seed}: duplicate NetSuite customers"
-    assert set(from_crm) == {f"crm-{cid}" for cid in crm_customers}, f"seed {seed}: missing NetSuite customers"
-    ns_id_of = {r["externalid"][4:]: str(r["id"]) for r in rows}
-
-    # HubSpot: every CRM customer carries its NetSuite id (the write-back), and every NetSuite customer
-    # has exactly one company
-    companies = sync.companies()
-    missing_write_backs = [c["id"] for c in companies if c["id"] in crm_customers and c.get("netsuite_customer_id") != ns_id_of[c["id"]]]
-    assert missing_write_backs == [], f"seed {seed}: {len(missing_write_backs)} companies lack their write-back"
-    per_ns_id = Counter(c["netsuite_customer_id"] for c in companies if c.get("netsuite_customer_id"))
-    assert [i for i, n in per_ns_id.items() if n > 1] == [], f"seed {seed}: duplicate companies"
-    assert seeded_ns <= set(per_ns_id), f"seed {seed}: NetSuite customers without a company"
+    ns_id_of = assert_customers_exact_both_ways(sync, crm_customers, seeded_ns, seed)
     with sync.store() as store:
         assert store.outbox() == [] and store.dead_letters() == [] and store.pending(TO_NETSUITE) == {}
         statuses = Counter(r.status for r in store.runs(100))
@@ -180,7 +166,7 @@ def test_write_backs_and_both_sides_are_exact_after_random_kills(sync: Finance) 
 
     # an edit in NetSuite of a customer that came from the CRM updates its company, never a new one
     edited = sorted(ns_id_of.items())[:5]
-    before = len(companies)
+    before = len(sync.companies())
     for _, ns_id in edited:
         sync.edit_customer(ns_id, creditlimit=12345)
     after_edit = subprocess.run([*CLI, "run", str(sync.path)], cwd=sync.path.parent, capture_output=True, text=True, timeout=120)
