@@ -33,4 +33,8 @@ done
 records=$("$cli" read netsuite -c "$work/sandbox/netsuite.json" -s customers --limit 5 | wc -l)
 companies=$("$cli" read hubspot -c "$work/sandbox/hubspot.json" -s companies --limit 5 | wc -l)
 [ "$records" -eq 5 ] && [ "$companies" -eq 5 ] || { cat "$work/sandbox.log"; echo "wheel smoke: read $records customers, $companies companies (expected 5 each)"; exit 1; }
-echo "wheel smoke: ok (installed wheel read $records NetSuite customers and $companies HubSpot companies from the bundled emulators)"
+kill "$sandbox_pid" 2>/dev/null; wait "$sandbox_pid" 2>/dev/null || true; sandbox_pid=""
+# the main job, as a user of the wheel runs it: the example connections ship inside the package
+"$cli" demo > "$work/demo.out" 2> "$work/demo.err" || { tail -40 "$work/demo.err"; echo "wheel smoke: demo failed"; exit 1; }
+grep -q "customers-both-ways: ok" "$work/demo.err" || { tail -40 "$work/demo.err"; echo "wheel smoke: demo did not run customers-both-ways"; exit 1; }
+echo "wheel smoke: ok (installed wheel read $records NetSuite customers and $companies HubSpot companies from the bundled emulators; demo ran every example connection)"

@@ -23,8 +23,8 @@ from typing import Any
 
 import click
 
-#: The example connections shipped in the repository (specs/connections beside the package).
-EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "connections"
+#: The example connections, shipped inside the package (so an installed wheel has them too).
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "connections"
 
 
 #: The order the example connections build on each other: customers are linked first, so that a won

@@ -11,7 +11,7 @@ from connector_core.cli.app import Context, guarded, pass_context
 
 
 @click.command()
-@click.option("--connections", "directory", type=click.Path(file_okay=False, exists=True), help="Connection files to run (default: the shipped examples, specs/connections).")
+@click.option("--connections", "directory", type=click.Path(file_okay=False, exists=True), help="Connection files to run (default: the shipped examples, connector_core/cli/examples/connections).")
 @click.option("--state-dir", type=click.Path(file_okay=False), help="Keep the copies and their state here (default: a temporary directory, removed).")
 @guarded
 def demo(directory: str | None, state_dir: str | None) -> None:

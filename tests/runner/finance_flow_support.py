@@ -1,6 +1,6 @@
 """Helpers for the finance flow tests (a uniquely named module: `conftest` modules clash under one name).
 
-`FinanceSync` runs a shipped connection file of `specs/connections/` against the HubSpot and NetSuite
+`FinanceSync` runs a shipped connection file of `connector_core/cli/examples/connections/` against the HubSpot and NetSuite
 emulators: the file is copied into tmp_path with only its two configs pointed at the emulators, and the
 flows, setup and policies left exactly as shipped.
 """
@@ -15,14 +15,14 @@ import requests
 import yaml
 from runner_support import Collect, ConnectionHarness
 
+from connector_core.cli.demo import EXAMPLES
 from connector_core.engine.connector import Connector
 from connector_core.engine.loader import load_spec
 from connector_core.plugins import Registry
 from connectors.crm.emulator import HubSpotEmulator
 from connectors.netsuite.emulator import NetSuiteEmulator
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "specs" / "connections"
+SHIPPED = EXAMPLES
 CURRENCY_CODES = {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR"}  # the emulator's currency ids
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the finance-flow tests: the shipped example connections (specs/connections) run unchanged
+"""Helpers for the finance-flow tests: the shipped example connections (connector_core/cli/examples/connections) run unchanged
 against the HubSpot and NetSuite emulators on loopback, with their state in tmp_path.
 
 A uniquely named module: several `conftest` modules clash under one name.

@@ -1,4 +1,4 @@
-"""specs/connections/closed_won_to_invoice.yaml end to end: won deals become exactly one NetSuite invoice each,
+"""connector_core/cli/examples/connections/closed_won_to_invoice.yaml end to end: won deals become exactly one NetSuite invoice each,
 and the invoice number goes back onto the deal."""
 
 from __future__ import annotations

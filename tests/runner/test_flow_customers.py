@@ -1,4 +1,4 @@
-"""specs/connections/customers_both_ways.yaml end to end: HubSpot companies <-> NetSuite customers,
+"""connector_core/cli/examples/connections/customers_both_ways.yaml end to end: HubSpot companies <-> NetSuite customers,
 checked on both sides (emulators on loopback, state in tmp_path)."""
 
 from __future__ import annotations

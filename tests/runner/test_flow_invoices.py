@@ -1,4 +1,4 @@
-"""specs/connections/invoices_to_deals.yaml end to end: NetSuite invoices written onto their HubSpot deals."""
+"""connector_core/cli/examples/connections/invoices_to_deals.yaml end to end: NetSuite invoices written onto their HubSpot deals."""
 
 from __future__ import annotations
 

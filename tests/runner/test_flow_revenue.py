@@ -1,4 +1,4 @@
-"""specs/connections/revenue_to_crm.yaml end to end: NetSuite revenue per customer and month, summed per
+"""connector_core/cli/examples/connections/revenue_to_crm.yaml end to end: NetSuite revenue per customer and month, summed per
 customer onto the HubSpot company that carries its netsuite_customer_id."""
 
 from __future__ import annotations

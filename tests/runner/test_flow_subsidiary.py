@@ -1,4 +1,4 @@
-"""specs/connections/multi_subsidiary.yaml end to end: the customer sync restricted to one subsidiary
+"""connector_core/cli/examples/connections/multi_subsidiary.yaml end to end: the customer sync restricted to one subsidiary
 (Acme UK, NetSuite config subsidiary_id 3) reads and writes only that subsidiary's customers."""
 
 from __future__ import annotations
