@@ -57,7 +57,7 @@ def test_slow_body_and_read_timeout(emu: HubSpotEmulator, client: Client) -> Non
     r = client.get("/crm/v3/objects/companies?limit=20")
     assert r.status_code == 200 and len(r.json()["results"]) == 20
     assert time.monotonic() - t0 >= 0.45
-    emu.faults.add(kind="slow", seconds=2)
+    emu.faults.add(kind="slow", seconds=4)  # 20 pieces 0.2 s apart: each wait twice the read timeout
     with pytest.raises(requests.exceptions.RequestException):
         client.get("/crm/v3/objects/companies?limit=20", timeout=0.1)
 
