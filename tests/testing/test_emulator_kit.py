@@ -348,11 +348,10 @@ class TestEmulatorServer:
     def test_slow_body(self, emu: NotesEmulator) -> None:
         emu.app.notes.append("x" * 200)
         emu.app.faults.add("slow", seconds=0.4)
-        start = time.monotonic()
         with requests.get(_url(emu, "/notes"), stream=True) as reply:
-            headers_after = time.monotonic() - start
+            headers_at = time.monotonic()  # the headers came at once; the body is spread over the 0.4 s after them
             assert len(reply.content) == 200
-        assert headers_after < 0.3 and time.monotonic() - start >= 0.35
+        assert time.monotonic() - headers_at >= 0.3
 
     def test_an_app_crash_answers_the_crash_reply(self, emu: NotesEmulator) -> None:
         reply = requests.get(_url(emu, "/crash"))
