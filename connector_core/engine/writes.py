@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -197,20 +198,25 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
     per_record: list[dict[str, Any]] = []
     where = f"operations.{name}.batch"
     keys = record_keys(batch, connector.render_visible, records, payload, where)
-    requests_made = 0
-    for start in range(0, len(records), size):
+    starts = range(0, len(records), size)
+
+    def send(start: int) -> dict[str, Any] | FatalHTTPError:
         chunk = records[start : start + size]
-        chunk_keys = keys[start : start + size]
         items = chunk if batch.item is None else [connector.render(batch.item, {"record": r, "input": payload}, f"{where}.item") for r in chunk]
-        requests_made += 1
         try:
-            outcome = _single(connector, name, operation, {**payload, "records": chunk}, {"items": items})
+            return _single(connector, name, operation, {**payload, "records": chunk}, {"items": items})
         except FatalHTTPError as exc:
             if isinstance(exc, AuthError):
                 raise  # every other chunk would be refused too
+            return exc
+
+    for start, outcome in zip(starts, _send_chunks(connector, operation, keys, starts, send), strict=True):
+        chunk = records[start : start + size]
+        chunk_keys = keys[start : start + size]
+        if isinstance(outcome, FatalHTTPError):
             # The API rejected the whole chunk: each of its records failed, the other chunks go on.
-            failures.extend({"message": exc.message, "error": exc.body, "index": start + i, "record": record} for i, record in enumerate(chunk))
-            per_record.extend(failed_chunk(start, chunk_keys, exc.status, exc.message, exc.body))
+            failures.extend({"message": outcome.message, "error": outcome.body, "index": start + i, "record": record} for i, record in enumerate(chunk))
+            per_record.extend(failed_chunk(start, chunk_keys, outcome.status, outcome.message, outcome.body))
             continue
         body = outcome["body"]
         found = get_path(body, batch.results) if isinstance(body, dict | list) else None
@@ -231,7 +237,31 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
                 results=chunk_results, errors=chunk_errors, input_=payload, where=where,
             )
         )
-    return {"results": successes, "errors": failures, "requests": requests_made, "records": per_record}
+    return {"results": successes, "errors": failures, "requests": len(starts), "records": per_record}
+
+
+def _send_chunks(
+    connector: ConnectorSession,
+    operation: Operation,
+    keys: list[str | None],
+    starts: range,
+    send: Callable[[int], dict[str, Any] | FatalHTTPError],
+) -> list[dict[str, Any] | FatalHTTPError]:
+    """Each chunk's outcome, in input order. The chunks go out together (up to the connector's
+    concurrency) when the operation may be resent and no record appears twice by its key, so a chunk
+    waiting out a retry holds up none of the others; otherwise one after the other."""
+    workers = min(connector.governor.concurrency, len(starts))
+    known = [key for key in keys if key is not None]
+    if workers < 2 or not _retry_allowed(operation) or len(known) < len(keys) or len(set(known)) < len(known):
+        return [send(start) for start in starts]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{connector.name}-chunk") as pool:
+        futures = [pool.submit(send, start) for start in starts]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 _DEFAULT_ERROR_MESSAGE = BatchSpec.model_fields["error_message"].default

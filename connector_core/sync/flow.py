@@ -156,7 +156,7 @@ class FlowRun(FlowWrites):
         if cursor is not None or final:
             self.flush(cursor)
         if final:
-            self.drain()
+            self.drain(sending_write_backs=True)
 
     # -- one record --------------------------------------------------------------------------------------
 

@@ -22,9 +22,13 @@ from connector_core.sync.store import MappedRecord
 DEAD_LETTER_RETRIES_PER_RUN = 1000
 LEASE_SECONDS = 900.0
 SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per record
-#: Batches of one-call-per-record writes under way at once (memory: this many batches of records). A
-#: write waiting out a retry delays the commits after it, never the writes: the window keeps them going.
-BATCHES_IN_FLIGHT = 8
+#: Batches of one-call-per-record writes started and not yet committed, at most (memory: this many
+#: batches of records). A finished batch commits at once, even while one before it waits out a retry
+#: (the cursor moves only over the leading run of committed batches), so one slow write delays no other.
+BATCHES_IN_FLIGHT = 40
+#: Writes started and not yet answered, per write thread: enough queued that no thread waits for the
+#: reader, few enough that the cursor does not fall far behind what is written.
+OUTSTANDING_WRITES_PER_THREAD = 2
 #: Write threads per request the write side allows at once (its governor's concurrency), at most
 #: MAX_WRITE_THREADS: threads sleeping in a retry's backoff hold no request slot.
 WRITE_THREADS_PER_SLOT, MAX_WRITE_THREADS = 4, 64
@@ -129,6 +133,7 @@ class InFlight:
     items: list[WriteItem]
     cursor: dict[str, Any] | None
     futures: dict[Future[None], WriteItem]
+    committed: bool = False  # its items are in the store; its cursor waits for the batches before it
 
     def done(self) -> bool:
         return all(future.done() for future in self.futures)
@@ -195,6 +200,7 @@ __all__ = [
     "DEAD_LETTER_RETRIES_PER_RUN",
     "LEASE_SECONDS",
     "BATCHES_IN_FLIGHT",
+    "OUTSTANDING_WRITES_PER_THREAD",
     "MAX_WRITE_THREADS",
     "WRITE_THREADS_PER_SLOT",
     "SINGLE_COMMIT_EVERY",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector_core.engine.paths import get_path
@@ -24,6 +24,7 @@ from connector_core.sync.records import (
     BATCHES_IN_FLIGHT,
     LEASE_SECONDS,
     MAX_WRITE_THREADS,
+    OUTSTANDING_WRITES_PER_THREAD,
     WRITE_THREADS_PER_SLOT,
     InFlight,
     WriteItem,
@@ -150,10 +151,12 @@ class FlowWrites:
         out at once, but a write waiting out a retry's backoff (holding no request slot) no longer keeps
         a slot's worth of other writes waiting."""
         if self._pool is None:
-            concurrency = self.runner.connector(self.write_side).governor.concurrency
-            workers = min(WRITE_THREADS_PER_SLOT * concurrency, MAX_WRITE_THREADS)
-            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.flow.name}-write")
+            self._pool = ThreadPoolExecutor(max_workers=self.write_threads(), thread_name_prefix=f"{self.flow.name}-write")
         return self._pool
+
+    def write_threads(self) -> int:
+        concurrency = self.runner.connector(self.write_side).governor.concurrency
+        return min(WRITE_THREADS_PER_SLOT * concurrency, MAX_WRITE_THREADS)
 
     def overlapping(self, items: list[WriteItem], writes: list[WriteItem]) -> bool:
         """One repeatable call per record, more than one allowed in flight, no record twice in the batch."""
@@ -164,12 +167,14 @@ class FlowWrites:
         return len({i.source_id for i in items}) == len(items)
 
     def flush_overlapped(self, items: list[WriteItem], writes: list[WriteItem], cursor: dict[str, Any] | None) -> None:
-        """Start the batch's writes and return while they run; the batch before it is committed first.
+        """Start the batch's writes and return while they run.
 
-        Batches still commit one by one, in the order they were read, each in one transaction with the
-        cursor it completes. Up to ``BATCHES_IN_FLIGHT`` are under way at once, so the write side's
-        concurrency stays busy while the next batch is read, mapped and matched, and a write waiting
-        out a retry (a 429 or 5xx) holds back only the commits after it, not the other writes.
+        Each batch is committed in one transaction as soon as all its writes are answered, whether or
+        not the batches before it are; the cursor a batch completes is saved only once every batch
+        before it is committed too, so a stopped run resumes before the first unfinished one. The
+        reader goes on while writes are under way, up to ``OUTSTANDING_WRITES_PER_THREAD`` per write
+        thread and ``BATCHES_IN_FLIGHT`` batches: a write waiting out a retry (a 429 or 5xx) holds
+        back no other write and no other commit.
         """
         try:
             if self.inflight_ids.intersection(i.source_id for i in items):
@@ -181,28 +186,60 @@ class FlowWrites:
             pool = self.write_pool()
             self.inflight.append(InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
             self.inflight_ids.update(i.source_id for i in items)
-            while len(self.inflight) > BATCHES_IN_FLIGHT or (self.inflight and self.inflight[0].done()):
-                self.settle()  # the oldest first: a finished batch is committed as soon as those before it are
+            limit = OUTSTANDING_WRITES_PER_THREAD * self.write_threads()
+            while True:
+                self.commit_finished()
+                outstanding = self.outstanding()
+                if len(outstanding) <= limit and len(self.inflight) <= BATCHES_IN_FLIGHT:
+                    break
+                wait(outstanding, return_when=FIRST_COMPLETED)
         except BaseException:
             self.abandon()
             raise
 
-    def settle(self) -> None:
-        """Wait for the oldest batch in flight and commit it."""
-        batch = self.inflight[0]
-        for future in batch.futures:
-            future.result()
-        self.inflight.popleft()
-        for item in batch.items:
-            self.inflight_ids.discard(item.source_id)
-        self.await_write_backs([i for i in batch.items if i.action in ("create", "update")])
-        self.commit(batch.items, batch.cursor)
+    def outstanding(self) -> list[Future[None]]:
+        return [future for batch in self.inflight if not batch.committed for future in batch.futures if not future.done()]
 
-    def drain(self) -> None:
-        """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read)."""
+    def commit_finished(self) -> None:
+        """Commit every batch whose writes are all answered, in one transaction, with the cursor of the
+        leading run of committed batches (none while an earlier batch is still being written)."""
+        finished = [batch for batch in self.inflight if not batch.committed and batch.done()]
+        if not finished:
+            return
+        for batch in finished:
+            for future in batch.futures:
+                future.result()  # a write that stopped the run (auth, retries exhausted) raises here
+        finishing = {id(batch) for batch in finished}
+        leading, cursor = 0, None
+        for batch in self.inflight:
+            if not (batch.committed or id(batch) in finishing):
+                break
+            leading += 1
+            cursor = batch.cursor if batch.cursor is not None else cursor
+        items = [item for batch in finished for item in batch.items]
+        self.await_write_backs([i for i in items if i.action in ("create", "update")])
+        self.commit(items, cursor)
+        for batch in finished:
+            batch.committed = True
+            self.inflight_ids.difference_update(item.source_id for item in batch.items)
+        for _ in range(leading):
+            self.inflight.popleft()
+
+    def drain(self, *, sending_write_backs: bool = False) -> None:
+        """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read).
+
+        ``sending_write_backs``: the read is over, so the write-backs owed by committed records go out
+        while the last writes finish, rather than after them.
+        """
         try:
             while self.inflight:
-                self.settle()
+                self.commit_finished()
+                if not self.inflight:
+                    break
+                if sending_write_backs and self.outbox_ids:
+                    self.send_write_backs()
+                    continue
+                wait(self.outstanding(), return_when=FIRST_COMPLETED)
         except BaseException:
             self.abandon()
             raise
@@ -210,7 +247,7 @@ class FlowWrites:
     def abandon(self) -> None:
         """The run stops: no further write starts, those under way finish, and what the destination
         acknowledged (and the batches' dead letters) is committed without a cursor."""
-        batches, self.inflight = list(self.inflight), deque()
+        batches, self.inflight = [batch for batch in self.inflight if not batch.committed], deque()
         self.inflight_ids.clear()
         futures = [future for batch in batches for future in batch.futures]
         for future in futures:

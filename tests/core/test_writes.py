@@ -148,6 +148,32 @@ class TestBatch:
         assert [e["index"] for e in result["errors"]] == [0, 1, 2]
         assert all("chunk too large" in e["message"] for e in result["errors"])
 
+    def concurrent_batch(self, api: FakeAPI, tmp_path: Path) -> Connector:
+        """A batch that may be resent (retry: true) with a key per record, on a spec allowing 3 requests at once."""
+        operation = {**self.BATCH, "retry": True, "batch": {**self.BATCH["batch"], "key": "{{ record.name }}"}}
+        spec = {"name": "writer", "base_url": api.url, "defaults": {"concurrency": 3, "retries": {"attempts": 3, "backoff": 0}}, "operations": {"upsert": operation}}
+        return open_connector(tmp_path, spec)
+
+    def test_chunks_of_a_resendable_batch_go_out_together_and_results_keep_the_input_order(self, api: FakeAPI, tmp_path: Path) -> None:
+        api.route("/customers/batch", self.multi_status)
+        api.delay("/customers/batch", lambda request: 0.3 if request.get_json()["inputs"][0]["name"] == "a" else 0.05)
+        api.fail("/customers/batch", 503, times=1)  # one chunk waits out a retry; the others do not wait for it
+        names = ["a", "b", "bad1", "c", "d", "e", "bad2", "f", "g"]
+        result = self.concurrent_batch(api, tmp_path).call("upsert", {"records": [{"name": n} for n in names]})
+        assert api.max_in_flight >= 2
+        assert [r["id"] for r in result["results"]] == ["id-a", "id-b", "id-c", "id-d", "id-e", "id-f", "id-g"]
+        assert [(e["message"], e["error"]["context"]["name"]) for e in result["errors"]] == [("duplicate", "bad1"), ("duplicate", "bad2")]
+        assert [o["index"] for o in result["records"]] == list(range(len(names)))
+        assert result["requests"] == 3
+
+    def test_a_batch_naming_one_record_twice_is_sent_one_chunk_after_the_other(self, api: FakeAPI, tmp_path: Path) -> None:
+        api.route("/customers/batch", self.multi_status)
+        api.delay("/customers/batch", 0.05)
+        names = ["a", "b", "c", "a", "d", "e"]  # 'a' in two chunks: the later write must land last
+        self.concurrent_batch(api, tmp_path).call("upsert", {"records": [{"name": n} for n in names]})
+        assert api.max_in_flight == 1
+        assert [[r["name"] for r in request.json["inputs"]] for request in api.received()] == [["a", "b", "c"], ["a", "d", "e"]]
+
     def test_an_auth_failure_stops_the_batch(self, api: FakeAPI, tmp_path: Path) -> None:
         api.fail("/customers/batch", 401, times=5)
         with pytest.raises(AuthError):
