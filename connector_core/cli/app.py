@@ -3,6 +3,8 @@
 Exit codes: 0 success · 1 invalid spec, config or input (fix a file) · 2 usage error · 3 the API or the
 network failed (see the message) · 4 internal error (a bug: rerun with --debug and report it) ·
 141 stdout was closed by its reader (e.g. ``| head``), reported silently like any Unix filter.
+``run`` and ``run-due`` add 5 records dead-lettered · 6 delete breaker · 7 lease held · 130 Ctrl-C ·
+143 SIGTERM (see ``sync_verbs``); ``state restore`` exits 7 while a run holds a lease of the state.
 Machine-readable output goes to stdout as JSON (lines); progress and messages go to stderr.
 Heavy modules are imported inside the commands so that start-up stays fast.
 """
@@ -145,6 +147,7 @@ class _LazyGroup(click.Group):
         "run": ("connector_core.cli.sync_verbs", "run"),
         "status": ("connector_core.cli.sync_verbs", "status"),
         "run-due": ("connector_core.cli.sync_verbs", "run_due"),
+        "state": ("connector_core.cli.state_verbs", "state"),
         "sandbox": ("connector_core.cli.sandbox_verbs", "sandbox"),
         "demo": ("connector_core.cli.sandbox_verbs", "demo"),
         "plugins": ("connector_core.cli.plugin_verbs", "plugins"),
@@ -165,18 +168,24 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Log every request and response (secrets redacted) and show tracebacks.")
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, envvar="CONNECTOR_CORE_LOG_FORMAT", show_envvar=True,
+    help="stderr as text, or as one JSON object a line (log records, messages, run progress and summaries) for log collectors.",
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False), default="warning", show_default=True,
+    envvar="CONNECTOR_CORE_LOG_LEVEL", show_envvar=True, help="Least severe log record shown (info: retries and other progress); --debug implies debug.",
+)
 @click.version_option(package_name="connector-core")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, log_format: str, log_level: str) -> None:
     """Declarative API connectors and CRM <-> NetSuite syncs."""
+    from connector_core.cli.logging_setup import JsonStderr, configure_logging
+
     ctx.obj = Context(debug)
-    if not isinstance(sys.stderr, MaskedStream):
+    if not isinstance(sys.stderr, MaskedStream | JsonStderr):
         sys.stderr = MaskedStream(sys.stderr)  # before logging takes the stream: log lines pass the mask too
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    ctx.call_on_close(configure_logging(log_format, "debug" if debug else log_level.lower()))
     if debug:
         for noisy in ("urllib3", "werkzeug", "oauthlib", "requests_oauthlib"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -18,19 +18,19 @@ from connector_core.cli.progress import progress_bar
 @pass_context
 @guarded
 def validate(ctx: Context, paths: tuple[str, ...]) -> None:
-    """Check spec or connection files; print every problem with file:line:col."""
-    from connector_core.cli.validate import validate_file
-    from connector_core.errors import ConnectorError
+    """Check spec or connection files; print every problem with file:line:col.
+
+    A directory stands for its connection files (those `run-due` would run; its config/ folder is left
+    alone): each is checked and reported, then a summary line. Exit 1 if any file is invalid.
+    """
+    from connector_core.cli.validate import report, report_directory
+
+    def echo(text: str) -> None:
+        click.echo(text, err=True)
 
     failed = 0
-    for path in paths:
-        try:
-            kind = validate_file(Path(path), ctx.registry)
-        except ConnectorError as exc:
-            failed += 1
-            click.echo(str(exc), err=True)
-        else:
-            click.echo(f"{path}: valid {kind}", err=True)
+    for path in map(Path, paths):
+        failed += report_directory(path, ctx.registry, echo) if path.is_dir() else not report(path, ctx.registry, echo)
     if failed:
         sys.exit(EXIT_USER)
 
@@ -111,15 +111,20 @@ def read(ctx: Context, connector: str, config: str | None, stream: str, state_pa
     def dumps(value: Any) -> bytes:
         return orjson.dumps(value, option=newline)
 
+    saves = 0
+
     def checkpoint(stream_state: dict[str, Any]) -> None:
+        nonlocal saves
         out.flush()  # the records a checkpoint covers are written before the checkpoint is saved
         if state_file is not None:
             state_file.save(stream, stream_state)
+            saves += 1
         if envelope:
             out.write(dumps({"type": "STATE", "stream": stream, "state": stream_state}))
 
     with ctx.open(connector, config) as opened, progress_bar(f"{stream}") as advance:
-        records = opened.read(stream, state, on_checkpoint=checkpoint, limit=limit)
+        reader = opened.reader(stream, state, on_checkpoint=checkpoint, limit=limit)
+        records = reader.records()
         count = 0
         try:
             if envelope:
@@ -138,6 +143,18 @@ def read(ctx: Context, connector: str, config: str | None, stream: str, state_pa
             advance(count)
         finally:
             out.close()
+    click.echo(_read_summary(stream, count, reader.pages, state_path, had_state=bool(state), saved=saves > 0, limit=limit), err=True)
+
+
+def _read_summary(stream: str, count: int, pages: int, state_path: str | None, *, had_state: bool, saved: bool, limit: int | None) -> str:
+    """`read`'s one line on stderr: how many records and pages, and what became of the state, also when nothing was new."""
+    records = f"{count} {'new ' if had_state else ''}record{'' if count == 1 else 's'}"
+    line = f"read {stream}: {records} in {pages} page{'' if pages == 1 else 's'}"
+    if limit is not None and count >= limit:
+        line += f" (stopped at --limit {limit})"
+    if state_path is None:
+        return f"{line}; no state kept (--state FILE makes the next read incremental)"
+    return f"{line}; state {'saved to' if saved else 'unchanged in'} {state_path}"
 
 
 def _binary_stdout() -> Any:

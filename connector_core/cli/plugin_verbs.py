@@ -34,7 +34,9 @@ def plugins(ctx: Context) -> None:
 @guarded
 def init_plugin(name: str, directory: str | None) -> None:
     """Scaffold a plugin package NAME: pyproject, spec, hooks and a cassette test."""
-    from connector_core.cli.scaffold import scaffold_plugin
+    from connector_core.cli.scaffold import next_steps, scaffold_plugin
 
     target = scaffold_plugin(name, Path(directory) if directory else Path(name))
-    click.echo(f"created {target}; next: pip install -e {target}[test] && pytest {target}", err=True)
+    click.echo(f"created {target}; next:", err=True)
+    for step in next_steps(target):
+        click.echo(f"  {step}", err=True)

@@ -31,6 +31,8 @@ def demo(directory: str | None, state_dir: str | None) -> None:
 @guarded
 def sandbox(ctx: Context, names: tuple[str, ...], ports: tuple[str, ...], config_dir: str) -> None:
     """Start the local emulators (NetSuite, CRM, example API) with seeded data and print their configs."""
+    import signal
+
     from connector_core.engine.emulators import serve
     from connector_core.errors import ConfigError
 
@@ -40,4 +42,27 @@ def sandbox(ctx: Context, names: tuple[str, ...], ports: tuple[str, ...], config
         if not port.isdigit():
             raise ConfigError(f"--port {item!r}: expected NAME=PORT, e.g. netsuite=8400")
         chosen_ports[name] = int(port)
-    serve(ctx.registry, list(names), chosen_ports, Path(config_dir), lambda line: click.echo(line, err=True))
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (`kill`, a container stop) ends it as Ctrl-C does: the config files go
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        serve(
+            ctx.registry, list(names), chosen_ports, Path(config_dir), lambda line: click.echo(line, err=True),
+            stop_hint=_stop_hint(), port_hint=lambda name: f"start it on another port: --port {name}=PORT (--port {name}=0 picks a free one)",
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_hint() -> str:
+    """How to stop the sandbox: Ctrl-C only reaches it in the foreground of a terminal (not with `&`, nohup, a service)."""
+    import os
+
+    kill = f"`kill {os.getpid()}`"
+    try:
+        foreground = sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError):  # no terminal, or stdin closed
+        foreground = False
+    return f"press Ctrl-C to stop (or {kill})" if foreground else f"stop them with {kill}"

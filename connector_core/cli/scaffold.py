@@ -67,4 +67,19 @@ def scaffold_plugin(name: str, target: Path) -> Path:
     return target
 
 
-__all__ = ["FILES", "plugin_names", "scaffold_plugin"]
+def next_steps(target: Path) -> list[str]:
+    """The shell commands that install the new package with its test extra and run its tests, as
+    ``init-plugin`` prints them: ``'.[test]'`` quoted (zsh would glob a bare one), and first the
+    activation of the venv connector-core runs from, when it runs from one (the plugin must be
+    installed beside it)."""
+    import shlex
+    import sys
+
+    steps = []
+    activate = Path(sys.executable).parent / "activate"
+    if sys.prefix != sys.base_prefix and activate.is_file():
+        steps.append(f". {shlex.quote(str(activate))}")
+    return [*steps, f"cd {shlex.quote(str(target))}", "pip install -e '.[test]'", "pytest"]
+
+
+__all__ = ["FILES", "next_steps", "plugin_names", "scaffold_plugin"]

@@ -9,16 +9,22 @@ Dry-run writes go to stdout as JSON lines; progress, messages and the summary go
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import shlex
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import click
 
 from connector_core.cli.app import EXIT_API, EXIT_OK, EXIT_USER, Context, guarded, pass_context
+from connector_core.cli.metrics import metrics_options
+from connector_core.sync.records import RunResult
 
 EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_LOCKED = 5, 6, 7
 EXIT_INTERRUPTED = {"Ctrl-C": 130, "SIGTERM": 143}  # 128 + the signal's number, as a shell reports it
@@ -48,13 +54,66 @@ def _counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {counts[name]}" for name in _SHOWN if counts.get(name)) or "nothing to do"
 
 
+LISTING = "`{command}` lists every one; they are retried on the next run"
+_RECORD_PREFIX = re.compile(r"^record [^:]{0,200}: ")
+_QUOTED = re.compile(r"'[^']{0,200}'|\"[^\"]{0,200}\"")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def reason_kind(reason: str) -> str:
+    """What dead-letter reasons have in common once each record's own values are taken out (its id,
+    quoted values, numbers): "record 12: field x: 'lots' is not a number" → "field x: '…' is not a number"."""
+    return _NUMBER.sub("N", _QUOTED.sub("'…'", _RECORD_PREFIX.sub("", reason, count=1)))
+
+
+class DeadLetterDigest:
+    """A run's dead letters for its summary: counts by flow and reason, with the first record of each.
+
+    A run may dead-letter thousands of records, and one line each would bury the summary (on a
+    terminal, the progress too); ``status --failed`` lists every one.
+    """
+
+    KINDS = 1000  # distinct reasons kept apart; beyond that, a flow's further ones are counted together
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.kinds: dict[tuple[str, str], list[Any]] = {}  # (flow, kind) → [count, first reason]
+
+    def add(self, flow: str, reason: str) -> None:
+        self.total += 1
+        key = (flow, reason_kind(reason))
+        if key not in self.kinds and len(self.kinds) >= self.KINDS:
+            key = (flow, "")
+        self.kinds.setdefault(key, [0, reason])[0] += 1
+
+    def lines(self, listing: str, shown: int = 5, width: int = 300) -> list[str]:
+        """The summary's lines: the reasons by count, the first record of each as the example, then
+        ``listing`` (where to see every one)."""
+        if not self.total:
+            return []
+        ranked = sorted(self.kinds.items(), key=lambda item: -item[1][0])  # (stable: first seen first among equals)
+        digits = len(str(ranked[0][1][0]))
+        lines = [f"  dead letters: {self.total} in this run, by reason (with the first record of each):"]
+        for (flow, _), (count, example) in ranked[:shown]:
+            text = " ".join(example.split())
+            lines.append(f"    {count:>{digits}} × {flow}: {text[:width]}{'…' if len(text) > width else ''}")
+        rest = ranked[shown:]
+        if rest:
+            others = sum(count for _, (count, _) in rest)
+            lines.append(f"    … and {others} more, for {len(rest)} other reason{'s' if len(rest) > 1 else ''}")
+        lines.append(f"  {listing}")
+        return lines
+
+
 class PlainReporter:
-    """Log lines on stderr (not a terminal): one per 1000 records and one per flow."""
+    """Log lines on stderr (not a terminal): one per 1000 records and one per flow. Dead letters are
+    gathered for the summary (:class:`DeadLetterDigest`), not printed one by one."""
 
     def __init__(self, every: int = 1000) -> None:
         self.every = every
         self.next_at: dict[str, int] = {}
         self.messages = 0
+        self.dead = DeadLetterDigest()
 
     def flow_started(self, flow: str) -> None:
         self.next_at[flow] = self.every
@@ -69,15 +128,30 @@ class PlainReporter:
     def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
         click.echo(f"flow {flow}: done: {_counts_text(counts)}", err=True)
 
+    def flow_failed(self, flow: str, counts: Mapping[str, int], error: str) -> None:
+        done = f" after {_counts_text(counts)}" if any(counts.values()) else ""
+        click.echo(f"flow {flow}: failed{done}: {error.splitlines()[0]}", err=True)
+
     def intended(self, write: dict[str, Any]) -> None:
         click.echo(json.dumps(write, default=str, sort_keys=True))
 
+    def dead_letter(self, text: str) -> bool:
+        """Take a runner message that reports a dead letter ("FLOW: dead-lettered REASON") into the digest."""
+        for flow in self.next_at:
+            prefix = f"{flow}: dead-lettered "
+            if text.startswith(prefix):
+                self.dead.add(flow, text[len(prefix) :])
+                return True
+        return False
+
     def message(self, text: str) -> None:
+        if self.dead_letter(text):
+            return
         self.messages += 1
         if self.messages <= 20:
             click.echo(text, err=True)
         elif self.messages == 21:
-            click.echo("… further messages left out; `connector-core status --failed` lists every dead letter", err=True)
+            click.echo("… further messages left out", err=True)
 
 
 class RichReporter(PlainReporter):
@@ -95,6 +169,7 @@ class RichReporter(PlainReporter):
     def flow_started(self, flow: str) -> None:
         if not self.tasks:
             self.bar.start()
+        self.next_at[flow] = self.every
         self.tasks[flow] = self.bar.add_task(flow, total=None, counts="")
 
     def progress(self, flow: str, counts: Mapping[str, int]) -> None:
@@ -105,15 +180,34 @@ class RichReporter(PlainReporter):
         if flow in self.tasks:
             self.bar.update(self.tasks[flow], counts=_counts_text(counts), total=1, completed=1)
 
+    def flow_failed(self, flow: str, counts: Mapping[str, int], error: str) -> None:
+        if flow in self.tasks:
+            done = f" after {_counts_text(counts)}" if any(counts.values()) else ""
+            self.bar.update(self.tasks[flow], counts=f"failed{done}", total=1, completed=0)
+
     def message(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)
+        if not self.dead_letter(text):
+            self.console.print(text, markup=False, highlight=False)
 
     def close(self) -> None:
         if self.tasks:
             self.bar.stop()
 
 
-def _reporter() -> PlainReporter:
+@dataclass
+class ReportedRun(RunResult):
+    """A run's result with what the CLI gathered for its summary: the dead-letter digest, and the
+    command that lists this connection's dead letters."""
+
+    dead: DeadLetterDigest | None = None
+    listing: str = LISTING.format(command="connector-core status --failed")  # where to see every dead letter
+
+
+def _reporter() -> Any:
+    from connector_core.cli.logging_setup import JsonReporter, json_stderr
+
+    if json_stderr() is not None:
+        return JsonReporter(PlainReporter())  # --log-format json: the plain lines, with their flow and counts
     return RichReporter() if sys.stderr.isatty() else PlainReporter()
 
 
@@ -157,13 +251,20 @@ def _summary(result: Any) -> str:
     stopped = f" ({result.stopped_by})" if getattr(result, "stopped_by", None) else ""
     lines = [f"connection {result.connection}: {result.status}{stopped}{' (dry run)' if result.dry_run else ''} in {result.duration:.1f}s"]
     for flow, counts in result.counts.items():
-        lines.append(f"  {flow}: {_counts_text(counts)}")
+        if flow == getattr(result, "failed_flow", None):
+            lines.append(f"  {flow}: failed" + (f" after {_counts_text(counts)}" if any(counts.values()) else " (nothing written)"))
+        else:
+            lines.append(f"  {flow}: {_counts_text(counts)}")
     for error in result.errors[:20]:
         lines.append(f"  error: {error}")
     if len(result.errors) > 20:
-        lines.append(f"  … and {len(result.errors) - 20} more errors (connector-core status --failed)")
-    if result.status == "failed_records":
-        lines.append("  records were dead-lettered: `connector-core status --failed` lists them; they are retried on the next run")
+        lines.append(f"  … and {len(result.errors) - 20} more errors")
+    listing = getattr(result, "listing", LISTING.format(command="connector-core status --failed"))
+    dead = getattr(result, "dead", None)
+    if dead is not None and dead.total:
+        lines += dead.lines(listing)
+    elif result.status == "failed_records":
+        lines.append(f"  records were dead-lettered: {listing}")
     if result.status == "interrupted":
         writes = sum(result.totals.get(name, 0) for name in ("created", "updated", "deleted"))
         lines.append(f"  saved: {writes} write{'' if writes == 1 else 's'} committed with their checkpoints; run it again to resume from there")
@@ -202,7 +303,13 @@ def run_connection(
         finally:
             if isinstance(reporter, RichReporter):
                 reporter.close()
-    return result
+    listing = LISTING.format(command=f"connector-core status {shlex.quote(str(path))}{f' --state {shlex.quote(state)}' if state else ''} --failed")
+    return reported(result, getattr(reporter, "inner", reporter).dead, listing)  # (--log-format json wraps the plain reporter)
+
+
+def reported(result: RunResult, dead: DeadLetterDigest | None, listing: str) -> ReportedRun:
+    """``result`` with the dead-letter digest its summary shows, and where to see them all (``listing``)."""
+    return ReportedRun(**{f.name: getattr(result, f.name) for f in fields(RunResult)}, dead=dead, listing=listing)
 
 
 @click.command()
@@ -212,9 +319,13 @@ def run_connection(
 @click.option("--state", type=click.Path(), help="State database (default: the connection's `state`, or .state/NAME.sqlite beside it).")
 @click.option("--accept-deletes", is_flag=True, help="Apply deletions the delete breaker would stop (once, for this run).")
 @click.option("--reset-state", is_flag=True, help="Start a new state when the state file is empty (truncated) or damaged; the old files are kept aside.")
+@metrics_options
 @pass_context
 @guarded
-def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool, reset_state: bool) -> None:
+def run(
+    ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool, reset_state: bool,
+    metrics_file: str | None, pushgateway: str | None,
+) -> None:
     """Run the sync described by CONNECTION once.
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
@@ -222,11 +333,16 @@ def run(ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state:
     7 another run of this connection is in progress · 130 stopped by Ctrl-C · 143 stopped by SIGTERM
     (both: what was acknowledged is committed; rerun resumes).
     """
+    from connector_core.cli.logging_setup import bind_connection, emit_summary
+    from connector_core.cli.metrics import RunMetrics
+
+    bind_connection(Path(connection))
+    metrics = RunMetrics.start(ctx, metrics_file, pushgateway)
     with stop_on_sigterm():
-        result = run_connection(
-            ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes, reset_state=reset_state
-        )
-    click.echo(_summary(result), err=True)
+        result = metrics.observe(Path(connection), state, functools.partial(
+            run_connection, ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes, reset_state=reset_state
+        ))
+    emit_summary(result, _summary(result), exit_code(result))
     sys.exit(exit_code(result))
 
 
@@ -248,20 +364,25 @@ def _connection_files(directory: Path) -> list[Path]:
 @click.command("run-due")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True))
 @click.option("--dry-run", is_flag=True, help="Dry-run every due connection instead.")
+@metrics_options
 @pass_context
 @guarded
-def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
+def run_due(ctx: Context, directory: str, dry_run: bool, metrics_file: str | None, pushgateway: str | None) -> None:
     """Run every connection file in DIRECTORY whose schedule says it is due.
 
     Meant for cron (`* * * * * connector-core run-due /etc/syncs`). A connection already running
     elsewhere (its lease is held) is skipped, and being due is checked again under the lease, so two
     overlapping invocations never run one connection twice. Exit code: the worst of the runs.
     """
+    from connector_core.cli.logging_setup import bind_connection, emit_summary
+    from connector_core.cli.metrics import RunMetrics
     from connector_core.errors import ConnectorError
 
     worst = EXIT_OK
     order = [EXIT_OK, EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_API, EXIT_USER]
+    metrics = RunMetrics.start(ctx, metrics_file, pushgateway)
     for path in _connection_files(Path(directory)):
+        bind_connection(path)
         try:
             from connector_core.sync.connection import load_connection
 
@@ -270,8 +391,9 @@ def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
                 click.echo(f"{path.name}: no schedule; skipped", err=True)
                 continue
             with stop_on_sigterm():
-                result = run_connection(ctx, path, dry_run=dry_run, full_refresh=False, state=None, due_only=not dry_run)
+                result = metrics.observe(path, None, functools.partial(run_connection, ctx, path, dry_run=dry_run, full_refresh=False, state=None, due_only=not dry_run))
         except ConnectorError as exc:
+            metrics.failed(path, None, exc)  # also a file that did not load
             click.echo(f"{path.name}: error: {exc}", err=True)
             code = EXIT_USER
         else:
@@ -281,7 +403,7 @@ def run_due(ctx: Context, directory: str, dry_run: bool) -> None:
             if result.status == "locked":
                 click.echo(f"{path.name}: {result.errors[0]}", err=True)
                 continue
-            click.echo(_summary(result), err=True)
+            emit_summary(result, _summary(result), exit_code(result))
             if result.status == "interrupted":
                 sys.exit(exit_code(result))  # a stop request ends the whole invocation; later connections wait for the next
             code = STATUS_EXIT.get(result.status, EXIT_USER)
@@ -322,10 +444,30 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
         click.echo(f"no connection files in {target}", err=True)
 
 
+def due_text(schedule: str | None, last_started: float | None, now: float | None = None) -> str | None:
+    """When a connection is next due, as ISO 8601 UTC, or "now" (never run, or overdue); None without a schedule.
+
+    The rule `run-due` applies: the last (not dry) run's start plus one interval, or the cron expression's
+    next time after it.
+    """
+    import datetime as dt
+    import time
+
+    from connector_core.sync.schedule import next_due as due_after
+
+    if not schedule:
+        return None
+    due = due_after(schedule, dt.datetime.fromtimestamp(last_started, dt.UTC) if last_started is not None else None)
+    if due is None or due.timestamp() <= (time.time() if now is None else now):
+        return "now"
+    return due.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _never_run_report(loaded: Any, state_path: Path, failed: bool) -> dict[str, Any]:
     report: dict[str, Any] = {
         "connection": loaded.name, "file": str(loaded.path), "state": str(state_path),
-        "schedule": loaded.connection.schedule, "running": None, "runs": [], "cursors": {}, "dead_letters": 0, "write_backs_owed": 0, "breaker": {},
+        "schedule": loaded.connection.schedule, "next_due": due_text(loaded.connection.schedule, None),
+        "running": None, "runs": [], "cursors": {}, "dead_letters": 0, "write_backs_owed": 0, "breaker": {},
     }
     if failed:
         report["failed"] = []
@@ -337,11 +479,13 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
 
     letters = store.dead_letters()
     running = (store.lease_holder() or (None,))[0]
+    last = store.last_run()
     report: dict[str, Any] = {
         "connection": loaded.name,
         "file": str(loaded.path),
         "state": str(store.path),
         "schedule": loaded.connection.schedule,
+        "next_due": due_text(loaded.connection.schedule, last.started_at if last else None),
         "running": running,
         "runs": [
             {
@@ -368,9 +512,12 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
 def _status_text(report: dict[str, Any], failed: bool) -> str:
     from connector_core.sync.store import when
 
-    lines = [f"{report['connection']}  ({report['file']})"]
+    lines = [f"{report['connection']}  ({report['file']})", f"  state: {report['state']}"]
     if report["schedule"]:
-        lines.append(f"  schedule: {report['schedule']}")
+        due = report.get("next_due")
+        lines.append(f"  schedule: {report['schedule']}; " + ("due now (`run-due` runs it)" if due == "now" else f"next due {due}"))
+    else:
+        lines.append("  schedule: none (`run-due` leaves it alone; run it by hand or from your scheduler)")
     if report["running"]:
         lines.append(f"  running now: {report['running']}")
     if not report["runs"]:
@@ -381,13 +528,18 @@ def _status_text(report: dict[str, Any], failed: bool) -> str:
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
         duration = f" {r['duration']:.1f}s" if r["duration"] is not None else ""
-        done = _counts_text(totals)
+        done = _counts_text(totals) if totals or r["status"] in ("ok", "running", "not_due") else ""  # a failed run did not "do nothing"
         if r["status"] == "interrupted":
             writes = sum(totals.get(name, 0) for name in ("created", "updated", "deleted"))
             done = f"after {writes} write{'' if writes == 1 else 's'}" + (f" ({done})" if totals else "")
         lines.append(f"  run {r['id']}: {r['status']}{' (dry run)' if r['dry_run'] else ''} {r['started']}{duration}  {done}")
         for error in r["errors"][:2]:
-            lines.append(f"      {error.splitlines()[0][:200]}")
+            lines.append(f"      {error.splitlines()[0][:300]}")
+    cursors = report.get("cursors") or {}
+    lines.append("  cursors:" if cursors else "  cursors: none saved (the next run reads every stream from the start)")
+    for key, cursor in cursors.items():
+        text = json.dumps(cursor, default=str, ensure_ascii=False)
+        lines.append(f"    {key}: {text[:200]}{'…' if len(text) > 200 else ''}")
     lines.append(f"  dead letters: {report['dead_letters']}" + ("" if failed or not report["dead_letters"] else " (--failed lists them)"))
     for flow, hold in (report.get("breaker") or {}).items():
         lines.append(

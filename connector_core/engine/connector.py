@@ -34,7 +34,12 @@ class Connector(ConnectorSession):
 
     def read(self, stream: str, state: dict[str, Any] | None = None, *, on_checkpoint: Callable[[dict[str, Any]], None] | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Yield the records of ``stream``; ``on_checkpoint`` receives the stream state when it may be saved."""
-        return StreamReader(self, stream, state, on_checkpoint=on_checkpoint, limit=limit).records()
+        return self.reader(stream, state, on_checkpoint=on_checkpoint, limit=limit).records()
+
+    def reader(self, stream: str, state: dict[str, Any] | None = None, *, on_checkpoint: Callable[[dict[str, Any]], None] | None = None, limit: int | None = None) -> StreamReader:
+        """The reader behind :meth:`read`, for a caller that also reports what it did: ``records()`` yields
+        the records, and ``emitted`` and ``pages`` count the records and pages read so far."""
+        return StreamReader(self, stream, state, on_checkpoint=on_checkpoint, limit=limit)
 
     def call(self, operation: str, payload: Mapping[str, Any] | None = None, *, strict: bool = False) -> Any:
         """Run one write operation or action; returns its output.

@@ -2,14 +2,21 @@
 
 Each attempt prepares the request anew, so signing auths (OAuth 1.0a) put a fresh nonce and
 timestamp on every retry. Retries use tenacity: exponential backoff with jitter, ``Retry-After``
-honoured, a bounded number of attempts, and a final error that says what was tried. Redirects are
-followed only on the same origin, and re-signed; credentials never follow a redirect elsewhere.
+honoured, a bounded number of attempts, and a final error that says what was tried. Each retry is
+logged as it happens (WARNING on ``connector_core.engine.http``: what failed, attempt n of m, the wait),
+so a dead host is never a silent two-minute wait. Redirects are followed only on the same origin, and
+re-signed; credentials never follow a redirect elsewhere.
+
+``CONNECTOR_CORE_RETRIES`` (e.g. ``attempts=2,backoff=0.1,max_backoff=0.5``) replaces those settings of
+every retry policy in the process: fail fast in a test or a smoke check without editing a spec.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +30,14 @@ from requests.auth import AuthBase
 from connector_core.engine.governance import Governor
 from connector_core.engine.redaction import Redactor
 from connector_core.engine.spec import RetryPolicy
-from connector_core.errors import AuthError, ConnectorError, FatalHTTPError, HTTPError, RetriableHTTPError
+from connector_core.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    FatalHTTPError,
+    HTTPError,
+    RetriableHTTPError,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -34,6 +48,8 @@ log = logging.getLogger("connector_core.engine.http")
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _MAX_REDIRECTS = 5
 _UNSET: Any = object()
+RETRIES_ENV = "CONNECTOR_CORE_RETRIES"
+_RETRY_OVERRIDES = ("attempts", "backoff", "max_backoff", "max_wait")
 
 Interpreter = Callable[[requests.Response, Any], "ConnectorError | None"]
 
@@ -94,6 +110,71 @@ def response_body(response: requests.Response) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return response.text
+
+
+def network_reason(exc: BaseException, timeout: float | None = None) -> str:
+    """A network failure in words, e.g. "connection refused (ConnectionError)".
+
+    requests wraps the socket error two or three levels deep (MaxRetryError → NewConnectionError →
+    ConnectionRefusedError); its own message is a paragraph of pool internals.
+    """
+    kind = type(exc).__name__
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"connecting timed out ({kind})"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g}s ({kind})" if timeout else f"timed out ({kind})"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"the connection dropped mid-response ({kind})"
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    innermost: BaseException | None = None  # the last cause that is not one of requests' or urllib3's wrappers
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and isinstance(current.strerror, str) and current.strerror:
+            return f"{current.strerror[0].lower()}{current.strerror[1:]} ({kind})"
+        if not type(current).__module__.startswith(("requests", "urllib3")) and str(current):
+            innermost = current
+        todo += [e for e in (getattr(current, "reason", None), current.__cause__, current.__context__, *current.args) if isinstance(e, BaseException)]
+    if innermost is not None:
+        text = str(innermost)
+        return f"{text[0].lower()}{text[1:]} ({kind})"  # e.g. "remote end closed connection without response"
+    return f"no response ({kind})"
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_overrides(text: str) -> dict[str, float]:
+    overrides: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        try:
+            if name not in _RETRY_OVERRIDES:
+                raise ValueError
+            overrides[name] = int(value) if name == "attempts" else float(value)
+        except ValueError:
+            raise ConfigError(
+                f"${RETRIES_ENV}: cannot use {part!r}; expected NAME=NUMBER pairs separated by commas, names: {', '.join(_RETRY_OVERRIDES)}"
+                " (e.g. attempts=2,backoff=0.1)"
+            ) from None
+    if overrides.get("attempts", 1) < 1 or any(v < 0 for v in overrides.values()):
+        raise ConfigError(f"${RETRIES_ENV}: {text!r}: attempts must be at least 1 and the times at least 0")
+    return overrides
+
+
+def effective_policy(policy: RetryPolicy) -> RetryPolicy:
+    """``policy`` with the settings ``$CONNECTOR_CORE_RETRIES`` gives, if it is set."""
+    text = os.environ.get(RETRIES_ENV, "").strip()
+    if not text:
+        return policy
+    return policy.model_copy(update=_parse_overrides(text))
+
+
+def _text(value: Any) -> str:
+    """A header name or value as text: requests-oauthlib hands signed headers over as bytes."""
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 @dataclass
@@ -163,7 +244,7 @@ class HttpClient:
         ``bucket`` names an extra rate window of the governor the request counts against;
         ``interpret`` replaces the client's error interpreter for this request.
         """
-        policy = retry_policy or self.retry
+        policy = effective_policy(retry_policy or self.retry)
         url = self.url(path)
         attempts = policy.attempts
         started = time.monotonic()
@@ -183,9 +264,16 @@ class HttpClient:
         if attempts > 1 and (retry or first.refused):
             from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
+            where = f"{method} {redact_url(url, self.redactor)}"
             wait = self._wait(policy, offset=1)
             delay = self._first_delay(policy, first)
-            self._log_retry(1, first, delay)
+            self._log_retry(where, 1, attempts, first, delay)
+
+            def before_sleep(state: RetryCallState) -> None:
+                failure = state.outcome.exception() if state.outcome else None
+                pause = state.next_action.sleep if state.next_action else 0
+                self._log_retry(where, state.attempt_number + 1, attempts, failure, pause)  # tenacity takes over after the first attempt
+
             self.sleep(delay)
             retrying = Retrying(
                 stop=stop_after_attempt(attempts - 1),
@@ -193,7 +281,7 @@ class HttpClient:
                 retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (retry or exc.refused)),
                 reraise=True,
                 sleep=self.sleep,
-                before_sleep=self._before_sleep,
+                before_sleep=before_sleep,
             )
             try:
                 return retrying(attempt)
@@ -240,7 +328,7 @@ class HttpClient:
                     response = self.session.send(prepared, timeout=timeout, allow_redirects=False)
                 except _NETWORK_ERRORS as exc:
                     self.stats.requests += 1
-                    raise _Transient(f"{type(exc).__name__} (no response)") from None
+                    raise _Transient(self.redactor.text(network_reason(exc, timeout))) from None
                 self.stats.requests += 1
                 self.governor.observe(response.headers)
             self._log_response(response)
@@ -345,14 +433,17 @@ class HttpClient:
 
         return wait
 
-    def _log_retry(self, attempt_number: int, failure: BaseException | None, wait: float) -> None:
+    def _log_retry(self, where: str, attempt_number: int, attempts: int, failure: BaseException | None, wait: float) -> None:
+        """One line per retry, as it happens: what failed, attempt n of m, and when the next one starts."""
         self.stats.retries += 1
-        log.info("attempt %d failed (%s); retrying in %.2fs", attempt_number, getattr(failure, "reason", failure), wait)
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        failure = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0
-        self._log_retry(state.attempt_number + 1, failure, wait)  # tenacity takes over after the first attempt
+        reason = self.redactor.text(str(getattr(failure, "reason", failure)))
+        # Routine, not worth a warning: renewing an expired token, and a first 429 (the API pacing us; the
+        # governor slows down). A 429 that repeats, and every other failure, is a warning.
+        routine = isinstance(failure, _Transient) and (
+            failure.reason.startswith("HTTP 401: renewing") or (attempt_number == 1 and failure.response is not None and failure.response.status_code == 429)
+        )
+        level = logging.INFO if routine else logging.WARNING
+        log.log(level, "%s: %s; attempt %d of %d failed, next in %.1fs", where, reason, attempt_number, attempts, wait)
 
     def _exhausted(self, method: str, url: str, last: _Transient, attempts: int, elapsed: float, retry: bool) -> HTTPError:
         where = f"{method} {redact_url(url, self.redactor)}"
@@ -360,11 +451,15 @@ class HttpClient:
         status = response.status_code if response is not None else None
         body = response_body(response) if response is not None else None
         detail = last.error.message if last.error else last.reason + self._detail(body)
-        if attempts > 1:
+        if attempts > 1 and response is None:
+            message = (
+                f"{where}: nothing answered at {self.base_url} after {attempts} attempts over {elapsed:.{0 if elapsed >= 10 else 1}f} s; last: {detail}. "
+                "Is the API up, and is the base_url right?"
+            )
+            hint = "check the config's base_url (and any proxy or VPN on the way), and that the service is running"
+        elif attempts > 1:
             message = f"{where} failed after {attempts} attempts over {elapsed:.1f}s; last: {detail}"
             hint = "the service kept failing or throttling; try again later, or raise defaults.retries.attempts"
-            if response is None:
-                hint = f"nothing answered at {self.base_url}: check the base URL (and proxy/VPN), and that the service is up"
         else:
             message = f"{where} failed: {detail}"
             hint = None
@@ -398,7 +493,7 @@ class HttpClient:
             "request %s %s headers=%s body=%s",
             prepared.method,
             redact_url(prepared.url or "", self.redactor),
-            self.redactor.headers(prepared.headers),
+            self._headers(prepared.headers),
             self.redactor.text(str(body)[:2000]) if body else "",
         )
 
@@ -410,9 +505,13 @@ class HttpClient:
             response.status_code,
             response.reason,
             response.elapsed.total_seconds(),
-            self.redactor.headers(response.headers),
+            self._headers(response.headers),
             self.redactor.text(response.text[:2000]) if response.content else "",
         )
+
+    def _headers(self, headers: Any) -> dict[str, str]:
+        """Headers for the debug log: names and values as text (never ``b'...'``), secrets masked by name or value."""
+        return self.redactor.headers({_text(name): _text(value) for name, value in dict(headers).items()})
 
 
 class _Ignore(ConnectorError):

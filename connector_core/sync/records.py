@@ -60,6 +60,7 @@ class RunResult:
     duration: float = 0.0
     run_id: int | None = None
     stopped_by: str | None = None
+    failed_flow: str | None = None  # the flow an error stopped (api_error, error): it did not finish
 
     @property
     def totals(self) -> dict[str, int]:
@@ -73,7 +74,8 @@ class ReporterProtocol(Protocol):
     """What the runner calls on its reporter.
 
     :class:`Reporter` implements it doing nothing, to subclass; the CLI's reporters implement it without
-    inheriting (a CLI module imports this floor only when a sync runs).
+    inheriting (a CLI module imports this floor only when a sync runs). Optional: ``flow_failed(flow,
+    counts, error)``, called instead of ``flow_finished`` when an error stops a flow (see :class:`Reporter`).
     """
 
     def flow_started(self, flow: str) -> None: ...
@@ -98,6 +100,9 @@ class Reporter:
 
     def flow_finished(self, flow: str, counts: Mapping[str, int]) -> None:
         """A flow ended."""
+
+    def flow_failed(self, flow: str, counts: Mapping[str, int], error: str) -> None:
+        """An error stopped a flow (the run stops too); ``counts`` is what it did before."""
 
     def intended(self, write: dict[str, Any]) -> None:
         """Dry run: a write that would be made."""

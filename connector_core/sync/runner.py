@@ -13,6 +13,10 @@ For every flow, in order:
 4. deletions are detected (tombstone stream, or ids missing from a full read) and handled by the
    flow's policy, unless more than ``max_share`` of the mapped records would go (the breaker).
 
+Before anything is read or written, the config of every side the setup calls and flows use is
+resolved and checked (:meth:`Runner.open_connectors`): a missing secret stops the run there, never
+after one side has been written. A flow that an error stops is reported failed, never done.
+
 A dry run takes exactly this path, but prints each intended write instead of calling the operation
 and commits nothing.
 """
@@ -28,6 +32,7 @@ from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.paths import get_path
 from connector_core.engine.registry import Registry
 from connector_core.errors import (
+    ConfigError,
     ConnectorError,
     HTTPError,
 )
@@ -86,6 +91,32 @@ class Runner:
             self._connectors[side] = Connector(self.loaded.specs[side], self.loaded.config_for(side), self.registry)
         return self._connectors[side]
 
+    def sides_used(self) -> list[str]:
+        """The sides the setup calls and flows read, write or look up, in the order they are first used."""
+        used: list[str] = [call.side for call in self.connection.setup]
+        for flow in self.connection.flows:
+            used += [flow.from_.side, flow.to.side]
+        return list(dict.fromkeys(used))
+
+    def open_connectors(self) -> None:
+        """Resolve and check the config of every side in use before the first request: a missing secret
+        or setting is found before anything is written to either side."""
+        for side in self.sides_used():
+            try:
+                self.connector(side)
+            except ConfigError as exc:
+                config = self.loaded.endpoint(side).config
+                where = f"config file {config}" if isinstance(config, str) else f"config at {self.loaded.document.where((side, 'config'))}"
+                message = exc.message
+                for prefix in (f"{self.loaded.config_for(side)}: ", "config: "):  # the file is named once, as the connection names it
+                    message = message.removeprefix(prefix)
+                connector = self.loaded.specs[side].spec.name
+                raise ConfigError(
+                    f"{side} ({connector}) {where}: {message}; nothing was read or written",
+                    problems=exc.problems,
+                    hint=exc.hint,
+                ) from None
+
     def index(self, side: str, stream: str, key: str, value: str) -> dict[str, Any]:
         """{key as text: value} over a whole stream, read once per run."""
         cache_key = (side, stream, key, value)
@@ -143,6 +174,7 @@ class Runner:
             self.store.mark_interrupted_runs()
             self.run_id = self.store.start_run(False)
         try:
+            self.open_connectors()
             self.run_setup()
             for flow in self.connection.flows:
                 flow_run = FlowRun(self, flow)
@@ -150,19 +182,28 @@ class Runner:
                 self.reporter.flow_started(flow.name)
                 try:
                     flow_run.run()
+                except ConnectorError as exc:
+                    if not isinstance(exc, DeleteBreakerError):
+                        # the run log names the flow that failed; the reporter says failed, never done
+                        result.failed_flow = flow.name
+                        failed = getattr(self.reporter, "flow_failed", None)  # optional in the reporter protocol
+                        if failed is not None:
+                            failed(flow.name, flow_run.counts, str(exc))
+                    raise
                 finally:
                     flow_run.stop()
-                    self.reporter.flow_finished(flow.name, flow_run.counts)
+                    if result.failed_flow != flow.name:
+                        self.reporter.flow_finished(flow.name, flow_run.counts)
                 result.errors.extend(flow_run.errors)
         except DeleteBreakerError as exc:
             result.status = "breaker"
             result.errors.append(str(exc))
         except HTTPError as exc:
             result.status = "api_error"
-            result.errors.append(str(exc))
+            result.errors.append(self._where(result) + str(exc))
         except ConnectorError as exc:
             result.status = "error"
-            result.errors.append(str(exc))
+            result.errors.append(self._where(result) + str(exc))
         except (KeyboardInterrupt, StopRequested) as exc:
             # committed batches stand (the flow committed what was acknowledged on its way out); a rerun resumes
             result.status = "interrupted"
@@ -183,6 +224,11 @@ class Runner:
                 if side not in self._owned:
                     connector.close()
         return result
+
+    @staticmethod
+    def _where(result: RunResult) -> str:
+        """The run log's error names the flow it stopped ("" for the setup calls and config checks)."""
+        return f"flow {result.failed_flow}: " if result.failed_flow else ""
 
 
 __all__ = ["DeleteBreakerError", "Reporter", "RunResult", "Runner"]

@@ -207,7 +207,7 @@ class TestRead:
         assert result.returncode == 0, result.stderr
         records = json_lines(result.stdout)
         assert [r["id"] for r in records] == list(range(1, 231))
-        assert result.stderr == ""
+        assert result.stderr == "read customers: 230 records in 3 pages; no state kept (--state FILE makes the next read incremental)\n"
 
     def test_envelope_emits_record_and_state_lines(self, ran: dict[str, Any], workdir: Path) -> None:
         result = ran["read-envelope"]
@@ -237,7 +237,7 @@ class TestRead:
             stderr = process.stderr.read().decode()
             code = process.wait(timeout=60)
         assert code in (0, 141)  # 0 when everything fit in the pipe before it closed
-        assert stderr == ""
+        assert stderr == "" if code == 141 else stderr.startswith("read orders: 120 records")  # (the summary only when all was written)
 
     def test_state_file_makes_the_next_read_incremental(self, writes: dict[str, Any], workdir: Path, shop: ShopServer, tmp_path: Path) -> None:
         state = tmp_path / "state.json"

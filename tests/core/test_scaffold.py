@@ -107,3 +107,18 @@ def test_cli_init_plugin(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init-plugin", "shop", "--directory", str(target)])
     assert result.exit_code == 0, result.output
     assert (target / "src" / "connector_shop" / "shop.yaml").exists()
+
+
+def test_init_plugin_prints_next_steps_any_shell_can_paste(tmp_path: Path) -> None:
+    from connector_core.cli import main
+
+    target = tmp_path / "my plugins" / "shop"
+    result = CliRunner().invoke(main, ["init-plugin", "shop", "--directory", str(target)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"created {target}; next:"
+    steps = [line.strip() for line in lines[1:]]
+    # '.[test]' quoted: zsh globs a bare .[test] ("no matches found"); the path quoted as well
+    assert steps[-3:] == [f"cd '{target}'", "pip install -e '.[test]'", "pytest"]
+    if sys.prefix != sys.base_prefix:  # run from a venv: activate it, so pip installs beside connector-core
+        assert steps[0] == f". {Path(sys.executable).parent / 'activate'}"

@@ -8,6 +8,7 @@ flows, setup and policies left exactly as shipped.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,10 @@ class FinanceSync(ConnectionHarness):
         self.reporter = Collect()
         document = yaml.safe_load((SHIPPED / shipped).read_text())
         # keep the shipped non-secret settings (deal_properties ...); secrets and hosts come from the emulators
-        source = {k: v for k, v in document["source"]["config"].items() if not isinstance(v, dict)}
+        shipped_source = document["source"]["config"]
+        if isinstance(shipped_source, str):  # a config file beside the connection
+            shipped_source = json.loads((SHIPPED / shipped_source).read_text())
+        source = {k: v for k, v in shipped_source.items() if not isinstance(v, dict)}
         document["source"]["config"] = {**source, "access_token": hubspot.token, "base_url": hubspot.url}
         document["destination"]["config"] = self.ns_config()
         self.document = document

@@ -27,6 +27,16 @@ def test_the_demo_runs_every_example_connection_and_exits_0(tmp_path: Path) -> N
     assert "connection acme-uk-customers: ok" in err
     assert "connection revenue-to-crm: ok" in err
     assert f"{len(examples)} connection(s) in" in err
+    # the dead letters the seed data holds on purpose are summarised and explained, not listed one by one
+    for example in ("closed_won_to_invoice", "invoices_to_deals"):
+        section = err.split(f"== {example}.yaml", 1)[1].split("\n== ", 1)[0]
+        assert "failed_records" in section and "  dead letters: " in section and " dead letters expected, from the seed data: " in section, section
+    assert "records dead-lettered on purpose (" in err and "dead-lettered record" not in err
+    assert len(err.splitlines()) < 60, err
+    # multi_subsidiary writes companies another connection created: the destination says updated, not created
+    uk = err.split("connection acme-uk-customers: ok", 1)[1].split("\n== ", 1)[0]
+    to_companies = next(line for line in uk.splitlines() if line.startswith("  customers-to-companies: "))
+    assert "updated" in to_companies and "created" not in to_companies, to_companies
     # the copies point at the emulators; the shipped files are untouched and their state stays in the state dir
     copy = (tmp_path / "demo" / "config" / "netsuite-acme-uk.json").read_text()
     assert '"subsidiary_id": 3' in copy and "127.0.0.1" in copy
