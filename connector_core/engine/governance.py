@@ -49,6 +49,10 @@ class _Window:
         return 0.0
 
 
+#: Outcomes of the latest requests that decide whether an API is failing (see Governor.backoff_steps).
+RECENT_OUTCOMES = 20
+
+
 class Governor:
     """Bounds concurrency (a semaphore) and rate (a sliding window of request start times)."""
 
@@ -80,6 +84,32 @@ class Governor:
         self._budget_headers = budget_headers
         self._announced: _Window | None = None  # the pace the API's headers announced
         self.budget_pauses = 0
+        self.failures_in_a_row = 0  # transient failures (5xx, 429, network) since the API last answered
+        self._outcomes: deque[bool] = deque(maxlen=RECENT_OUTCOMES)  # of the latest requests: answered?
+
+    def failed(self) -> None:
+        """A request met a transient failure (5xx, 429, a network error)."""
+        with self._lock:
+            self.failures_in_a_row += 1
+            self._outcomes.append(False)
+
+    def answered(self) -> None:
+        """The API answered a request (success, or an error that is not transient)."""
+        with self._lock:
+            self.failures_in_a_row = 0
+            self._outcomes.append(True)
+
+    def backoff_steps(self, attempt_number: int) -> int:
+        """How many times a retry's backoff doubles after failed attempt ``attempt_number`` (1: not at all).
+
+        By the attempts of the request while the API is failing: most of the latest requests failed
+        and none was answered since. Otherwise the failures are this request's bad luck on an API that
+        answers (its others, or most of the latest): a longer wait would relieve nothing, since the
+        concurrency bound already limits what the API gets, and would only hold this record back.
+        """
+        with self._lock:
+            failing = self._outcomes.count(False) * 2 > len(self._outcomes)
+            return max(1, min(attempt_number, self.failures_in_a_row)) if failing else 1
 
     def pause(self, seconds: float) -> None:
         """Hold back every new request for ``seconds`` (e.g. after a 429 with Retry-After)."""

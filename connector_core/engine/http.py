@@ -328,6 +328,7 @@ class HttpClient:
                     response = self.session.send(prepared, timeout=timeout, allow_redirects=False)
                 except _NETWORK_ERRORS as exc:
                     self.stats.requests += 1
+                    self.governor.failed()
                     raise _Transient(self.redactor.text(network_reason(exc, timeout))) from None
                 self.stats.requests += 1
                 self.governor.observe(response.headers)
@@ -338,7 +339,17 @@ class HttpClient:
                 if response.status_code in (301, 302, 303) and method != "HEAD":
                     method, json, data, files = "GET", _UNSET, None, None
                 continue
-            return self._classify(response, policy, state)
+            try:
+                classified = self._classify(response, policy, state)
+            except _Transient as failure:
+                if failure.response is None or failure.response.status_code != 401:  # a token renewal is no failure of the API
+                    self.governor.failed()
+                raise
+            except BaseException:
+                self.governor.answered()
+                raise
+            self.governor.answered()
+            return classified
         raise FatalHTTPError(f"{method} {redact_url(url, self.redactor)}: more than {_MAX_REDIRECTS} redirects")
 
     def _classify(self, response: requests.Response, policy: RetryPolicy, state: dict[str, Any]) -> requests.Response:
@@ -409,16 +420,20 @@ class HttpClient:
 
     # -- retries ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _delay(policy: RetryPolicy, failure: BaseException | None, attempt_number: int) -> float:
-        """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
+    def _delay(self, policy: RetryPolicy, failure: BaseException | None, attempt_number: int) -> float:
+        """Seconds to wait after failed attempt ``attempt_number`` (1-based).
+
+        Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped, where n
+        counts this request's failed attempts while the API as a whole is failing, and is 1 while it
+        answers (see :meth:`~connector_core.engine.governance.Governor.backoff_steps`): backing off
+        exponentially relieves a failing API, while on one that answers, it only holds a record back.
+        """
         if isinstance(failure, _Transient) and failure.retry_after is not None:
             return min(failure.retry_after, policy.max_wait)
-        # Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped. Clients
-        # that failed together spread out, and a lone transient failure costs half a backoff on average less.
         if policy.backoff == policy.max_backoff:
             return float(policy.backoff)  # a fixed delay (an operation's `retries.delay`) is kept exactly
-        exponential = min(policy.max_backoff, policy.backoff * 2 ** min(attempt_number - 1, 30))
+        steps = self.governor.backoff_steps(attempt_number)
+        exponential = min(policy.max_backoff, policy.backoff * 2 ** min(steps - 1, 30))
         return float(exponential * random.uniform(0.5, 1.0))
 
     def _first_delay(self, policy: RetryPolicy, failure: _Transient) -> float:

@@ -28,7 +28,7 @@ SINGLE_COMMIT_EVERY = 25  # records per transaction when writing one call per re
 BATCHES_IN_FLIGHT = 40
 #: Writes started and not yet answered, per write thread: enough queued that no thread waits for the
 #: reader, few enough that the cursor does not fall far behind what is written.
-OUTSTANDING_WRITES_PER_THREAD = 2
+OUTSTANDING_WRITES_PER_THREAD = 16
 #: Write threads per request the write side allows at once (its governor's concurrency), at most
 #: MAX_WRITE_THREADS: threads sleeping in a retry's backoff hold no request slot.
 WRITE_THREADS_PER_SLOT, MAX_WRITE_THREADS = 4, 64

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
 from connector_core.engine.connector import Connector
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.paths import get_path
@@ -88,7 +90,11 @@ class Runner:
 
     def connector(self, side: str) -> Connector:
         if side not in self._connectors:
-            self._connectors[side] = Connector(self.loaded.specs[side], self.loaded.config_for(side), self.registry)
+            config = self.loaded.config_for(side)
+            # the tokens `connector-core authorize -c CONFIG` saved: beside the config file, or beside the
+            # connection file for an inline config ($CONNECTOR_CORE_TOKENS overrides both)
+            tokens = JsonFileTokenStore(default_token_path(config if isinstance(config, Path) else self.loaded.path))
+            self._connectors[side] = Connector(self.loaded.specs[side], config, self.registry, tokens=tokens)
         return self._connectors[side]
 
     def sides_used(self) -> list[str]:

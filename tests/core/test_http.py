@@ -88,6 +88,39 @@ class TestRetries:
         assert len(api.received("/items")) == 3
         assert len(fake.sleeps) == 2 and all(0 <= s <= 4 for s in fake.sleeps)
 
+    def test_backoff_doubles_while_the_api_keeps_failing(self, api: FakeAPI) -> None:
+        api.json("/items", {"ok": True})
+        api.fail("/items", 503, times=3)
+        fake = FakeTime()
+        client(api, fake).send("GET", "/items")
+        assert [(round(s, 3) >= low, round(s, 3) <= high) for s, (low, high) in zip(fake.sleeps, [(0.25, 0.5), (0.5, 1), (1, 2)], strict=True)] == [(True, True)] * 3
+
+    def test_a_request_failing_while_the_api_answers_others_backs_off_as_after_one_failure(self, api: FakeAPI) -> None:
+        api.json("/items", {"ok": True})
+        api.json("/other", {"ok": True})
+        api.fail("/items", 503, times=3)
+        fake = FakeTime()
+        http = client(api, fake)
+
+        def sleep_while_other_requests_succeed(seconds: float) -> None:
+            fake.sleep(seconds)
+            http.send("GET", "/other")  # the API is healthy: the failures are this request's bad luck
+
+        http.sleep = sleep_while_other_requests_succeed
+        assert http.send("GET", "/items").status_code == 200
+        assert len(fake.sleeps) == 3 and all(0.25 <= s <= 0.5 for s in fake.sleeps), fake.sleeps
+
+    def test_a_request_failing_after_many_answered_ones_backs_off_as_after_one_failure(self, api: FakeAPI) -> None:
+        api.json("/items", {"ok": True})
+        api.json("/other", {"ok": True})
+        fake = FakeTime()
+        http = client(api, fake)
+        for _ in range(10):
+            http.send("GET", "/other")
+        api.fail("/items", 503, times=3)  # most of the latest requests were answered: bad luck, not an API in trouble
+        assert http.send("GET", "/items").status_code == 200
+        assert len(fake.sleeps) == 3 and all(0.25 <= s <= 0.5 for s in fake.sleeps), fake.sleeps
+
     def test_429_retry_after_seconds_is_waited(self, api: FakeAPI) -> None:
         api.json("/items", {"ok": True})
         api.fail("/items", 429, headers={"Retry-After": "7"})
