@@ -199,3 +199,22 @@ def test_a_stop_signal_commits_what_was_acknowledged_says_so_and_a_rerun_resumes
     assert sync.ns_count() == 200
     rows = sync.netsuite.suiteql("SELECT externalid, COUNT(*) AS n FROM customer WHERE externalid LIKE 'shop-%' GROUP BY externalid HAVING COUNT(*) > 1")
     assert rows == []
+
+
+def test_a_run_killed_before_its_first_write_leaves_an_interrupted_run_in_the_log(sync: Sync) -> None:
+    path = sync.write()
+    held = sync.netsuite.faults.add("latency", seconds=30, count=None, path_prefix="/services/")  # every NetSuite request hangs
+    child = cli("run", str(path), cwd=sync.dir)
+    try:
+        wait_for(lambda: sync.netsuite.stats(recent=0)["in_flight"] > 0 or child.poll() is not None)
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    sync.netsuite.faults.remove(held.id)
+    status = subprocess.run([*CLI, "status", str(path), "--json"], cwd=sync.dir, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert '"interrupted"' in status.stdout and sync.ns_writes() == 0, status.stdout
+    text = subprocess.run([*CLI, "status", str(path)], cwd=sync.dir, capture_output=True, text=True, timeout=60)
+    assert "interrupted" in text.stdout + text.stderr and "nothing to do" not in text.stdout + text.stderr
