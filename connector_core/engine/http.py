@@ -423,16 +423,18 @@ class HttpClient:
     def _delay(self, policy: RetryPolicy, failure: BaseException | None, attempt_number: int) -> float:
         """Seconds to wait after failed attempt ``attempt_number`` (1-based).
 
-        Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped, where n
-        counts this request's failed attempts while the API as a whole is failing, and is 1 while it
-        answers (see :meth:`~connector_core.engine.governance.Governor.backoff_steps`): backing off
-        exponentially relieves a failing API, while on one that answers, it only holds a record back.
+        Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped. After a
+        429 (the API asks us to slow down: its window must pass) n is the attempt number. After a 5xx or a
+        network error, n counts this request's failed attempts while the API as a whole is failing, and is
+        1 while it answers (see :meth:`~connector_core.engine.governance.Governor.backoff_steps`): backing
+        off exponentially relieves a failing API, while on one that answers, it only holds a record back.
         """
         if isinstance(failure, _Transient) and failure.retry_after is not None:
             return min(failure.retry_after, policy.max_wait)
         if policy.backoff == policy.max_backoff:
             return float(policy.backoff)  # a fixed delay (an operation's `retries.delay`) is kept exactly
-        steps = self.governor.backoff_steps(attempt_number)
+        throttled = isinstance(failure, _Transient) and failure.response is not None and failure.response.status_code == 429
+        steps = attempt_number if throttled else self.governor.backoff_steps(attempt_number)
         exponential = min(policy.max_backoff, policy.backoff * 2 ** min(steps - 1, 30))
         return float(exponential * random.uniform(0.5, 1.0))
 
