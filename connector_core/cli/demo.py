@@ -141,7 +141,7 @@ class _QuietReporter:
     """Runner messages of each run, except dead letters: those are gathered for the summary, as `run` does."""
 
     def __init__(self, shown: int = 3) -> None:
-        from connector_core.cli.sync_verbs import DeadLetterDigest
+        from connector_core.cli.run_report import DeadLetterDigest
 
         self.shown = shown
         self.messages = 0
@@ -176,7 +176,7 @@ def run_demo(directory: Path | None = None, state_dir: Path | None = None, echo:
     """Run every connection file of ``directory`` (default: the shipped examples) against the emulators.
     Returns the exit code: 0 when every run completed (records the data could not take are dead-lettered
     and counted, as in any run), 1 when a run stopped (an API failure, an invalid file, the delete breaker)."""
-    from connector_core.cli.sync_verbs import LISTING, _summary, reported
+    from connector_core.cli.run_report import LISTING, reported, summary
     from connector_core.engine.emulators import running_emulators
     from connector_core.engine.registry import build_registry, make_plugin_manager
     from connector_core.sync.connection import load_connection
@@ -216,7 +216,7 @@ def run_demo(directory: Path | None = None, state_dir: Path | None = None, echo:
                     LISTING.format(command=command) if state_dir
                     else f"(the demo removes its state at the end: with --state-dir DIR, `connector-core status DIR/{copy.name} --failed` lists every one)"
                 )
-                say(_summary(reported(result, reporter.dead, listing)))
+                say(summary(reported(result, reporter.dead, listing)))
                 note = SEEDED_FAILURES.get(copy.stem) if directory == EXAMPLES else None
                 if note and result.totals.get("failed"):
                     seeded[copy.name] = result.totals["failed"]

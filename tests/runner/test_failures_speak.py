@@ -26,7 +26,8 @@ from finance_support import Finance, hubspot, netsuite_ns  # noqa: F401
 from runner_support import Sync, customer_flow
 
 from connector_core.cli import main
-from connector_core.cli.sync_verbs import DeadLetterDigest, due_text, reason_kind
+from connector_core.cli.run_report import DeadLetterDigest, reason_kind
+from connector_core.cli.sync_verbs import due_text
 from connector_core.plugins import Registry
 from connectors.crm.emulator import HubSpotEmulator
 from connectors.example.server import ShopServer
@@ -146,12 +147,12 @@ class TestDeadLetterSummary:
         assert "record 7: field entityId: 7 is not a boolean" in out
 
     def test_a_terminal_gets_the_same_summary(self, sync: Sync, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-        from connector_core.cli import sync_verbs
+        from connector_core.cli import run_report
 
         path = boolean_entity_ids(sync)
         summaries = []
-        for reporter in (sync_verbs.PlainReporter, sync_verbs.RichReporter):
-            monkeypatch.setattr(sync_verbs, "_reporter", reporter)
+        for reporter in (run_report.PlainReporter, run_report.RichReporter):
+            monkeypatch.setattr(run_report, "reporter", reporter)
             code, _, err = invoke("run", str(path), "--state", str(tmp_path / f"{reporter.__name__}.sqlite"))  # a first run each
             assert code == 5, err
             summary = err[err.index("  dead letters:") :].splitlines()
