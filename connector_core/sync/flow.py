@@ -35,6 +35,7 @@ from connector_core.sync.records import (
     record_hash,
     truthy,
 )
+from connector_core.sync.signals import signals_deferred
 from connector_core.sync.store import MappedRecord, OutboxEntry, SQLiteStateStore
 from connector_core.sync.writes import FlowWrites, RunContext
 
@@ -390,6 +391,10 @@ class FlowRun(FlowWrites):
     def commit(self, items: list[WriteItem], cursor: dict[str, Any] | None, cursor_key: str | None = None) -> None:
         """One transaction: the ID map rows of the acknowledged writes, the write-backs they owe (outbox),
         dead letters, cleared ledger entries, the run's counts and the cursor the batch completes."""
+        with signals_deferred():  # the transaction and the counts saying it happened, never one without the other
+            self._commit(items, cursor, cursor_key)
+
+    def _commit(self, items: list[WriteItem], cursor: dict[str, Any] | None, cursor_key: str | None) -> None:
         now = self.runner.clock()
         self.counts_for(items)
         owed: list[str] = []

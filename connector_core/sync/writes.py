@@ -29,6 +29,7 @@ from connector_core.sync.records import (
     InFlight,
     WriteItem,
 )
+from connector_core.sync.signals import signals_deferred
 from connector_core.sync.store import MappedRecord, Transaction
 
 if TYPE_CHECKING:
@@ -218,12 +219,13 @@ class FlowWrites:
             cursor = batch.cursor if batch.cursor is not None else cursor
         items = [item for batch in finished for item in batch.items]
         self.await_write_backs([i for i in items if i.action in ("create", "update")])
-        self.commit(items, cursor)
-        for batch in finished:
-            batch.committed = True
-            self.inflight_ids.difference_update(item.source_id for item in batch.items)
-        for _ in range(leading):
-            self.inflight.popleft()
+        with signals_deferred():  # committed and marked so together: a stop never commits (and counts) a batch twice
+            self.commit(items, cursor)
+            for batch in finished:
+                batch.committed = True
+                self.inflight_ids.difference_update(item.source_id for item in batch.items)
+            for _ in range(leading):
+                self.inflight.popleft()
 
     def drain(self, *, sending_write_backs: bool = False) -> None:
         """Commit every batch in flight (before a flush that is not overlapped, and at the end of the read).
@@ -391,6 +393,10 @@ class FlowWrites:
             self.commit_write_backs(items)
 
     def commit_write_backs(self, items: list[WriteItem]) -> None:
+        with signals_deferred():
+            self._commit_write_backs(items)
+
+    def _commit_write_backs(self, items: list[WriteItem]) -> None:
         now = self.runner.clock()
         for item in items:
             if item.write_back_error:
