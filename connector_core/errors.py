@@ -11,6 +11,7 @@
     ├── PaginationLoopError         the API handed back a page token it already gave
     ├── OperationError              a write operation was called with bad input
     ├── StateError                  a sync's state database cannot be used as it is (fix, restore or reset it)
+    │   └── LeaseLostError          another run took the connection's lease over: this run must stop
     └── HTTPError                   the API answered with an error, or did not answer
         ├── RetriableHTTPError      429, 5xx, network errors: retried, then raised when attempts run out
         └── FatalHTTPError          other 4xx: retrying would not help
@@ -109,6 +110,35 @@ class StateError(ConnectorError):
     file; the hint says what to do. Nothing was written to it."""
 
 
+class LeaseLostError(StateError):
+    """Another run took over the connection's lease (this one's expired while it was paused or cut off),
+    so this run may no longer commit: the transaction that found it out was rolled back. The run stops;
+    the one that holds the lease goes on from the last checkpoint.
+
+    Attributes:
+        connection: the connection's name.
+        token: the fencing token this run held.
+        holder: the owner that holds the lease now, or None when nobody does (the row was removed).
+        holder_token: that owner's token, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connection: str,
+        token: int,
+        holder: str | None = None,
+        holder_token: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.connection = connection
+        self.token = token
+        self.holder = holder
+        self.holder_token = holder_token
+
+
 class HTTPError(ConnectorError):
     """The API answered with an error status, or the request failed on the network.
 
@@ -165,6 +195,7 @@ __all__ = [
     "FatalHTTPError",
     "HTTPError",
     "InterpolationError",
+    "LeaseLostError",
     "OperationError",
     "PaginationLoopError",
     "PluginError",

@@ -1,21 +1,47 @@
-"""The SQLite state store: one transaction per batch, dead letters, the run log and leases."""
+"""The state store on both back ends (SQLite, PostgreSQL): one transaction per batch, dead letters, the
+run log and leases. The fence on commits and concurrency are in test_state_lease.py."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from state_support import state_location  # noqa: F401  (a fixture: each test runs on each back end)
 
-from connector_core.sync.store import MappedRecord, SQLiteStateStore, lease_owner
+from connector_core.sync.store import (
+    MappedRecord,
+    OutboxEntry,
+    SQLiteStateStore,
+    SQLStateStore,
+    lease_owner,
+    open_store,
+)
+
+Open = Callable[..., SQLStateStore]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStateStore:
-    with SQLiteStateStore(tmp_path / "state.sqlite", "conn") as opened:
-        yield opened
+def opened(state_location: str) -> Iterator[Open]:  # noqa: F811
+    """Opens stores on the test's state location (each closed after the test)."""
+    stores: list[SQLStateStore] = []
+
+    def open_(connection: str = "conn", **options: object) -> SQLStateStore:
+        stores.append(open_store(state_location, connection, **options))  # type: ignore[arg-type]
+        return stores[-1]
+
+    yield open_
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def store(opened: Open) -> SQLStateStore:
+    return opened()
 
 
 def row(source_id: str, dest_id: str) -> MappedRecord:
@@ -23,17 +49,18 @@ def row(source_id: str, dest_id: str) -> MappedRecord:
 
 
 class TestBatch:
-    def test_commits_cursor_and_id_map_together(self, store: SQLiteStateStore) -> None:
+    def test_commits_cursor_and_id_map_together(self, store: SQLStateStore) -> None:
         store.add_pending("customers", [("1", "crm-1")], "upsert_customer", None)
         with store.batch() as tx:
             tx.map_record(row("1", "101"))
             tx.clear_pending("customers", ["1"])
             tx.set_cursor("customers", {"cursor": "2024-05-01T00:00:00Z"})
         assert store.cursor("customers") == {"cursor": "2024-05-01T00:00:00Z"}
-        assert store.mapped("customers", "1").dest_id == "101"
+        found = store.mapped("customers", "1")
+        assert found is not None and found.dest_id == "101"
         assert store.pending("customers") == {}
 
-    def test_a_failure_inside_rolls_back_cursor_id_map_ledger_and_dead_letters(self, store: SQLiteStateStore) -> None:
+    def test_a_failure_inside_rolls_back_cursor_id_map_ledger_and_dead_letters(self, store: SQLStateStore) -> None:
         with store.batch() as tx:
             tx.set_cursor("customers", {"cursor": "A"})
             tx.map_record(row("1", "101"))
@@ -49,58 +76,90 @@ class TestBatch:
         assert store.pending("customers") == {"2": "upsert_customer"}
         assert store.dead_letters() == []
 
-    def test_the_file_is_a_wal_database(self, store: SQLiteStateStore) -> None:
+    def test_connections_share_a_database_without_mixing(self, opened: Open) -> None:
+        a, b = opened("a"), opened("b")
+        with a.batch() as tx:
+            tx.set_cursor("f", {"cursor": "a"})
+            tx.map_record(row("1", "101"))
+        assert b.cursor("f") is None and a.cursor("f") == {"cursor": "a"}
+        assert b.mapped("customers", "1") is None and b.mapped_rows("customers") == []
+
+    def test_id_map_lookups(self, store: SQLStateStore) -> None:
+        with store.batch() as tx:
+            tx.map_record(row("1", "101"))
+            tx.map_record(MappedRecord("customers", "2", "102", "crm-2", None, 1.0, None, None, deleted=True))
+        assert store.holder_of_external_id("customers", "crm-1") == "1"
+        assert store.holder_of_external_id("customers", "crm-2") is None  # deleted rows hold nothing
+        assert [r.source_id for r in store.written_as(["customers"], "101")] == ["1"]
+        assert sorted(r.source_id for r in store.mapped_rows("customers")) == ["1", "2"]
+        deleted = store.mapped("customers", "2")
+        assert deleted is not None and deleted.deleted is True
+
+    def test_the_outbox_keeps_write_backs_until_removed(self, store: SQLStateStore) -> None:
+        entry = OutboxEntry("customers", "1", "101", "crm-1", {"id": 1}, "h1", None, "2024-05-01", created_at=5.0)
+        with store.batch() as tx:
+            tx.put_outbox(entry)
+        with store.batch() as tx:
+            tx.outbox_failed("customers", ["1"], "HTTP 503 from https://user:pw@api.example/x")
+        (owed,) = store.outbox("customers")
+        assert (owed.dest_id, owed.record, owed.attempts) == ("101", {"id": 1}, 1)
+        assert owed.last_error is not None and "pw@" not in owed.last_error
+        with store.batch() as tx:
+            tx.remove_outbox("customers", "1")
+        assert store.outbox() == []
+
+
+def test_the_sqlite_file_is_a_wal_database(tmp_path: Path) -> None:
+    with SQLiteStateStore(tmp_path / "state.sqlite", "conn") as store:
         with store.batch() as tx:
             tx.set_cursor("x", {"cursor": 1})
         mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
-        assert mode == "wal"
-
-    def test_connections_share_a_file_without_mixing(self, tmp_path: Path) -> None:
-        with SQLiteStateStore(tmp_path / "s.sqlite", "a") as a, SQLiteStateStore(tmp_path / "s.sqlite", "b") as b:
-            with a.batch() as tx:
-                tx.set_cursor("f", {"cursor": "a"})
-            assert b.cursor("f") is None and a.cursor("f") == {"cursor": "a"}
+    assert mode == "wal"
 
 
 class TestDeadLetters:
-    def test_attempts_and_first_and_last_seen(self, tmp_path: Path) -> None:
+    def test_attempts_and_first_and_last_seen(self, opened: Open) -> None:
         now = [1000.0]
-        with SQLiteStateStore(tmp_path / "s.sqlite", "c", clock=lambda: now[0]) as store:
-            with store.batch() as tx:
-                tx.dead_letter("customers", "7", {"id": 7, "email": "x"}, "first reason")
-            now[0] = 2000.0
-            with store.batch() as tx:
-                tx.dead_letter("customers", "7", {"id": 7, "email": "y"}, "second reason")
-            (letter,) = store.dead_letters("customers")
-            assert (letter.attempts, letter.first_seen, letter.last_seen) == (2, 1000.0, 2000.0)
-            assert letter.reason == "second reason" and letter.record == {"id": 7, "email": "y"}
-            with store.batch() as tx:
-                tx.resolve_dead_letter("customers", "7")
-            assert store.dead_letters() == []
+        store = opened("c", clock=lambda: now[0])
+        with store.batch() as tx:
+            tx.dead_letter("customers", "7", {"id": 7, "email": "x"}, "first reason")
+        now[0] = 2000.0
+        with store.batch() as tx:
+            tx.dead_letter("customers", "7", {"id": 7, "email": "y"}, "second reason")
+        (letter,) = store.dead_letters("customers")
+        assert (letter.attempts, letter.first_seen, letter.last_seen) == (2, 1000.0, 2000.0)
+        assert letter.reason == "second reason" and letter.record == {"id": 7, "email": "y"}
+        with store.batch() as tx:
+            tx.resolve_dead_letter("customers", "7")
+        assert store.dead_letters() == []
 
 
 class TestRunsAndLeases:
-    def test_run_log(self, store: SQLiteStateStore) -> None:
+    def test_run_log(self, store: SQLStateStore) -> None:
         run_id = store.start_run(False)
         assert store.runs()[0].status == "running"
         store.finish_run(run_id, "ok", {"customers": {"read": 3, "created": 3}}, [])
         (run,) = store.runs()
         assert run.status == "ok" and run.counts == {"customers": {"read": 3, "created": 3}} and run.ended_at is not None
 
-    def test_one_owner_at_a_time_until_expiry(self, tmp_path: Path) -> None:
-        now = [0.0]
-        with SQLiteStateStore(tmp_path / "s.sqlite", "c", clock=lambda: now[0]) as store:
-            assert store.acquire_lease("me:1:a", 60)
-            assert not store.acquire_lease("other:2:b", 60)
-            assert store.acquire_lease("me:1:a", 60)  # renewing my own
-            now[0] = 61.0
-            assert store.acquire_lease("other:2:b", 60)
+    def test_interrupted_runs_are_marked(self, store: SQLStateStore) -> None:
+        store.start_run(False)
+        store.mark_interrupted_runs()
+        last = store.last_run()
+        assert last is not None and last.status == "interrupted"
 
-    def test_a_killed_owner_on_this_host_does_not_block(self, store: SQLiteStateStore) -> None:
+    def test_one_owner_at_a_time_until_expiry(self, opened: Open) -> None:
+        now = [0.0]
+        store = opened("c", clock=lambda: now[0])
+        assert store.acquire_lease("me:1:a", 60)
+        assert not store.acquire_lease("other:2:b", 60)
+        assert store.acquire_lease("me:1:a", 60)  # renewing my own
+        now[0] = 61.0
+        assert store.acquire_lease("other:2:b", 60)
+
+    def test_a_killed_owner_on_this_host_does_not_block(self, store: SQLStateStore) -> None:
         child = subprocess.Popen([sys.executable, "-c", "pass"])
         child.wait()
-        import socket
-
         assert store.acquire_lease(f"{socket.gethostname()}:{child.pid}:dead", 900)
         assert store.lease_holder() is None
         assert store.acquire_lease(lease_owner(), 900)

@@ -53,8 +53,8 @@ def customers_by_external_id(sync: CrmSync) -> dict[str, int]:
 def test_batches_after_a_retrying_write_commit_before_it(sync: CrmSync, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = ids_in_read_order(sync)
     first = ids[0]
-    # the first record read meets five 503s; while the others are answered, each retry waits 0.25-0.5 s
-    monkeypatch.setenv("CONNECTOR_CORE_RETRIES", "backoff=0.5,max_backoff=2")
+    # the first record read meets five 503s; while the others are answered, each retry waits 0.5-1 s
+    monkeypatch.setenv("CONNECTOR_CORE_RETRIES", "backoff=1,max_backoff=2")
     sync.netsuite.faults.add("status", status=503, count=5, path_prefix=f"{RECORDS}/eid:hs-{first}")
 
     run = sync.run()

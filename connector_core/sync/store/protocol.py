@@ -1,8 +1,15 @@
 """What the runner needs from a state store: the records it keeps and the :class:`StateStore` protocol.
 
 A back end implements :class:`StateStore` (and its :class:`Transaction`); :mod:`.sqlite` is the embedded
-one. Lease owners are named ``host:pid:random`` so a run killed on this host can be told apart from one
-still alive.
+one, :mod:`.postgres` the server one, both on :mod:`.sql`. Lease owners are named ``host:pid:random`` so
+a run killed on this host can be told apart from one still alive.
+
+**The lease and its fence.** :meth:`StateStore.acquire_lease` grants a :class:`Lease` carrying the
+connection's next fencing token, and the store remembers it. From then on every transaction that
+commits run state (:meth:`StateStore.batch`, :meth:`StateStore.add_pending`) first checks, inside
+itself, that the lease row still carries this owner and token, and raises
+:class:`~connector_core.errors.LeaseLostError` (rolling back) when another run took the lease over: a
+worker paused past its lease can never commit after a takeover.
 """
 
 
@@ -13,6 +20,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -79,6 +87,21 @@ class RunRecord:
     duration: float | None = None
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A lease a store granted: at most one run of a connection holds one at a time.
+
+    ``token`` is the connection's fencing token: one more than the last one granted, so a later holder
+    always has a larger token than an earlier one. ``expires_at`` is when another owner may take the
+    lease unless a commit renews it.
+    """
+
+    connection: str
+    owner: str
+    token: int
+    expires_at: float
+
+
 class Transaction(Protocol):
     """The writes of one committed batch; all of them or none."""
 
@@ -96,9 +119,16 @@ class Transaction(Protocol):
 
 
 class StateStore(Protocol):
-    """What the runner needs from a state store (SQLite now; a server database later)."""
+    """What the runner needs from a state store (SQLite or PostgreSQL).
+
+    ``where`` names the database in messages (a path, or a URL without its password); ``lease`` is the
+    lease this store granted and still holds, which its commits are fenced with (None: not fenced, e.g.
+    a dry run or ``status``).
+    """
 
     connection: str
+    where: str
+    lease: Lease | None
 
     def cursor(self, key: str) -> dict[str, Any] | None: ...
     def mapped(self, flow: str, source_id: str) -> MappedRecord | None: ...
@@ -109,13 +139,17 @@ class StateStore(Protocol):
     def add_pending(self, flow: str, entries: Iterable[tuple[str, str | None]], operation: str, run_id: int | None) -> None: ...
     def dead_letters(self, flow: str | None = None, *, limit: int | None = None) -> list[DeadLetter]: ...
     def outbox(self, flow: str | None = None) -> list[OutboxEntry]: ...
-    def batch(self) -> Any: ...
+    def cursors(self) -> dict[str, dict[str, Any]]: ...
+    def batch(self) -> AbstractContextManager[Transaction]: ...
     def start_run(self, dry_run: bool) -> int: ...
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any], errors: list[str]) -> None: ...
+    def mark_interrupted_runs(self) -> None: ...
     def runs(self, limit: int = 20) -> list[RunRecord]: ...
-    def last_run(self) -> RunRecord | None: ...
-    def acquire_lease(self, owner: str, ttl: float) -> bool: ...
+    def last_run(self, *, include_dry: bool = False) -> RunRecord | None: ...
+    def acquire_lease(self, owner: str, ttl: float) -> Lease | None: ...
+    def renew_lease(self, owner: str, ttl: float) -> None: ...
     def release_lease(self, owner: str) -> None: ...
+    def lease_holder(self) -> tuple[str, float] | None: ...
     def close(self) -> None: ...
 
 
@@ -149,6 +183,7 @@ def when(timestamp: float | None) -> str:
 __all__ = [
     "COUNT_NAMES",
     "DeadLetter",
+    "Lease",
     "MappedRecord",
     "OutboxEntry",
     "RunRecord",

@@ -1,6 +1,8 @@
 """The state store's tables (SQLAlchemy Core), one definition for every SQL back end.
 
-Every row carries the connection's name, so one database can hold many connections.
+Every row carries the connection's name, so one database can hold many connections. These are the
+tables at the newest schema revision: a change here needs a migration in :mod:`.migrations` (a test
+compares the two).
 """
 
 from __future__ import annotations
@@ -94,10 +96,14 @@ runs = sa.Table(
     sa.Column("duration", sa.Float),
 )
 
+#: One row per connection. ``token`` (revision 2) is the fencing token: it goes up by one each time an
+#: owner takes the lease (a released lease keeps its row, expired, so the count never restarts), and a
+#: commit goes through only while the row still carries its owner's token.
 leases = sa.Table(
     "leases",
     metadata,
     sa.Column("connection", sa.String, primary_key=True),
     sa.Column("owner", sa.String, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("token", sa.Integer, nullable=False, server_default="0"),
 )

@@ -1,0 +1,1 @@
+"""Schema revisions, one per file (Alembic skips this file)."""
