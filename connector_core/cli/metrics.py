@@ -182,15 +182,15 @@ class RunMetrics:
     def _read_store(self, metrics: ConnectionMetrics, path: Path, state: str | None, *, last_run: bool, run_id: int | None = None) -> None:
         from connector_core.errors import ConnectorError
         from connector_core.sync.connection import load_connection
-        from connector_core.sync.store import SQLiteStateStore
+        from connector_core.sync.store import open_store
 
         try:
             loaded = load_connection(path, self.ctx.registry)
-            state_path = Path(state) if state else loaded.state_path()
-            if not state_path.exists():
+            location = loaded.state_location(state)
+            if isinstance(location, Path) and not location.exists():
                 return
             metrics.connection = loaded.name
-            with SQLiteStateStore(state_path, loaded.name, create_parent=False) as store:
+            with open_store(location, loaded.name, create_parent=False) as store:
                 _from_store(metrics, store, last_run=last_run, run_id=run_id)
         except ConnectorError:
             return  # a file or state that does not load: the run's own error says why; these gauges stay out

@@ -42,16 +42,26 @@ def state() -> None:
 
 def _state_path(ctx: Context, connection: str | None, state_option: str | None) -> tuple[Path, str | None]:
     """The state file (``--state`` wins, as for ``run``) and the connection's name when a file was given."""
+    from connector_core.errors import StateError
+    from connector_core.sync.store import backend_of
+    from connector_core.sync.store.backends import sqlite_path
+
     name = None
-    path = Path(state_option) if state_option else None
+    location: str | Path | None = state_option
     if connection:
         from connector_core.sync.connection import load_connection
 
         loaded = load_connection(Path(connection), ctx.registry)
         name = loaded.name
-        path = path or loaded.state_path()
-    assert path is not None  # _usage checked that one of them is given
-    return path, name
+        location = loaded.state_location(state_option)
+    assert location is not None  # _usage checked that one of them is given
+    if backend_of(location) != "sqlite":
+        raise StateError(
+            "state backup and restore copy a SQLite file; this state is a PostgreSQL database",
+            hint="back it up with the server's tools (pg_dump, or your provider's snapshots), or move a "
+            "connection's state as JSON with `connector-core state export` / `state import`",
+        )
+    return sqlite_path(location), name
 
 
 @contextmanager

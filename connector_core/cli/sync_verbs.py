@@ -2,7 +2,7 @@
 
 Exit codes of ``run`` and ``run-due`` (besides the CLI's 1 invalid files, 2 usage, 3 API failure,
 4 internal error): 5 the run finished but records were dead-lettered (``status --failed`` lists them) ·
-6 the delete breaker stopped the run · 7 another run of the connection holds its lease · 130 / 143 the
+6 the delete breaker stopped the run · 7 this run lost its lease to another mid-way · 130 / 143 the
 run was stopped by Ctrl-C / SIGTERM (committed work stands; a rerun resumes).
 Dry-run writes go to stdout as JSON lines; progress, messages and the summary go to stderr.
 """
@@ -33,13 +33,17 @@ STATUS_EXIT = {
     "api_error": EXIT_API,
     "error": EXIT_USER,
     "breaker": EXIT_BREAKER,
-    "locked": EXIT_LOCKED,
+    "locked": EXIT_OK,  # skipped: another run of the connection holds its lease (it is running elsewhere)
+    "lease_lost": EXIT_LOCKED,  # this run lost its lease to another one mid-way and stopped
 }
-def _store(loaded: Any, state: str | None, *, reset_state: bool = False) -> Any:
-    from connector_core.sync.store import SQLiteStateStore
+def _store(loaded: Any, state: str | Path | None, *, reset_state: bool = False) -> Any:
+    """The connection's state store: ``--state``, else its file's ``state``, else ``$CONNECTOR_CORE_STATE_URL``,
+    else ``.state/<name>.sqlite`` beside the file (a SQLite path or a PostgreSQL URL)."""
+    from connector_core.sync.store import open_store
 
-    explicit = bool(state or loaded.connection.state)  # only the default .state directory is created
-    return SQLiteStateStore(Path(state) if state else loaded.state_path(), loaded.name, create_parent=not explicit, reset=reset_state)
+    location = loaded.state_location(state)
+    default = location == loaded.default_state_path()  # only the default .state directory is created
+    return open_store(location, loaded.name, create_parent=default, reset=reset_state)
 
 
 def exit_code(result: Any) -> int:
@@ -83,7 +87,7 @@ def run_connection(
     reporter = run_report.reporter()
     with _store(loaded, state, reset_state=reset_state) as store:
         if store.reset_to is not None:
-            click.echo(f"state: {store.path} was empty or damaged; kept as {store.reset_to.name}; a new state begins", err=True)
+            click.echo(f"state: {store.where} was empty or damaged; kept as {store.reset_to.name}; a new state begins", err=True)
         due_check = None
         if due_only:
             schedule = loaded.connection.schedule
@@ -125,7 +129,7 @@ def run(
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
     resumes) · 5 finished, but records were dead-lettered · 6 the delete breaker stopped the run ·
-    7 another run of this connection is in progress · 130 stopped by Ctrl-C · 143 stopped by SIGTERM
+    7 this run lost its lease to another mid-way · 130 stopped by Ctrl-C · 143 stopped by SIGTERM
     (both: what was acknowledged is committed; rerun resumes).
     """
     from connector_core.cli.logging_setup import bind_connection, emit_summary
@@ -224,11 +228,11 @@ def status(ctx: Context, connection: str | None, failed: bool, run_count: int, s
     reports = []
     for path in paths:
         loaded = load_connection(path, ctx.registry)
-        state_path = Path(state) if state and not target.is_dir() else loaded.state_path()
-        if not state_path.exists():  # status only reads: a connection that never ran gets no state file
-            reports.append(_never_run_report(loaded, state_path, failed))
+        location = loaded.state_location(state if state and not target.is_dir() else None)
+        if isinstance(location, Path) and not location.exists():  # status only reads: a connection that never ran gets no state file
+            reports.append(_never_run_report(loaded, location, failed))
             continue
-        with _store(loaded, str(state_path)) as store:
+        with _store(loaded, location) as store:
             reports.append(_status_report(loaded, store, run_count, failed))
     if as_json:
         click.echo(json.dumps(reports if target.is_dir() else reports[0], indent=2, default=str))
@@ -278,7 +282,7 @@ def _status_report(loaded: Any, store: Any, run_count: int, failed: bool) -> dic
     report: dict[str, Any] = {
         "connection": loaded.name,
         "file": str(loaded.path),
-        "state": str(store.path),
+        "state": str(store.where),
         "schedule": loaded.connection.schedule,
         "next_due": due_text(loaded.connection.schedule, last.started_at if last else None),
         "running": running,

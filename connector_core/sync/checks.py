@@ -62,7 +62,7 @@ class ConnectionChecker:
                 self.check_operation(("setup", index, "operation"), self.specs[call.side], call.operation, ("create", "upsert", "update", "batch", "action"))
         for side in ("source", "destination"):
             self.check_secret_files((side, "config"), getattr(self.connection, side).config, base)
-        if self.connection.state:
+        if self.connection.state and "://" not in self.connection.state:
             state = Path(self.connection.state).expanduser()
             if (state if state.is_absolute() else base / state).is_dir():
                 example = f"{self.connection.state.rstrip('/')}/{self.connection.name}.sqlite"

@@ -11,6 +11,8 @@ declared type, templates compile) and reports every problem at once with ``file:
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,16 @@ from connector_core.engine.validation import validate_document
 from connector_core.errors import SpecError
 from connector_core.sync.checks import ConnectionChecker
 from connector_core.sync.models import Connection, Endpoint
+
+#: The state database for connections whose file names none (`--state` and `state:` come first).
+STATE_URL_ENV = "CONNECTOR_CORE_STATE_URL"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(value: str) -> bool:
+    """``value`` is a URL (``postgresql://…``, ``sqlite:///…``), not a file path."""
+    return bool(_URL.match(value))
+
 
 # -- loading -----------------------------------------------------------------------------------------
 
@@ -44,10 +56,28 @@ class LoadedConnection:
         return self.connection.name
 
     def state_path(self) -> Path:
-        if self.connection.state:
+        """The SQLite file of this connection's state when ``state`` names a file (or by default)."""
+        if self.connection.state and not is_url(self.connection.state):
             state = Path(self.connection.state).expanduser()
             return state if state.is_absolute() else self.path.parent / state
+        return self.default_state_path()
+
+    def default_state_path(self) -> Path:
         return self.path.parent / ".state" / f"{self.connection.name}.sqlite"
+
+    def state_location(self, override: str | Path | None = None) -> str | Path:
+        """Where this connection's state lives, first found: ``override`` (``--state``, relative to the
+        working directory), the file's ``state`` (relative to the file), ``$CONNECTOR_CORE_STATE_URL``,
+        else ``.state/<name>.sqlite`` beside the file. A URL (``postgresql://…``, ``sqlite:///…``) is
+        returned as text: it is not a path."""
+        if override:
+            return override if isinstance(override, Path) or is_url(override) else Path(override).expanduser()
+        if self.connection.state:
+            return self.connection.state if is_url(self.connection.state) else self.state_path()
+        from_env = os.environ.get(STATE_URL_ENV)
+        if from_env:
+            return from_env if is_url(from_env) else Path(from_env).expanduser()
+        return self.default_state_path()
 
     def endpoint(self, side: str) -> Endpoint:
         return self.connection.source if side == "source" else self.connection.destination
@@ -124,4 +154,4 @@ def other_side(side: str) -> str:
 
 
 
-__all__ = ["LoadedConnection", "connection_schema", "is_connection_document", "load_connection", "other_side"]
+__all__ = ["STATE_URL_ENV", "LoadedConnection", "connection_schema", "is_connection_document", "is_url", "load_connection", "other_side"]

@@ -36,7 +36,7 @@ from connector_core.sync.records import (
     truthy,
 )
 from connector_core.sync.signals import signals_deferred
-from connector_core.sync.store import MappedRecord, OutboxEntry, SQLiteStateStore
+from connector_core.sync.store import MappedRecord, OutboxEntry, SQLStateStore
 from connector_core.sync.writes import FlowWrites, RunContext
 
 
@@ -44,7 +44,7 @@ class FlowContext(RunContext, Protocol):
     """What a flow run needs from the run it belongs to (the :class:`~.runner.Runner`)."""
 
     loaded: LoadedConnection
-    store: SQLiteStateStore
+    store: SQLStateStore
     dry_run: bool
     full_refresh: bool
     accept_deletes: bool

@@ -270,7 +270,7 @@ class Connection(SpecModel):
         description="crm→netsuite, netsuite→crm, source→destination, destination→source or bidirectional ('->' works too); flows must agree.",
     )
     schedule: str | None = Field(None, description="When `run-due` runs it: a cron expression ('*/15 * * * *') or 'every 15m'.")
-    state: str | None = Field(None, description="SQLite state file (default: .state/<name>.sqlite beside this file).")
+    state: str | None = Field(None, description="Where the state lives: a SQLite file (relative to this file), sqlite:///PATH, or postgresql://USER@HOST:PORT/DATABASE (default: $CONNECTOR_CORE_STATE_URL, else .state/<name>.sqlite beside this file).")
     setup: list[SetupCall] = Field(default_factory=list, description="Idempotent calls made before the flows on every run (not in a dry run), e.g. ensure_properties.")
     flows: list[Flow] = Field(..., min_length=1, description="The flows, run in order.")
 

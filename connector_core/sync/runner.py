@@ -37,6 +37,7 @@ from connector_core.errors import (
     ConfigError,
     ConnectorError,
     HTTPError,
+    LeaseLostError,
 )
 from connector_core.sync.connection import LoadedConnection
 from connector_core.sync.flow import FlowRun
@@ -50,7 +51,7 @@ from connector_core.sync.records import (
     RunResult,
     StopRequested,
 )
-from connector_core.sync.store import SQLiteStateStore, lease_owner
+from connector_core.sync.store import SQLStateStore, lease_owner
 
 
 class Runner:
@@ -59,7 +60,7 @@ class Runner:
     def __init__(
         self,
         loaded: LoadedConnection,
-        store: SQLiteStateStore,
+        store: SQLStateStore,
         registry: Registry,
         *,
         dry_run: bool = False,
@@ -171,7 +172,10 @@ class Runner:
             if not self.store.acquire_lease(self.owner, LEASE_SECONDS):
                 holder = self.store.lease_holder()
                 result.status = "locked"
-                result.errors.append(f"connection '{self.connection.name}' is being run by {holder[0] if holder else 'another process'}; not started")
+                result.errors.append(
+                    f"skipped: running elsewhere: connection '{self.connection.name}' is being run by "
+                    f"{holder[0] if holder else 'another process'}; not started"
+                )
                 return result
             if due_check is not None and not due_check():
                 self.store.release_lease(self.owner)
@@ -204,6 +208,11 @@ class Runner:
         except DeleteBreakerError as exc:
             result.status = "breaker"
             result.errors.append(str(exc))
+        except LeaseLostError as exc:
+            # another run took the connection over while this one was paused or cut off: its last
+            # transaction was rolled back and it stops; the holder goes on from the last checkpoint
+            result.status = "lease_lost"
+            result.errors.append(self._where(result) + str(exc))
         except HTTPError as exc:
             result.status = "api_error"
             result.errors.append(self._where(result) + str(exc))
@@ -224,7 +233,7 @@ class Runner:
                 result.status = "failed_records"
             if self.run_id is not None:
                 self.store.finish_run(self.run_id, result.status, result.counts, result.errors)
-                self.store.release_lease(self.owner)
+                self.store.release_lease(self.owner)  # a lease taken over stays with its new holder
             result.run_id = self.run_id
             for side, connector in self._connectors.items():
                 if side not in self._owned:

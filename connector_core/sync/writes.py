@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from connector_core.engine.interpolation import Interpolator
     from connector_core.sync.models import Flow
     from connector_core.sync.records import ReporterProtocol
-    from connector_core.sync.store import SQLiteStateStore
+    from connector_core.sync.store import SQLStateStore
 
 
 class RunContext(Protocol):
@@ -60,7 +60,7 @@ class FlowWrites:
 
     runner: RunContext
     flow: Flow
-    store: SQLiteStateStore
+    store: SQLStateStore
     dry_run: bool
     counts: Counter[str]
     read_side: str

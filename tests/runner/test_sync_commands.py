@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from runner_support import Sync, customer_flow
 
@@ -63,14 +65,43 @@ class TestRun:
         assert code == 1
         assert "flows[0].from.stream: connector 'example' has no stream 'custmers'; did you mean 'customers'?" in err
 
-    def test_a_held_lease_exits_7(self, sync: Sync) -> None:
+    def test_a_held_lease_skips_the_run_with_exit_0(self, sync: Sync) -> None:
         path = sync.write()
         with sync.store() as store:
             assert store.acquire_lease("another-host:123:x", 600)
         code, _, err = invoke("run", str(path))
-        assert code == 7
-        assert "is being run by another-host:123:x" in err
+        assert code == 0, err
+        assert "skipped: running elsewhere: connection 'shop-to-netsuite' is being run by another-host:123:x" in err
         assert sync.ns_count() == 0
+
+    def test_a_run_that_loses_its_lease_mid_way_stops_with_exit_7_and_commits_nothing_more(self, sync: Sync, monkeypatch: pytest.MonkeyPatch) -> None:
+        from connector_core.sync import flow as flow_module
+
+        data = sync.shop.api.data
+        with data.lock:  # 200 customers: several commits
+            for i in range(41, 201):
+                data.customers[i] = {**data.customers[1], "id": i, "name": f"Customer {i:05d}", "email": f"customer{i}@example.test"}
+            data.next_id = 201
+        path = sync.write()
+        committed: list[int] = []
+        original = flow_module.FlowRun._commit
+
+        def commit_then_lose_the_lease(self: Any, items: Any, cursor: Any, cursor_key: Any) -> None:
+            original(self, items, cursor, cursor_key)
+            committed.append(len(items))
+            if len(committed) == 1:  # another host takes over after the first batch (this run's lease expired)
+                with sync.store() as other:
+                    with other.engine.begin() as conn:
+                        conn.exec_driver_sql("UPDATE leases SET expires_at = 0")
+                    assert other.acquire_lease("another-host:9:y", 600)
+
+        monkeypatch.setattr(flow_module.FlowRun, "_commit", commit_then_lose_the_lease)
+        code, _, err = invoke("run", str(path))
+        assert code == 7, err
+        assert "lost its lease" in err and "lease_lost" in err
+        with sync.store() as store:
+            assert len(store.mapped_rows("customers")) == committed[0] < 200  # what came after the takeover was rolled back
+            assert store.lease_holder() is not None and store.lease_holder()[0] == "another-host:9:y"  # not released by the loser
 
     def test_the_breaker_exits_6(self, sync: Sync) -> None:
         flow = customer_flow(delete={"policy": "inactivate", "detect": "missing", "inactivate_mapping": {"isInactive": {"const": True}}})
@@ -101,3 +132,23 @@ class TestRunDue:
         code, _, err = invoke("run-due", str(syncs))
         assert code == 0 and "hourly.yaml: not due" in err
         assert sync.ns_writes() == writes
+
+
+class TestPostgresState:
+    def test_run_and_status_keep_the_state_in_postgresql_from_the_option_or_the_environment(
+        self, sync: Sync, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = sync.write()
+        code, _, err = invoke("run", str(path), "--state", postgres_url)
+        assert code == 0, err
+        assert sync.ns_count() == 40
+        assert not (sync.dir / ".state").exists()  # nothing went to the default SQLite file
+
+        monkeypatch.setenv("CONNECTOR_CORE_STATE_URL", postgres_url)
+        code, _, err = invoke("run", str(path))
+        assert code == 0, err
+        assert "customers: nothing to do" in err and sync.ns_count() == 40  # the cursor came from PostgreSQL
+        assert not (sync.dir / ".state").exists()
+        code, out, _ = invoke("status", str(path), "--json")
+        report = json.loads(out)
+        assert report["state"].startswith("postgresql") and len(report["runs"]) == 2
