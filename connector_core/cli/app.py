@@ -11,13 +11,14 @@ Heavy modules are imported inside the commands so that start-up stays fast.
 
 from __future__ import annotations
 
-import io
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 import click
+
+from connector_core.cli.streams import TextStreamWrapper
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_API, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed the pipe
@@ -46,22 +47,11 @@ class Context:
         return Connector(loaded, config, self.registry, **kwargs)
 
 
-class MaskedStream(io.TextIOBase):
+class MaskedStream(TextStreamWrapper):
     """stderr through the one mask: every message, hint, log line and traceback the CLI writes passes
     :func:`~connector_core.engine.redaction.redact` (URLs' userinfo, and every secret the process's
     connections know). stdout is left alone: it carries data, which templates keep free of secrets.
     """
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it as a plain attribute
-        return getattr(self._stream, "encoding", None) or "utf-8"
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return getattr(self._stream, "errors", None) or "strict"
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
@@ -70,18 +60,6 @@ class MaskedStream(io.TextIOBase):
 
         self._stream.write(redact(text))
         return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    def writable(self) -> bool:
-        return True
 
 
 def _fail(message: str, code: int) -> None:

@@ -16,7 +16,6 @@ a secret with one of those would no longer match the mask after encoding. Lines 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import sys
@@ -25,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
+
+from connector_core.cli.streams import TextStreamWrapper
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 FORMATS = ("text", "json")
@@ -79,27 +80,15 @@ class JsonFormatter(logging.Formatter):
         return json_line(record.levelname.lower(), record.name, record.getMessage(), fields, record.created)
 
 
-class JsonStderr(io.TextIOBase):
+class JsonStderr(TextStreamWrapper):
     """stderr in JSON mode: each write that ends a line (a ``click.echo``, a ``print``) becomes one JSON
     line whose message is the text written, so a multi-line summary stays one event. Its level is the
     bound ``level`` field, else ``error``/``warning`` for text that starts so, else ``info``."""
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+        super().__init__(stream)
         self._pending = ""
         self._lock = threading.Lock()
-
-    @property
-    def inner(self) -> TextIO:
-        return self._stream
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it as a plain attribute
-        return getattr(self._stream, "encoding", None) or "utf-8"
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return getattr(self._stream, "errors", None) or "strict"
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
@@ -133,12 +122,6 @@ class JsonStderr(io.TextIOBase):
 
     def isatty(self) -> bool:
         return False  # no progress bars or colours between JSON lines
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    def writable(self) -> bool:
-        return True
 
 
 def _level_of(message: str) -> str:
