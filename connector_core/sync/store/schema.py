@@ -67,8 +67,12 @@ def ensure_schema(engine: sa.Engine, where: str, *, read_only: bool = False) -> 
         found = revision_of(conn)  # another process may have migrated it meanwhile
         if found == HEAD:
             return
-        before = _check(conn, where, found)
-        _upgrade(conn)
+        if found is None and _empty(conn):
+            _create_at_head(conn)
+            before = None
+        else:
+            before = _check(conn, where, found)
+            _upgrade(conn)
     if before is None:
         log.info("state %s: new, its tables made at schema revision %s", where, HEAD)
     else:
@@ -147,6 +151,26 @@ def _upgrade(conn: sa.Connection) -> None:
     with EnvironmentContext(Config(), scripts, fn=steps, destination_rev=HEAD) as environment:
         environment.configure(connection=conn, version_table=VERSION_TABLE)
         environment.run_migrations()
+
+
+def _empty(conn: sa.Connection) -> bool:
+    """None of the state's tables is there yet: a new database."""
+    from connector_core.sync.store.tables import metadata
+
+    inspector = sa.inspect(conn)
+    return not any(inspector.has_table(name) for name in metadata.tables)
+
+
+def _create_at_head(conn: sa.Connection) -> None:
+    """A new database gets the newest tables at once and is stamped :data:`HEAD`, as ``alembic stamp``
+    would: no revision to replay, and no import of Alembic (about 12 MB and 120 ms) for the first run of
+    every connection. ``tables.py`` is the head schema: a test compares the two."""
+    from connector_core.sync.store.tables import metadata
+
+    metadata.create_all(conn)
+    version = sa.Table(VERSION_TABLE, sa.MetaData(), sa.Column("version_num", sa.String(32), primary_key=True))
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD))
 
 
 @contextmanager
