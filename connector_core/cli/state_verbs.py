@@ -1,6 +1,5 @@
-"""``connector-core state``: the state database as a file an operator keeps: ``backup`` and ``restore``.
-
-A group, so that moving state between back ends (``migrate``, ``export``, ``import``) joins it later.
+"""``connector-core state``: the state database as a file an operator keeps (``backup``, ``restore``), and a
+connection's state moved between databases (``export``, ``import``, ``migrate``).
 
 - ``backup`` copies the SQLite state with SQLite's online backup API: one read transaction, a consistent
   snapshot even while a run commits (WAL readers do not block writers), written to a temporary file,
@@ -11,7 +10,14 @@ A group, so that moving state between back ends (``migrate``, ``export``, ``impo
   meanwhile, refusing (exit 7) while a run holds one; keeps the current state beside it
   (``NAME.before-restore-TIME``), and copies the source in with the same API, in one transaction.
 
-Both print what they did on stderr, and the file they wrote on stdout.
+- ``export`` writes one connection's state as JSON lines (:mod:`connector_core.sync.store.transfer`: a
+  header, the rows, a trailer with the counts) from either back end; ``import`` takes the connection's
+  lease in the target (exit 7 while a run holds it) and writes the file in one transaction, refusing a
+  target that already holds the connection's state unless ``--replace``; ``migrate`` does both for
+  connection files (or directories of them) into ``--to LOCATION`` and checks the counts.
+
+backup and restore print what they did on stderr, and the file they wrote on stdout; export writes the
+lines on stdout (or ``-o FILE``) and the rest say what they did on stderr.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ _NAMED_TABLES = ("runs", "cursors", "leases", "id_map", "dead_letters")
 
 @click.group()
 def state() -> None:
-    """Back up and restore a sync's state database (cursors, ID map, dead letters, run log)."""
+    """Back up, restore, export, import and migrate a sync's state (cursors, ID map, dead letters, outbox, run log)."""
 
 
 def _state_path(ctx: Context, connection: str | None, state_option: str | None) -> tuple[Path, str | None]:
@@ -288,6 +294,17 @@ def _restore(ctx: Context, src: str, connection: str | None, state_option: str |
     click.echo(str(target))
 
 
+# -- export, import, migrate: a connection's state between databases ----------------------------------
+
+
+def _transfer_commands() -> None:
+    from connector_core.cli.state_transfer_verbs import export, import_, migrate
+
+    for command in (export, import_, migrate):
+        state.add_command(command)
+
+
+_transfer_commands()
 COMMANDS = [state]
 
 __all__ = ["COMMANDS", "check_state_database", "state"]
