@@ -125,6 +125,8 @@ class _LazyGroup(click.Group):
         "run": ("connector_core.cli.sync_verbs", "run"),
         "status": ("connector_core.cli.sync_verbs", "status"),
         "run-due": ("connector_core.cli.sync_verbs", "run_due"),
+        "worker": ("connector_core.cli.worker_verbs", "worker"),
+        "schedules": ("connector_core.cli.worker_verbs", "schedules"),
         "state": ("connector_core.cli.state_verbs", "state"),
         "sandbox": ("connector_core.cli.sandbox_verbs", "sandbox"),
         "demo": ("connector_core.cli.sandbox_verbs", "demo"),

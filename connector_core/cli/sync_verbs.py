@@ -23,6 +23,7 @@ import click
 from connector_core.cli import run_report
 from connector_core.cli.app import EXIT_API, EXIT_OK, EXIT_USER, Context, guarded, pass_context
 from connector_core.cli.metrics import metrics_options
+from connector_core.cli.temporal_run import run_via_temporal, via_options
 
 EXIT_FAILED_RECORDS, EXIT_BREAKER, EXIT_LOCKED = 5, 6, 7
 EXIT_INTERRUPTED = {"Ctrl-C": 130, "SIGTERM": 143}  # 128 + the signal's number, as a shell reports it
@@ -119,13 +120,14 @@ def run_connection(
 @click.option("--accept-deletes", is_flag=True, help="Apply deletions the delete breaker would stop (once, for this run).")
 @click.option("--reset-state", is_flag=True, help="Start a new state when the state file is empty (truncated) or damaged; the old files are kept aside.")
 @metrics_options
+@via_options
 @pass_context
 @guarded
 def run(
     ctx: Context, connection: str, dry_run: bool, full_refresh: bool, state: str | None, accept_deletes: bool, reset_state: bool,
-    metrics_file: str | None, pushgateway: str | None,
+    metrics_file: str | None, pushgateway: str | None, via: str, **temporal: Any,
 ) -> None:
-    """Run the sync described by CONNECTION once.
+    """Run the sync described by CONNECTION once (here, or with --via temporal on a worker fleet).
 
     Exit codes: 0 ok · 1 invalid connection, spec or config · 3 an API failed (the run stopped; rerun
     resumes) · 5 finished, but records were dead-lettered · 6 the delete breaker stopped the run ·
@@ -136,11 +138,14 @@ def run(
     from connector_core.cli.metrics import RunMetrics
 
     bind_connection(Path(connection))
-    metrics = RunMetrics.start(ctx, metrics_file, pushgateway)
-    with stop_on_sigterm():
-        result = metrics.observe(Path(connection), state, functools.partial(
-            run_connection, ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes, reset_state=reset_state
-        ))
+    if via == "temporal":
+        result = run_via_temporal(ctx, Path(connection), full_refresh=full_refresh, accept_deletes=accept_deletes, **temporal)
+    else:
+        metrics = RunMetrics.start(ctx, metrics_file, pushgateway)
+        with stop_on_sigterm():
+            result = metrics.observe(Path(connection), state, functools.partial(
+                run_connection, ctx, Path(connection), dry_run=dry_run, full_refresh=full_refresh, state=state, accept_deletes=accept_deletes, reset_state=reset_state
+            ))
     emit_summary(result, run_report.summary(result), exit_code(result))
     sys.exit(exit_code(result))
 

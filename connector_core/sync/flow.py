@@ -125,6 +125,7 @@ class FlowRun(FlowWrites):
         if flow.conflict is not None and flow.conflict.policy == "newest_wins":
             self.peek_other_side()
         for letter in self.store.dead_letters(flow.name, limit=DEAD_LETTER_RETRIES_PER_RUN):
+            self.runner.stop_point()
             self.process(letter.record, retry=True)
         self.flush(None)
         self.drain()
@@ -144,6 +145,7 @@ class FlowRun(FlowWrites):
         if flow.from_.group_by:
             reader = grouped(reader, flow.from_.group_by)
         for record in reader:
+            self.runner.stop_point()  # a stop asked from another thread (Runner.request_stop) lands here, as a Ctrl-C may
             if self.checkpoint is not None:
                 self.flush_checkpoint()
             self.process(record)

@@ -61,6 +61,9 @@ class RunResult:
     run_id: int | None = None
     stopped_by: str | None = None
     failed_flow: str | None = None  # the flow an error stopped (api_error, error): it did not finish
+    #: the error that stopped the run (api_error, error), for callers that sort errors by their class: a
+    #: Temporal activity retries an API failure, but not refused credentials or a file to fix
+    cause: ConnectorError | None = field(default=None, repr=False, compare=False)
 
     @property
     def totals(self) -> dict[str, int]:

@@ -86,6 +86,7 @@ class Runner:
         self.owner = lease_owner()
         self.run_id: int | None = None
         self._counts: Mapping[str, Mapping[str, int]] = {}
+        self._stop: str | None = None
 
     # -- connectors and cached lookups ------------------------------------------------------------------
 
@@ -161,6 +162,18 @@ class Runner:
         """Every flow's counts so far in this run."""
         return {flow: dict(counts) for flow, counts in self._counts.items()}
 
+    def request_stop(self, reason: str) -> None:
+        """Ask the run to stop, from another thread, as a stop signal would: at the next record it reads
+        or while it waits for its writes, with what the destination acknowledged committed (status
+        ``interrupted``, ``stopped_by`` the reason). For runs outside the main thread, where signals do
+        not arrive (a Temporal worker)."""
+        self._stop = reason
+
+    def stop_point(self) -> None:
+        """Raise :class:`StopRequested` if :meth:`request_stop` was called (a place where a Ctrl-C is safe)."""
+        if self._stop is not None:
+            raise StopRequested(self._stop)
+
     # -- the run -------------------------------------------------------------------------------------
 
     def run(self, due_check: Callable[[], bool] | None = None) -> RunResult:
@@ -214,10 +227,10 @@ class Runner:
             result.status = "lease_lost"
             result.errors.append(self._where(result) + str(exc))
         except HTTPError as exc:
-            result.status = "api_error"
+            result.status, result.cause = "api_error", exc
             result.errors.append(self._where(result) + str(exc))
         except ConnectorError as exc:
-            result.status = "error"
+            result.status, result.cause = "error", exc
             result.errors.append(self._where(result) + str(exc))
         except (KeyboardInterrupt, StopRequested) as exc:
             # committed batches stand (the flow committed what was acknowledged on its way out); a rerun resumes

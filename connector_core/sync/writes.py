@@ -53,6 +53,8 @@ class RunContext(Protocol):
 
     def run_counts(self) -> dict[str, dict[str, int]]: ...
 
+    def stop_point(self) -> None: ...
+
 
 class FlowWrites:
     """Write mechanics of a flow run; mixed into ``FlowRun``, which sets these attributes
@@ -238,6 +240,7 @@ class FlowWrites:
                 self.commit_finished()
                 if not self.inflight:
                     break
+                self.runner.stop_point()  # a stop asked from another thread lands here as a Ctrl-C would: abandon() below
                 if sending_write_backs and self.outbox_ids:
                     self.send_write_backs()
                     continue
