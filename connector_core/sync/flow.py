@@ -23,7 +23,6 @@ from connector_core.sync.mapping import CompiledMapping, CompiledTarget
 from connector_core.sync.models import Flow, Lookup
 from connector_core.sync.records import (
     DEAD_LETTER_RETRIES_PER_RUN,
-    LEASE_SECONDS,
     SINGLE_COMMIT_EVERY,
     DeleteBreakerError,
     InFlight,
@@ -432,7 +431,7 @@ class FlowRun(FlowWrites):
             if cursor is not None:
                 tx.set_cursor(cursor_key or self.state_key, cursor)
             self.save_run_counts(tx)
-            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
+            tx.renew_lease(self.runner.owner, self.runner.lease_seconds)
         self.outbox_ids.update(owed)
 
     def counts_for(self, items: list[WriteItem]) -> None:

@@ -69,6 +69,7 @@ class Runner:
         reporter: ReporterProtocol | None = None,
         connectors: Mapping[str, Connector] | None = None,
         clock: Callable[[], float] = time.time,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.loaded = loaded
         self.connection = loaded.connection
@@ -84,6 +85,12 @@ class Runner:
         self._owned = set(self._connectors)
         self._lookups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self.owner = lease_owner()
+        #: How long the lease lasts past its last renewal: every commit renews it, and so does every safe
+        #: point (each record read, each wait for writes) once a third of it has gone. A dead run's lease
+        #: frees the connection this long after; a worker engine sets it short (its heartbeat timeout's
+        #: order) so another host may resume soon, the fence keeping a paused run from writing after.
+        self.lease_seconds = lease_seconds
+        self._lease_renewed = time.monotonic()
         self.run_id: int | None = None
         self._counts: Mapping[str, Mapping[str, int]] = {}
         self._stop: str | None = None
@@ -170,9 +177,13 @@ class Runner:
         self._stop = reason
 
     def stop_point(self) -> None:
-        """Raise :class:`StopRequested` if :meth:`request_stop` was called (a place where a Ctrl-C is safe)."""
+        """Raise :class:`StopRequested` if :meth:`request_stop` was called (a place where a Ctrl-C is safe);
+        renew the lease once a third of it has gone (fenced: LeaseLostError if another run took it over)."""
         if self._stop is not None:
             raise StopRequested(self._stop)
+        if self.run_id is not None and time.monotonic() - self._lease_renewed > self.lease_seconds / 3:
+            self.store.renew_lease(self.owner, self.lease_seconds)
+            self._lease_renewed = time.monotonic()
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -182,7 +193,7 @@ class Runner:
         result = RunResult(self.connection.name, "ok", self.dry_run)
         self._counts = result.counts
         if not self.dry_run:
-            if not self.store.acquire_lease(self.owner, LEASE_SECONDS):
+            if not self.store.acquire_lease(self.owner, self.lease_seconds):
                 holder = self.store.lease_holder()
                 result.status = "locked"
                 result.errors.append(

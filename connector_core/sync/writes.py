@@ -22,7 +22,6 @@ from connector_core.errors import (
 )
 from connector_core.sync.records import (
     BATCHES_IN_FLIGHT,
-    LEASE_SECONDS,
     MAX_WRITE_THREADS,
     OUTSTANDING_WRITES_PER_THREAD,
     WRITE_THREADS_PER_SLOT,
@@ -45,6 +44,7 @@ class RunContext(Protocol):
 
     run_id: int | None
     owner: str
+    lease_seconds: float
     reporter: ReporterProtocol
     interpolator: Interpolator
     clock: Callable[[], float]
@@ -416,7 +416,7 @@ class FlowWrites:
                 )
                 tx.resolve_dead_letter(self.flow.name, item.source_id)
             self.save_run_counts(tx)
-            tx.renew_lease(self.runner.owner, LEASE_SECONDS)
+            tx.renew_lease(self.runner.owner, self.runner.lease_seconds)
         self.outbox_ids.difference_update(i.source_id for i in items)
 
     def save_run_counts(self, tx: Transaction) -> None:

@@ -218,3 +218,32 @@ def test_a_run_killed_before_its_first_write_leaves_an_interrupted_run_in_the_lo
     assert '"interrupted"' in status.stdout and sync.ns_writes() == 0, status.stdout
     text = subprocess.run([*CLI, "status", str(path)], cwd=sync.dir, capture_output=True, text=True, timeout=60)
     assert "interrupted" in text.stdout + text.stderr and "nothing to do" not in text.stdout + text.stderr
+
+
+def test_a_run_with_a_short_lease_keeps_renewing_it_so_no_one_takes_it_over(sync: Sync) -> None:
+    import threading
+
+    from connector_core.sync.runner import Runner
+    from connector_core.sync.store import SQLiteStateStore
+
+    path = sync.write()
+    # each write takes 0.6 s: the first commit comes after 3 s, so until then only the safe points renew the lease
+    latency = sync.netsuite.faults.add("latency", seconds=0.6, count=None, path_prefix="/services/rest/record")
+    loaded = sync.load(path)
+    results = []
+    with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
+        runner = Runner(loaded, store, sync.registry, lease_seconds=0.9)
+        worker = threading.Thread(target=lambda: results.append(runner.run()))
+        worker.start()
+        taken = []
+        try:
+            time.sleep(1.5)  # well past the 0.9 s the lease was taken for
+            with SQLiteStateStore(loaded.state_path(), loaded.name) as other:
+                # another host (the owner's process is not ours to test for life): only an expired lease is free
+                taken.append(bool(other.acquire_lease("another-host:1:z", 60)))
+        finally:
+            worker.join(timeout=60)
+    sync.netsuite.faults.remove(latency.id)
+    assert taken == [False], "the lease expired while the run was going on"
+    assert results[0].status == "ok", results[0].errors
+    assert sync.ns_count() == 40

@@ -57,6 +57,13 @@ StoreOpener = Callable[[LoadedConnection], Any]
 CANCELLED, WORKER_STOPPED = "cancelled", "worker stopped"
 
 
+
+def worker_lease_seconds(heartbeat_timeout: float) -> float:
+    """The lease of a run on a worker: four heartbeat timeouts, at least 30 s. The run renews it as it
+    goes; when its worker dies, the lease frees the connection this long after, so an attempt on another
+    host resumes in about that time rather than after the 15 minutes of a run from cron."""
+    return max(30.0, 4 * heartbeat_timeout)
+
 class Heartbeats(Reporter):
     """The run's reporter inside an activity: it keeps every flow's counts and sends them as the
     heartbeat detail (``{"owner", "flow", "counts"}``) after every committed batch, and at least every
@@ -180,7 +187,10 @@ class ConnectionActivities:
         try:
             loaded = load_connection(path, self.registry)
             with self.open_store(loaded) as store:
-                runner = Runner(loaded, store, self.registry, full_refresh=request.full_refresh, accept_deletes=request.accept_deletes, reporter=beats)
+                runner = Runner(
+                    loaded, store, self.registry, full_refresh=request.full_refresh, accept_deletes=request.accept_deletes, reporter=beats,
+                    lease_seconds=worker_lease_seconds(request.heartbeat_timeout),
+                )  # fmt: skip
                 runner.owner = owner  # names this workflow run, for a retried attempt that meets the lease
                 with beats.beating(runner):
                     result = runner.run()
