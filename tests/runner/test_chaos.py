@@ -1,7 +1,7 @@
 """customers_both_ways.yaml through a fault-injecting proxy in front of both emulators (issue 10 §2).
 
-10 % of requests get a 503, 5 % a 429, 2 % a dropped connection (half of them after the API acted) and
-3 % a slow body. The sync must still end exact on both sides: no duplicate, nothing missing, every
+10 % of requests get a 503, 5 % a 429, 5 % a dropped connection (half of them after the API acted) and
+5 % a slow body. The sync must still end exact on both sides: no duplicate, nothing missing, every
 write-back present. How much time the faults cost is measured in benchmarks/chaos_sync.py, not here.
 """
 
@@ -22,7 +22,9 @@ from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
 pytestmark = pytest.mark.slow
 
-MIX = {"server_error": 0.10, "throttle": 0.05, "drop": 0.02, "slow": 0.03, "slow_seconds": 0.3}
+#: issue 10's mix, but with drops and slow bodies at 5 %: over the ~140 requests of this run, 2 % and 3 % left
+#: 6 % and 1.4 % of runs with none of them (seen in CI), and the test is there to meet every kind
+MIX = {"server_error": 0.10, "throttle": 0.05, "drop": 0.05, "slow": 0.05, "slow_seconds": 0.3}
 
 
 @pytest.fixture

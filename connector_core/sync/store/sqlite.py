@@ -60,6 +60,36 @@ def raise_state_error(path: Path, error: BaseException | None) -> None:
             raise StateError(f"{path}: {meaning} ({error})", hint=hint) from None
 
 
+def _create_empty_database(path: Path) -> None:
+    """Make ``path`` a SQLite database in WAL mode, with no tables yet, in one step.
+
+    SQLite creates a file empty and writes its header later; a second process opening the state in that
+    moment (two `run-due` started together) would find 0 bytes and refuse them as a truncated state. So
+    the header is written beside it first and the file linked into place: it appears complete, or, when
+    another process got there first, theirs is kept. Its tables are made when the store opens it.
+    """
+    import os
+    import sqlite3
+    import uuid
+
+    staging = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.new")
+    try:
+        connection = sqlite3.connect(staging)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")  # writes the header: the file is no longer empty
+        finally:
+            connection.close()
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass  # another process made it meanwhile: that one is the state
+    except OSError as exc:
+        raise StateError(f"{path}: cannot create the state file: {exc.strerror or exc}", hint="check the directory, or choose another --state") from None
+    finally:
+        for leftover in (staging, staging.with_name(staging.name + "-wal"), staging.with_name(staging.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
 class SQLiteStateStore(SQLStateStore):
     """The state of one connection in a SQLite file (created with its tables on first use).
 
@@ -79,6 +109,8 @@ class SQLiteStateStore(SQLStateStore):
         self.where = str(self.path)
         self.lease = None
         found = check_state_file(self.path, create_parent=create_parent, reset=reset)
+        if not found.exists:
+            _create_empty_database(self.path)  # never a 0-byte file that another process would take for a truncated one
         self.read_only = not found.writable
         self._read_only_reason = found.reason
         self.reset_to = found.reset_to  # where reset moved a damaged state, if it did
