@@ -3,8 +3,9 @@
 Exit codes: 0 success · 1 invalid spec, config or input (fix a file) · 2 usage error · 3 the API or the
 network failed (see the message) · 4 internal error (a bug: rerun with --debug and report it) ·
 141 stdout was closed by its reader (e.g. ``| head``), reported silently like any Unix filter.
-``run`` and ``run-due`` add 5 records dead-lettered · 6 delete breaker · 7 lease held · 130 Ctrl-C ·
-143 SIGTERM (see ``sync_verbs``); ``state restore`` exits 7 while a run holds a lease of the state.
+``run`` and ``run-due`` add 5 records dead-lettered · 6 delete breaker · 7 the run lost its lease to
+another mid-way (a lease held at the start is 0, "skipped: running elsewhere") · 130 Ctrl-C · 143 SIGTERM
+(see ``sync_verbs``); ``state restore|import|migrate`` exit 7 while a run holds the connection's lease.
 Machine-readable output goes to stdout as JSON (lines); progress and messages go to stderr.
 Heavy modules are imported inside the commands so that start-up stays fast.
 """
