@@ -110,6 +110,12 @@ class StateError(ConnectorError):
     file; the hint says what to do. Nothing was written to it."""
 
 
+class StateUnavailableError(StateError):
+    """The state database did not answer (a PostgreSQL server down or out of reach, a lock held past its
+    wait): nothing is wrong with it or the files, and trying again later may succeed. The CLI exits 3, as
+    for an API that failed; a worker engine retries it."""
+
+
 class LeaseLostError(StateError):
     """Another run took over the connection's lease (this one's expired while it was paused or cut off),
     so this run may no longer commit: the transaction that found it out was rolled back. The run stops;
@@ -202,4 +208,5 @@ __all__ = [
     "RetriableHTTPError",
     "SpecError",
     "StateError",
+    "StateUnavailableError",
 ]

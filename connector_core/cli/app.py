@@ -93,6 +93,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
                 HTTPError,
                 OperationError,
                 SpecError,
+                StateUnavailableError,
             )
 
             if ctx is not None and ctx.debug:
@@ -101,7 +102,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             if isinstance(exc, SpecError | ConfigError | OperationError):
                 _fail(f"error: {exc}", EXIT_USER)
-            if isinstance(exc, HTTPError):
+            if isinstance(exc, HTTPError | StateUnavailableError):
                 _fail(f"error: {exc}", EXIT_API)
             if isinstance(exc, ConnectorError):
                 _fail(f"error: {exc}", EXIT_USER)

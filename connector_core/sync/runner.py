@@ -38,6 +38,7 @@ from connector_core.errors import (
     ConnectorError,
     HTTPError,
     LeaseLostError,
+    StateUnavailableError,
 )
 from connector_core.sync.connection import LoadedConnection
 from connector_core.sync.flow import FlowRun
@@ -237,7 +238,7 @@ class Runner:
             # transaction was rolled back and it stops; the holder goes on from the last checkpoint
             result.status = "lease_lost"
             result.errors.append(self._where(result) + str(exc))
-        except HTTPError as exc:
+        except (HTTPError, StateUnavailableError) as exc:
             result.status, result.cause = "api_error", exc
             result.errors.append(self._where(result) + str(exc))
         except ConnectorError as exc:

@@ -152,3 +152,9 @@ class TestPostgresState:
         code, out, _ = invoke("status", str(path), "--json")
         report = json.loads(out)
         assert report["state"].startswith("postgresql") and len(report["runs"]) == 2
+
+    def test_a_postgresql_server_that_does_not_answer_is_exit_3_as_a_network_failure(self, sync: Sync) -> None:
+        path = sync.write()
+        code, _, err = invoke("run", str(path), "--state", "postgresql://nobody@127.0.0.1:1/state?connect_timeout=2")
+        assert code == 3, err
+        assert "cannot use the state database" in err and sync.ns_count() == 0

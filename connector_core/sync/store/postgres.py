@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from connector_core.engine.redaction import mask_userinfo
-from connector_core.errors import StateError
+from connector_core.errors import StateError, StateUnavailableError
 from connector_core.sync.store.protocol import Lease, MappedRecord
 from connector_core.sync.store.schema import ensure_schema
 from connector_core.sync.store.sql import SQLStateStore
@@ -140,7 +140,7 @@ class PostgresStateStore(SQLStateStore):
 
     def _unreachable(self, error: BaseException) -> StateError:
         reason = " ".join(str(error).split()) or type(error).__name__
-        return StateError(
+        return StateUnavailableError(
             f"{self.where}: cannot use the state database: {mask_userinfo(reason)}",
             hint="check that the server runs, that the database exists and that it accepts this user from this host "
             "(the URL, PGPASSWORD or ~/.pgpass); what was committed stands, and the next run resumes from it",
@@ -169,7 +169,7 @@ class PostgresStateStore(SQLStateStore):
         except sa.exc.OperationalError as exc:
             if not _lock_timed_out(exc):
                 raise
-            raise StateError(
+            raise StateUnavailableError(
                 f"{self.where}: connection '{self.connection}': the lease row stayed locked for {COMMIT_WAIT} s; nothing was committed",
                 hint="another process holds a transaction on it open (a host that died mid-commit is cut off by the server after "
                 f"idle_in_transaction_session_timeout, {IDLE_IN_TRANSACTION} by default); the next run resumes from the last checkpoint",

@@ -17,7 +17,8 @@ error's class, with the attempt's counts and errors in its details):
 - not retried: ``AuthError`` (credentials refused), ``SpecError``, ``ConfigError``, ``StateError`` and
   the runner's other ``error`` statuses (a file to fix), ``ConnectionNotFound`` (this worker's
   directory has no such connection);
-- retried with backoff: API and network failures (the runner's ``api_error``), ``LeaseLostError`` (the
+- retried with backoff: API and network failures (the runner's ``api_error``), a state database that
+  did not answer (``StateUnavailableError``: a PostgreSQL server down or out of reach), ``LeaseLostError`` (the
   runner's ``lease_lost``: another run took the lease over mid-way), ``EarlierAttemptHoldsLease``,
   ``Stopped`` (the worker shut down; the run stopped at a safe point);
 - a run the workflow's cancellation stopped raises ``CancelledError``.
@@ -42,7 +43,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
 from connector_core.engine.registry import Registry
-from connector_core.errors import AuthError, ConnectorError, LeaseLostError
+from connector_core.errors import AuthError, ConnectorError, LeaseLostError, StateUnavailableError
 from connector_core.sync.connection import LoadedConnection, load_connection
 from connector_core.sync.records import Reporter, ReporterProtocol, RunResult
 from connector_core.sync.runner import Runner
@@ -196,7 +197,7 @@ class ConnectionActivities:
                     result = runner.run()
                 holder = store.lease_holder() if result.status == "locked" else None
         except ConnectorError as exc:  # the file, its specs or configs, or the state database: nothing ran
-            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, LeaseLostError)) from None
+            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, LeaseLostError | StateUnavailableError)) from None
         return settle(result, attempt=info.attempt, worker=self.worker, run_tag=run_tag, holder=holder[0] if holder else None)
 
 
