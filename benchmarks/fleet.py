@@ -24,8 +24,9 @@ over the runs' summed durations (SyncOutcome.duration), and per batch.
 Only the ratio means anything: the machine has 2 cores, shared by the workers, both emulators and the
 Temporal server.
 
-    .venv/bin/python benchmarks/fleet.py                              # 50 × 2,000, 1 then 3 workers
-    .venv/bin/python benchmarks/fleet.py --records 400                # scaled down
+    .venv/bin/python benchmarks/fleet.py                              # 50 × 2,000, 1 then 3 workers (> 20 min here:
+                                                                      # the NetSuite emulator is the bottleneck)
+    .venv/bin/python benchmarks/fleet.py --records 400 --order 1,3,3,1  # the README's figures, ~5 minutes
     .venv/bin/python benchmarks/fleet.py --connections 6 --records 100  # smoke run
 """
 
