@@ -11,7 +11,7 @@ import yaml
 from connector_core.plugins import Registry
 from connector_core.sync.connection import LoadedConnection, load_connection
 from connector_core.sync.runner import Reporter, Runner, RunResult
-from connector_core.sync.store import SQLiteStateStore
+from connector_core.sync.store import SQLStateStore, open_store
 from connectors.example.server import ShopServer
 from connectors.netsuite.emulator import NetSuiteEmulator
 
@@ -42,14 +42,15 @@ class ConnectionHarness:
     def load(self, path: Path | None = None) -> LoadedConnection:
         return load_connection(path or self.path, self.registry)
 
-    def store(self, path: Path | None = None) -> SQLiteStateStore:
+    def store(self, path: Path | None = None) -> SQLStateStore:
+        """The connection's state where `run` finds it (the file's `state:`, $CONNECTOR_CORE_STATE_URL, or its SQLite file)."""
         loaded = self.load(path)
-        return SQLiteStateStore(loaded.state_path(), loaded.name)
+        return open_store(loaded.state_location(), loaded.name)
 
     def run(self, path: Path | None = None, **options: Any) -> RunResult:
         loaded = self.load(path)
         self.reporter = Collect()
-        with SQLiteStateStore(loaded.state_path(), loaded.name) as store:
+        with open_store(loaded.state_location(), loaded.name) as store:
             return Runner(loaded, store, self.registry, reporter=self.reporter, **options).run()
 
 

@@ -22,6 +22,7 @@ from finance_support import Finance, assert_customers_exact_both_ways
 from temporal_support import Worker, call, task_queue
 
 from connector_core.plugins import Registry
+from connector_core.sync.store import open_store
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
@@ -49,18 +50,28 @@ def fleet_file(sync: Finance, fleet: Path, name: str) -> Path:
 
 def committed(sync: Finance, flow: str) -> int:
     """The flow's records in the ID map: committed with their batch (read-only: a run holds no lock on reads)."""
-    state = sync.load().state_path()
-    if not state.exists():
+    loaded = sync.load()
+    location = loaded.state_location()
+    if not isinstance(location, Path):  # PostgreSQL: a read of its own
+        with open_store(location, loaded.name) as store:
+            return len(store.mapped_rows(flow))
+    if not location.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=0.1) as db:
-            return int(db.execute("SELECT COUNT(*) FROM id_map WHERE connection = ? AND flow = ?", (sync.load().name, flow)).fetchone()[0])
+        with sqlite3.connect(f"file:{location}?mode=ro", uri=True, timeout=0.1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM id_map WHERE connection = ? AND flow = ?", (loaded.name, flow)).fetchone()[0])
     except sqlite3.Error:
         return 0
 
 
-def test_a_killed_workers_run_resumes_on_another_worker_exactly(tmp_path: Path, registry: Registry, temporal: str) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_killed_workers_run_resumes_on_another_worker_exactly(
+    tmp_path: Path, registry: Registry, temporal: str, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    if backend == "postgresql":  # the 6 connections' state in one database, which the workers share
+        monkeypatch.setenv("CONNECTOR_CORE_STATE_URL", request.getfixturevalue("postgres_url"))
 
     from connector_core.sync.temporal.client import progress
     from connector_core.sync.temporal.shared import WORKFLOW, SyncOutcome, SyncRequest, workflow_id
@@ -149,6 +160,8 @@ def test_a_killed_workers_run_resumes_on_another_worker_exactly(tmp_path: Path, 
         first = killed.counts.get(TO_NETSUITE, {})
         assert KILL_AFTER <= first.get("created", 0) < len(expected[0][0]), first
         assert long_sync.ns_writes() - written_before <= len(expected[0][0]) - first["created"], (first, resumed.counts)
+        if backend == "postgresql":
+            assert not (fleet / ".state").exists()  # every run's state went to the shared database
         for sync, (crm_customers, seeded_ns) in zip(syncs, expected, strict=True):
             assert_customers_exact_both_ways(sync, crm_customers, seeded_ns, 0)
             with sync.store() as store:
