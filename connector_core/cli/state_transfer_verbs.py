@@ -1,8 +1,8 @@
 """``connector-core state export|import|migrate``: a connection's whole state as JSON lines, read from
 one state database and written into another (SQLite or PostgreSQL), all or nothing.
 
-The commands belong to the ``state`` group of :mod:`.state_verbs`; the rows are read and written by
-:mod:`connector_core.sync.store.transfer`.
+The commands belong to the ``state`` group of :mod:`.state_verbs`, which adds them (this module does not
+import it); the rows are read and written by :mod:`connector_core.sync.store.transfer`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ import click
 from connector_core.cli.app import Context, guarded, pass_context
 from connector_core.errors import StateError
 
+
+def require_a_state(connection: str | None, state_option: str | None) -> None:
+    """The state commands need a CONNECTION file or --state; a usage error (exit 2) otherwise."""
+    if not connection and not state_option:
+        raise click.UsageError("give a CONNECTION file or --state PATH")
 
 def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{table} {n}" for table, n in counts.items())
@@ -136,9 +141,7 @@ def import_(ctx: Context, file: str, connection: str | None, state_option: str |
     holds state of that connection, unless --replace; refused (exit 7) while a run holds the
     connection's lease there. Everything is written in one transaction; runs get new ids there.
     """
-    from connector_core.cli.state_verbs import _usage  # the group's module, which imports this one
-
-    _usage(connection, state_option)
+    require_a_state(connection, state_option)
     guarded(_import)(ctx, file, connection, state_option, replace, as_name)
 
 
@@ -160,7 +163,7 @@ def _import(ctx: Context, file: str, connection: str | None, state_option: str |
         create_parent = location == loaded.default_state_path()  # as `run`: only the default .state directory is made
     elif state_option:
         location = state_option if is_url(state_option) else Path(state_option)
-    assert location is not None  # _usage checked
+    assert location is not None  # require_a_state checked
     source = "<stdin>" if file == "-" else file
     if file != "-" and not Path(file).is_file():
         raise StateError(f"{file}: no such file", hint="give the file `connector-core state export` wrote")
@@ -298,4 +301,4 @@ def _same_place(one: str | Path, other: str | Path) -> bool:
     return server(one) == server(other)
 
 
-__all__ = ["export", "import_", "migrate"]
+__all__ = ["export", "import_", "migrate", "require_a_state"]

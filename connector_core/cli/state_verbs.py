@@ -35,6 +35,7 @@ from pathlib import Path
 import click
 
 from connector_core.cli.app import Context, guarded, pass_context
+from connector_core.cli.state_transfer_verbs import export, import_, migrate, require_a_state
 from connector_core.errors import StateError
 
 #: The tables whose rows name a connection (``SELECT DISTINCT connection``).
@@ -60,7 +61,7 @@ def _state_path(ctx: Context, connection: str | None, state_option: str | None) 
         loaded = load_connection(Path(connection), ctx.registry)
         name = loaded.name
         location = loaded.state_location(state_option)
-    assert location is not None  # _usage checked that one of them is given
+    assert location is not None  # require_a_state checked that one of them is given
     if backend_of(location) != "sqlite":
         raise StateError(
             "state backup and restore copy a SQLite file; this state is a PostgreSQL database",
@@ -152,13 +153,9 @@ def backup(ctx: Context, connection: tuple[str, ...], dest: str, state_option: s
     """
     if len(connection) > 1:
         raise click.UsageError(f"one CONNECTION at most, got {len(connection)}: {' '.join(connection)}")
-    _usage(connection[0] if connection else None, state_option)
+    require_a_state(connection[0] if connection else None, state_option)
     guarded(_backup)(ctx, connection[0] if connection else None, dest, state_option, overwrite)
 
-
-def _usage(connection: str | None, state_option: str | None) -> None:
-    if not connection and not state_option:
-        raise click.UsageError("give a CONNECTION file or --state PATH")
 
 
 def _backup(ctx: Context, connection: str | None, dest: str, state_option: str | None, overwrite: bool) -> None:
@@ -227,7 +224,7 @@ def restore(ctx: Context, src: str, connection: str | None, state_option: str | 
     Refused (exit 7) while a run holds a lease of that state; the state it replaces is kept as
     NAME.before-restore-TIME beside it. SRC must be a connector-core state database (exit 1 otherwise).
     """
-    _usage(connection, state_option)
+    require_a_state(connection, state_option)
     guarded(_restore)(ctx, src, connection, state_option)
 
 
@@ -297,14 +294,8 @@ def _restore(ctx: Context, src: str, connection: str | None, state_option: str |
 # -- export, import, migrate: a connection's state between databases ----------------------------------
 
 
-def _transfer_commands() -> None:
-    from connector_core.cli.state_transfer_verbs import export, import_, migrate
-
-    for command in (export, import_, migrate):
-        state.add_command(command)
-
-
-_transfer_commands()
+for _command in (export, import_, migrate):
+    state.add_command(_command)
 COMMANDS = [state]
 
 __all__ = ["COMMANDS", "check_state_database", "state"]

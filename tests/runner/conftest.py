@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from runner_support import Collect, Sync, customer_flow  # noqa: F401
+from state_support import opened, state_location  # noqa: F401  (state fixtures: a test that takes them runs on each back end)
 from temporal_support import temporal, temporalio_sdk  # noqa: F401  (the Temporal dev server, once per session)
 
 from connector_core.plugins import Registry, build_registry, make_plugin_manager

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from connector_core.sync.store import SQLStateStore, open_store
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -18,6 +21,23 @@ def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "state.sqlite")
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+Open = Callable[..., SQLStateStore]
+
+
+@pytest.fixture
+def opened(state_location: str) -> Iterator[Open]:
+    """Opens stores on the test's state location (each closed after the test)."""
+    stores: list[SQLStateStore] = []
+
+    def open_(connection: str = "conn", **options: object) -> SQLStateStore:
+        stores.append(open_store(state_location, connection, **options))  # type: ignore[arg-type]
+        return stores[-1]
+
+    yield open_
+    for store in stores:
+        store.close()
 
 
 #: connector_core/sync/store/tables.py as connector-core 0.2 shipped it (before the lease's token), verbatim.

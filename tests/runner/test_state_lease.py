@@ -10,28 +10,12 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
-from state_support import state_location  # noqa: F401  (a fixture: each test runs on each back end)
+from state_support import Open
 
 from connector_core.errors import LeaseLostError, StateError
 from connector_core.sync.store import MappedRecord, SQLStateStore, open_store
-
-Open = Callable[..., SQLStateStore]
-
-
-@pytest.fixture
-def opened(state_location: str) -> Iterator[Open]:  # noqa: F811
-    stores: list[SQLStateStore] = []
-
-    def open_(connection: str = "conn", **options: object) -> SQLStateStore:
-        stores.append(open_store(state_location, connection, **options))  # type: ignore[arg-type]
-        return stores[-1]
-
-    yield open_
-    for store in stores:
-        store.close()
 
 
 class Clock:
@@ -199,7 +183,7 @@ _WORKER = textwrap.dedent(
 )
 
 
-def test_two_connections_work_on_one_database_from_two_processes(state_location: str) -> None:  # noqa: F811
+def test_two_connections_work_on_one_database_from_two_processes(state_location: str) -> None:
     open_store(state_location, "setup").close()  # the schema first, so the two start together on their rows
     workers = [subprocess.Popen([sys.executable, "-c", _WORKER, state_location, name, "40"], stdout=subprocess.PIPE, text=True) for name in ("one", "two")]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]

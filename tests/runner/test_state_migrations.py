@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
-from state_support import engine_url, metadata_0_2, state_location  # noqa: F401  (state_location: a fixture)
+from state_support import engine_url, metadata_0_2
 
 import connector_core.sync.store.checks as checks
 from connector_core.errors import StateError
@@ -85,13 +85,13 @@ def test_head_is_the_newest_revision_shipped() -> None:
     assert shipped == ["rev0001_initial.py", "rev0002_lease_token.py"]
 
 
-def test_a_new_database_is_made_at_head_equal_to_tables_py(state_location: str) -> None:  # noqa: F811
+def test_a_new_database_is_made_at_head_equal_to_tables_py(state_location: str) -> None:
     open_store(state_location, "shop").close()
     assert revision(state_location) == schema.HEAD
     assert differences(state_location) == []
 
 
-def test_replaying_every_revision_on_an_empty_database_gives_the_same_tables(state_location: str) -> None:  # noqa: F811
+def test_replaying_every_revision_on_an_empty_database_gives_the_same_tables(state_location: str) -> None:
     """A new database is made from tables.py and stamped at head, without Alembic; the revisions, replayed
     from nothing, must make exactly the same tables, or a store made new and one upgraded would differ."""
     engine = sa.create_engine(engine_url(state_location))
@@ -104,7 +104,7 @@ def test_replaying_every_revision_on_an_empty_database_gives_the_same_tables(sta
     assert differences(state_location) == []
 
 
-def test_a_0_2_store_with_data_is_upgraded_on_open_with_its_data_intact(state_location: str) -> None:  # noqa: F811
+def test_a_0_2_store_with_data_is_upgraded_on_open_with_its_data_intact(state_location: str) -> None:
     make_0_2_store(state_location)
     assert revision(state_location) is None
     with open_store(state_location, "shop", clock=lambda: 100.0) as store:
@@ -140,7 +140,7 @@ def test_a_store_made_before_the_outbox_gets_it(tmp_path: Path) -> None:
     assert differences(location) == []
 
 
-def test_a_store_at_an_older_revision_is_upgraded(state_location: str) -> None:  # noqa: F811
+def test_a_store_at_an_older_revision_is_upgraded(state_location: str) -> None:
     engine = sa.create_engine(engine_url(state_location))
     scripts = schema.script()
     try:
@@ -156,7 +156,7 @@ def test_a_store_at_an_older_revision_is_upgraded(state_location: str) -> None: 
     assert revision(state_location) == schema.HEAD and differences(state_location) == []
 
 
-def test_a_database_whose_tables_differ_is_refused_naming_it(state_location: str) -> None:  # noqa: F811
+def test_a_database_whose_tables_differ_is_refused_naming_it(state_location: str) -> None:
     execute(state_location, "CREATE TABLE runs (id INTEGER PRIMARY KEY, job TEXT)")
     with pytest.raises(StateError) as refused:
         open_store(state_location, "shop")
@@ -172,7 +172,7 @@ def test_a_database_whose_tables_differ_is_refused_naming_it(state_location: str
         engine.dispose()
 
 
-def test_a_store_made_by_a_newer_release_is_refused(state_location: str) -> None:  # noqa: F811
+def test_a_store_made_by_a_newer_release_is_refused(state_location: str) -> None:
     open_store(state_location, "shop").close()
     execute(state_location, f"UPDATE {schema.VERSION_TABLE} SET version_num = '0099'")
     with pytest.raises(StateError, match="revision 0099, which this connector-core does not know .*created by a newer connector-core; upgrade"):

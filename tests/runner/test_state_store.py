@@ -7,11 +7,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from state_support import state_location  # noqa: F401  (a fixture: each test runs on each back end)
+from state_support import Open
 
 from connector_core.sync.store import (
     MappedRecord,
@@ -19,24 +18,7 @@ from connector_core.sync.store import (
     SQLiteStateStore,
     SQLStateStore,
     lease_owner,
-    open_store,
 )
-
-Open = Callable[..., SQLStateStore]
-
-
-@pytest.fixture
-def opened(state_location: str) -> Iterator[Open]:  # noqa: F811
-    """Opens stores on the test's state location (each closed after the test)."""
-    stores: list[SQLStateStore] = []
-
-    def open_(connection: str = "conn", **options: object) -> SQLStateStore:
-        stores.append(open_store(state_location, connection, **options))  # type: ignore[arg-type]
-        return stores[-1]
-
-    yield open_
-    for store in stores:
-        store.close()
 
 
 @pytest.fixture

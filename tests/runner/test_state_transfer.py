@@ -14,7 +14,6 @@ import yaml
 from click.testing import CliRunner
 from finance_support import Finance, hubspot, netsuite_ns  # noqa: F401
 from runner_support import Sync
-from state_support import state_location  # noqa: F401  (a fixture: the test runs on each back end)
 
 from connector_core.cli import main
 from connector_core.plugins import Registry
@@ -173,7 +172,7 @@ def count(location: str, name: str = "shop") -> int:
 
 class TestImport:
     def test_both_ways_between_the_back_ends_with_the_runs_renumbered_by_the_target(
-        self, state_location: str, tmp_path: Path, postgres_url: str  # noqa: F811
+        self, state_location: str, tmp_path: Path, postgres_url: str
     ) -> None:
         plant(state_location)
         text = export(state_location)
