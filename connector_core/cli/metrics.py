@@ -1,6 +1,6 @@
 """Run metrics for Prometheus, through the standard ``prometheus_client`` library.
 
-``run`` and ``run-due`` take ``--metrics-file PATH`` (the node_exporter textfile collector's format,
+``run``, ``run-due`` and ``worker`` take ``--metrics-file PATH`` (the node_exporter textfile collector's format,
 written atomically by ``write_to_textfile``: a temporary file renamed into place) and ``--pushgateway
 URL`` (``push_to_gateway``, job ``connector_core``, one group per connection, so pushes of different
 connections do not replace each other). Every sample carries a ``connection`` label.
@@ -10,7 +10,8 @@ records) is the result of this invocation when it ran; for a connection that was
 another process held, or that was dry-run, it is the last real run in the run log, so a textfile written
 by ``run-due`` every minute always describes every scheduled connection. Dead letters, write-backs owed
 and the last successful run always come from the store. Metrics are written when the command ends, also
-when it fails (``up`` 0), and a metrics failure is a warning: it never changes the run's exit code.
+when it fails (``up`` 0); a ``worker`` writes them each time one of its runs ends (the textfile holds
+every connection the worker ran since it started, so give each worker on a host its own file). A metrics failure is a warning: it never changes the run's exit code.
 
 Gauges (each describes the last run, so none is a counter):
 
@@ -27,6 +28,7 @@ Gauges (each describes the last run, so none is a counter):
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -128,6 +130,7 @@ class RunMetrics:
         self.pushgateway = pushgateway
         self.connections: dict[str, ConnectionMetrics] = {}
         self._written = False
+        self._lock = threading.Lock()  # a worker's runs end on several threads
 
     @property
     def enabled(self) -> bool:
@@ -195,12 +198,28 @@ class RunMetrics:
         except ConnectorError:
             return  # a file or state that does not load: the run's own error says why; these gauges stay out
 
+    def published(self, path: Path, state: str | None, ended: Any) -> None:
+        """For a command that serves runs until stopped (``worker``): record one run as it ends (its
+        :class:`~connector_core.sync.records.RunResult`, or the exception it raised) and publish at once:
+        the textfile with every connection this process ran so far, the gateway with this connection."""
+        if not self.enabled:
+            return
+        with self._lock:
+            if isinstance(ended, BaseException):
+                self.failed(path, state, ended)
+            else:
+                self.add(path, state, ended)
+            self._publish(list(self.connections.values()), [self.connections[str(path)]])
+
     def write(self) -> None:
         """Write the textfile and push to the gateway; a failure is a warning (the run's exit code stands)."""
         if self._written or not self.enabled:
             return
         self._written = True
         items = list(self.connections.values())
+        self._publish(items, items)
+
+    def _publish(self, items: list[ConnectionMetrics], pushed: list[ConnectionMetrics]) -> None:
         if self.metrics_file is not None:
             from prometheus_client import write_to_textfile
 
@@ -211,7 +230,7 @@ class RunMetrics:
         if self.pushgateway is not None:
             from prometheus_client import push_to_gateway
 
-            for item in items:
+            for item in pushed:
                 try:
                     push_to_gateway(self.pushgateway, job=JOB, registry=build_registry([item]), grouping_key={"connection": item.connection}, timeout=10)
                 except Exception as exc:  # urllib's errors, and whatever the gateway answers
@@ -219,7 +238,7 @@ class RunMetrics:
 
 
 def metrics_options(command: Callable[..., _T]) -> Callable[..., _T]:
-    """The ``--metrics-file`` and ``--pushgateway`` options of ``run`` and ``run-due``."""
+    """The ``--metrics-file`` and ``--pushgateway`` options of ``run``, ``run-due`` and ``worker``."""
     command = click.option(
         "--pushgateway", metavar="URL", help="Push run metrics to this Prometheus Pushgateway (job connector_core, grouped by connection)."
     )(command)

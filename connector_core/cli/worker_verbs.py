@@ -27,6 +27,7 @@ import click
 
 from connector_core.cli import run_report
 from connector_core.cli.app import EXIT_OK, EXIT_USER, Context, guarded, pass_context
+from connector_core.cli.metrics import RunMetrics, metrics_options
 from connector_core.cli.sync_verbs import _connection_files, _store
 from connector_core.cli.temporal_run import (
     HEARTBEAT_OPTION,
@@ -125,14 +126,19 @@ class WorkerLines:
 @temporal_options(required=True)
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True, help="Connections this worker runs at once.")
 @click.option("--state", type=str, help="State database of every connection, a path or a PostgreSQL URL (default: as `run` finds it: the connection's `state`, $CONNECTOR_CORE_STATE_URL, or .state/NAME.sqlite beside it).")
+@metrics_options
 @pass_context
 @exits_hard
 @guarded
-def worker(ctx: Context, directory: str, temporal: str, namespace: str, task_queue: str, max_concurrent: int, state: str | None) -> None:
+def worker(
+    ctx: Context, directory: str, temporal: str, namespace: str, task_queue: str, max_concurrent: int, state: str | None,
+    metrics_file: str | None, pushgateway: str | None,
+) -> None:
     """Serve every connection file in DIRECTORY as a Temporal worker, until SIGTERM or Ctrl-C.
 
     Runs come from `schedules sync` and `run --via temporal`; each is the same run as `connector-core
-    run` (the same state, the same lease), heartbeating after every committed batch.
+    run` (the same state, the same lease), heartbeating after every committed batch. With
+    --metrics-file or --pushgateway, each run's metrics are published as it ends (one file per worker).
     """
     require_temporalio()
     connections = ConnectionDirectory(Path(directory))
@@ -140,12 +146,13 @@ def worker(ctx: Context, directory: str, temporal: str, namespace: str, task_que
     if not count:
         click.echo(f"error: no connection files in {directory}", err=True)
         sys.exit(EXIT_USER)
-    asyncio.run(_serve(ctx, connections, temporal, namespace, task_queue, max_concurrent, state, count))
+    metrics = RunMetrics(ctx, metrics_file, pushgateway)
+    asyncio.run(_serve(ctx, connections, temporal, namespace, task_queue, max_concurrent, state, count, metrics))
 
 
 async def _serve(
     ctx: Context, connections: ConnectionDirectory, address: str, namespace: str, task_queue: str, max_concurrent: int,
-    state: str | None, count: int,
+    state: str | None, count: int, metrics: RunMetrics,
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -155,7 +162,10 @@ async def _serve(
     from connector_core.sync.temporal.workflows import ConnectionSync
 
     client = await connect(address, namespace)
-    activities = ConnectionActivities(connections.find, ctx.registry, functools.partial(_open_store, state), reporter=WorkerLines)
+    activities = ConnectionActivities(
+        connections.find, ctx.registry, functools.partial(_open_store, state), reporter=WorkerLines,
+        finished=(lambda path, ended: metrics.published(path, state, ended)) if metrics.enabled else None,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 

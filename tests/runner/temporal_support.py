@@ -126,10 +126,12 @@ def rename(path: Path, name: str) -> Path:
 class Worker:
     """``connector-core worker`` as a process of its own, in a process group of its own."""
 
-    def __init__(self, directory: Path, address: str, queue: str, *, max_concurrent: int = 2, log: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path, address: str, queue: str, *, max_concurrent: int = 2, log: Path | None = None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.log = log or directory.parent / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.process = subprocess.Popen(
-            [CLI, "worker", str(directory), "--temporal", address, "--task-queue", queue, "--max-concurrent", str(max_concurrent)],
+            [CLI, "worker", str(directory), "--temporal", address, "--task-queue", queue, "--max-concurrent", str(max_concurrent), *extra],
             stdout=subprocess.DEVNULL, stderr=self.log.open("w"), start_new_session=True, cwd=directory,
         )
 

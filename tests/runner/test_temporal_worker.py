@@ -101,13 +101,20 @@ def test_a_run_through_a_worker_ends_like_run(
 ) -> None:
     sync, crm_customers, seeded_ns = finance(tmp_path, hubspot, netsuite_ns, registry)
     queue = task_queue()
-    worker = Worker(sync.path.parent, temporal, queue)
+    metrics = tmp_path / "worker.prom"
+    worker = Worker(sync.path.parent, temporal, queue, extra=("--metrics-file", str(metrics)))
     try:
         worker.wait_serving()
+        assert not metrics.exists()  # written as each run ends, not before
         done = run_cli("run", str(sync.path), "--via", "temporal", "--temporal", temporal, "--task-queue", queue)
+        published = metrics.read_text()  # while the worker still serves
     finally:
         assert worker.stop() == 0, worker.output()
     name = sync.load().name
+    assert f'connector_core_up{{connection="{name}"}} 1.0' in published
+    assert f'connector_core_last_run_result{{connection="{name}",result="ok"}} 1.0' in published
+    created = f'connector_core_last_run_records_written{{action="created",connection="{name}",flow="companies-to-customers"}} {float(len(crm_customers))}'
+    assert created in published, published
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"{name}: started: workflow sync/{name} on task queue {queue}" in done.stderr
     assert f"ran on worker {worker.identity}, attempt 1" in done.stderr

@@ -160,16 +160,20 @@ class ConnectionActivities:
         registry: the plugin registry (connectors, auths, paginators).
         open_store: opens a connection's state store, as ``run`` does (see :data:`StoreOpener`).
         reporter: makes the reporter of one run (the worker's log lines), given the connection's name.
+        finished: told of each run that ended with a result (the connection file, the result) or
+            raised before one (the file, the error), after its state store is closed: the worker's metrics.
     """
 
     def __init__(
         self, find: Callable[[str], Path | None], registry: Registry, open_store: StoreOpener, *,
         reporter: Callable[[str], ReporterProtocol] | None = None,
+        finished: Callable[[Path, RunResult | BaseException], None] | None = None,
     ) -> None:
         self.find = find
         self.registry = registry
         self.open_store = open_store
         self.reporter = reporter
+        self.finished = finished
         self.worker = f"{os.getpid()}@{socket.gethostname()}"
 
     @activity.defn(name=ACTIVITY, no_thread_cancel_exception=True)  # stops come through Runner.request_stop, at a safe point
@@ -197,8 +201,18 @@ class ConnectionActivities:
                     result = runner.run()
                 holder = store.lease_holder() if result.status == "locked" else None
         except ConnectorError as exc:  # the file, its specs or configs, or the state database: nothing ran
+            self._tell(path, exc)
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=not isinstance(exc, LeaseLostError | StateUnavailableError)) from None
+        self._tell(path, result)
         return settle(result, attempt=info.attempt, worker=self.worker, run_tag=run_tag, holder=holder[0] if holder else None)
+
+    def _tell(self, path: Path, ended: RunResult | BaseException) -> None:
+        if self.finished is None:
+            return
+        try:
+            self.finished(path, ended)
+        except Exception:  # what the worker does with a result (metrics) never changes the run's outcome
+            logger.warning("connection %s: reporting the end of its run failed", path, exc_info=True)
 
 
 def settle(result: RunResult, *, attempt: int, worker: str, run_tag: str, holder: str | None) -> SyncOutcome:
