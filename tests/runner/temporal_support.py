@@ -123,15 +123,37 @@ def rename(path: Path, name: str) -> Path:
     return path
 
 
+def other_host_prefix(host: str) -> list[str]:
+    """The command prefix that runs a command under the host name ``host``: ``unshare --uts`` gives it a
+    UTS namespace of its own (root only), so the lease takes it for another machine (owner
+    ``host:pid:…``, whose process it cannot see), while it reaches 127.0.0.1 as this process does."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host]
+
+
+def require_other_hosts() -> None:
+    """A process under another host name (:func:`other_host_prefix`), or the test is skipped (failed in CI)."""
+    try:
+        probe = subprocess.run([*other_host_prefix("probe-host"), "hostname"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        service_missing("another host name (unshare --uts)", str(exc))
+    if probe.returncode != 0 or probe.stdout.strip() != "probe-host":
+        service_missing("another host name (unshare --uts)", f"unshare failed (root is needed): {probe.stderr.strip()[:200]}")
+
+
 class Worker:
     """``connector-core worker`` as a process of its own, in a process group of its own."""
 
     def __init__(
-        self, directory: Path, address: str, queue: str, *, max_concurrent: int = 2, log: Path | None = None, extra: tuple[str, ...] = ()
+        self, directory: Path, address: str, queue: str, *, max_concurrent: int = 2, log: Path | None = None, extra: tuple[str, ...] = (),
+        host: str | None = None,
     ) -> None:
+        """``host``: run the worker as if on another machine, under that host name (a UTS namespace of
+        its own, see :func:`other_host_prefix`), sharing this one's loopback network."""
         self.log = log or directory.parent / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.host = host
+        command = [CLI, "worker", str(directory), "--temporal", address, "--task-queue", queue, "--max-concurrent", str(max_concurrent), *extra]
         self.process = subprocess.Popen(
-            [CLI, "worker", str(directory), "--temporal", address, "--task-queue", queue, "--max-concurrent", str(max_concurrent), *extra],
+            [*other_host_prefix(host), *command] if host else command,
             stdout=subprocess.DEVNULL, stderr=self.log.open("w"), start_new_session=True, cwd=directory,
         )
 
@@ -140,7 +162,7 @@ class Worker:
         """The worker identity Temporal shows for this process (``pid@host``)."""
         import socket
 
-        return f"{self.process.pid}@{socket.gethostname()}"
+        return f"{self.process.pid}@{self.host or socket.gethostname()}"
 
     def wait_serving(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
