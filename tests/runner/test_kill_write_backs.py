@@ -112,6 +112,9 @@ def new_crm_customer(sync: Finance, name: str) -> str:
     return str(response.json()["id"])
 
 
+# 80-90 s on a 2-core machine under a load of 15-20 (other work beside the suite); once 121 s there, past
+# the suite's 120 s default: the run was slow, not stuck (pytest-timeout's stack: the last `run` under way)
+@pytest.mark.timeout(600)
 def test_write_backs_and_both_sides_are_exact_after_random_kills(sync: Finance) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)

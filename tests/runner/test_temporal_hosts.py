@@ -38,6 +38,7 @@ def wait_until(check: Any, what: str, timeout: float = 60) -> Any:
     raise AssertionError(f"{what}: not within {timeout}s")
 
 
+@pytest.mark.timeout(400)  # about 70 s alone: the dead host's lease must expire (30 s)
 def test_a_run_killed_on_one_host_resumes_on_another_once_its_lease_expires(
     tmp_path: Path, hubspot: HubSpotEmulator, netsuite_ns: NetSuiteEmulator, registry: Registry, temporal: str,  # noqa: F811
     postgres_url: str, monkeypatch: pytest.MonkeyPatch,
