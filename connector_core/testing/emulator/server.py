@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import socket
+import ssl
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -64,8 +65,9 @@ class _Server(ThreadedWSGIServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not hold up shutdown
 
-    def __init__(self, host: str, port: int, app: WSGIApp, crash_reply: CrashReply) -> None:
-        super().__init__(host, port, app, handler=KeepAliveHandler)
+    def __init__(self, host: str, port: int, app: WSGIApp, crash_reply: CrashReply,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(host, port, app, handler=KeepAliveHandler, ssl_context=ssl_context)
         self.open_connections: set[socket.socket] = set()
         self.conn_lock = threading.Lock()
         self.crash_reply = crash_reply
@@ -227,17 +229,19 @@ class EmulatorServer:
         with self._server.conn_lock:
             return set(self._server.open_connections)
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    def start(self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None) -> str:
         """Serve in a daemon thread; returns the base URL (e.g. ``http://127.0.0.1:54321``).
 
-        Port 0 picks a free port.
+        Port 0 picks a free port. With ``ssl_context`` (a server-side context holding a certificate) it
+        serves HTTPS, for clients that only speak ``https://``.
         """
         if self._server is not None:
             raise RuntimeError(f"{self.thread_name} already started at {self.url}")
-        server = _Server(host, port, self.wsgi_app, self.crash_reply)
+        server = _Server(host, port, self.wsgi_app, self.crash_reply, ssl_context)
         self._server = server
         shown_host = host if host not in ("0.0.0.0", "") else "127.0.0.1"
-        self.url = f"http://{shown_host}:{server.server_port}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{shown_host}:{server.server_port}"
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=self.thread_name, daemon=True)
         self._thread.start()
