@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from connector_core.cli.app import CONFIG_OPTION, EXIT_USER, Context, guarded, pass_context
+from connector_core.cli.interop import CONNECTOR_ARGUMENT, FORMAT_OPTION
 from connector_core.cli.progress import progress_bar
 
 
@@ -36,11 +37,22 @@ def validate(ctx: Context, paths: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("connector")
+@CONNECTOR_ARGUMENT
+@FORMAT_OPTION
 @pass_context
-@guarded
-def spec(ctx: Context, connector: str) -> None:
+def spec(ctx: Context, connector: str, protocol: str | None) -> None:
     """Print CONNECTOR's config JSON Schema (an installed name or a spec path)."""
+    if protocol == "singer":
+        raise click.UsageError("Singer has no spec message: a tap's settings are described in meltano.yml (docs/interop.md)")
+    if protocol == "airbyte":
+        from connector_core.cli.interop import airbyte
+
+        guarded(airbyte.spec)(ctx, connector)
+    else:
+        guarded(_print_config_schema)(ctx, connector)
+
+
+def _print_config_schema(ctx: Context, connector: str) -> None:
     from connector_core.engine.loader import load_spec
 
     loaded = load_spec(connector, ctx.registry)
@@ -48,25 +60,37 @@ def spec(ctx: Context, connector: str) -> None:
 
 
 @click.command()
-@click.argument("connector")
+@CONNECTOR_ARGUMENT
 @CONFIG_OPTION
+@FORMAT_OPTION
 @pass_context
 @guarded
-def check(ctx: Context, connector: str, config: str | None) -> None:
+def check(ctx: Context, connector: str, config: str | None, protocol: str | None) -> None:
     """Make a test call with CONNECTOR and the given config."""
+    if protocol == "airbyte":
+        from connector_core.cli.interop import airbyte
+
+        return airbyte.check(ctx, connector, config)
     with ctx.open(connector, config) as opened:
         result = opened.check()
     click.echo(result.message, err=True)
 
 
 @click.command()
-@click.argument("connector")
+@CONNECTOR_ARGUMENT
 @CONFIG_OPTION
 @click.option("--sample", is_flag=True, help="Infer missing record schemas from the first records of each stream.")
+@FORMAT_OPTION
 @pass_context
 @guarded
-def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> None:
+def discover(ctx: Context, connector: str, config: str | None, sample: bool, protocol: str | None) -> None:
     """Print CONNECTOR's streams (schemas, sync modes) and operations as JSON."""
+    if protocol is not None:
+        from connector_core.cli.interop import airbyte, singer
+
+        speaker: Any = airbyte if protocol == "airbyte" else singer
+        speaker.discover(ctx, connector, config, sample)
+        return
     from connector_core.engine.connector import Connector
     from connector_core.engine.discovery import discover_streams
     from connector_core.engine.loader import load_spec
@@ -89,16 +113,34 @@ class _Offline:
 
 
 @click.command()
-@click.argument("connector")
+@CONNECTOR_ARGUMENT
 @CONFIG_OPTION
-@click.option("--stream", "-s", required=True, help="Stream to read.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), help="State file: read before, updated at each checkpoint.")
+@click.option("--stream", "-s", help="Stream to read (required without --format; with --format singer, narrows the catalog to it).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), help="State file: read before, updated at each checkpoint (with --format: the platform's state, only read).")
 @click.option("--envelope", is_flag=True, help='Wrap lines as {"type":"RECORD"|"STATE",...} and emit state lines.')
-@click.option("--limit", type=int, help="Stop after this many records.")
+@click.option("--limit", type=int, help="Stop after this many records (of each stream, with --format).")
+@FORMAT_OPTION
+@click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False), help="With --format: the configured catalog (Airbyte) or the catalog (Singer) that selects the streams.")
+@click.option("--properties", "properties_path", type=click.Path(dir_okay=False), help="With --format singer: the catalog, under its older Singer name.")
+@click.option("--discover", "discover_only", is_flag=True, help="With --format singer: print the catalog instead of reading (Singer's discovery mode).")
 @pass_context
-@guarded
-def read(ctx: Context, connector: str, config: str | None, stream: str, state_path: str | None, envelope: bool, limit: int | None) -> None:
-    """Read STREAM as JSON lines on stdout; state checkpoints go to --state."""
+def read(
+    ctx: Context, connector: str, config: str | None, stream: str | None, state_path: str | None, envelope: bool, limit: int | None,
+    protocol: str | None, catalog_path: str | None, properties_path: str | None, discover_only: bool,
+) -> None:
+    """Read STREAM as JSON lines on stdout; state checkpoints go to --state.
+
+    With --format airbyte or singer, read the streams a catalog selects as that protocol's messages
+    (docs/interop.md).
+    """
+    if protocol is not None or catalog_path or properties_path or discover_only:
+        return _read_protocol(ctx, connector, config, stream, state_path, envelope, limit, protocol, catalog_path, properties_path, discover_only)
+    if stream is None:
+        raise click.MissingParameter(ctx=click.get_current_context(), param_hint="'--stream' / '-s'", param_type="option")
+    guarded(_read_json_lines)(ctx, connector, config, stream, state_path, envelope, limit)
+
+
+def _read_json_lines(ctx: Context, connector: str, config: str | None, stream: str, state_path: str | None, envelope: bool, limit: int | None) -> None:
     import orjson
 
     from connector_core.engine.statefile import StateFile
@@ -144,6 +186,35 @@ def read(ctx: Context, connector: str, config: str | None, stream: str, state_pa
         finally:
             out.close()
     click.echo(_read_summary(stream, count, reader.pages, state_path, had_state=bool(state), saved=saves > 0, limit=limit), err=True)
+
+
+def _read_protocol(
+    ctx: Context, connector: str, config: str | None, stream: str | None, state_path: str | None, envelope: bool, limit: int | None,
+    protocol: str | None, catalog_path: str | None, properties_path: str | None, discover_only: bool,
+) -> None:
+    """``read --format airbyte|singer``: the options each protocol takes (a usage error, exit 2, for
+    one it does not), then its module's read under the error guard."""
+    if protocol is None:
+        raise click.UsageError("--catalog, --properties and --discover are options of --format airbyte|singer")
+    if envelope:
+        raise click.UsageError(f"--envelope is connector-core's own line format; --format {protocol} has its own messages")
+    if protocol == "airbyte":
+        if properties_path or discover_only:
+            raise click.UsageError("--properties and --discover are Singer's; Airbyte runs `discover --format airbyte` and passes --catalog")
+        if stream is not None:
+            raise click.UsageError("with --format airbyte the configured catalog (--catalog) selects the streams")
+        from connector_core.cli.interop import airbyte
+
+        guarded(airbyte.read)(ctx, connector, config, catalog_path, state_path, limit)
+        return
+    from connector_core.cli.interop import singer
+
+    if discover_only:
+        guarded(singer.discover)(ctx, connector, config, False)
+        return
+    if catalog_path and properties_path:
+        raise click.UsageError("give the catalog once: --catalog or --properties")
+    guarded(singer.read)(ctx, connector, config, catalog_path or properties_path, state_path, limit, stream)
 
 
 def _read_summary(stream: str, count: int, pages: int, state_path: str | None, *, had_state: bool, saved: bool, limit: int | None) -> str:
