@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from connector_core.engine.auth import AuthModel
     from connector_core.engine.pagination import PaginatorModel
+    from connector_core.engine.stream_plugins import ExtractorModel, PartitionRouterModel, SlicerModel
     from connector_core.errors import ConnectorError
 
 PROJECT = "connector_core"
@@ -74,6 +75,58 @@ def connector_register_paginators() -> list[type[PaginatorModel]]:
 
     Called once, when the registry is built. Not ``firstresult``: every plugin's paginators are merged,
     and a ``type`` registered twice (a built-in included) raises ``DuplicateComponentError``.
+    """
+
+
+@hookspec
+def connector_register_extractors() -> list[type[ExtractorModel]]:
+    """Register record extractors usable as ``records: {extractor: {type: ...}}`` in a stream.
+
+    Returns:
+        Subclasses of :class:`connector_core.plugins.ExtractorModel`. Each declares
+        ``type: Literal["name"]``, its settings as pydantic fields (with descriptions: they feed the
+        published schema), and ``extract(response, body) -> Iterable[record]``, called once per
+        successful response with the ``requests.Response`` and its body parsed as JSON (None when the
+        body is empty or not JSON). The records it returns go through the stream's filter, cursor,
+        transforms and pagination like those found by ``records.path``.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's extractors are merged,
+    and a ``type`` registered twice raises ``DuplicateComponentError``.
+    """
+
+
+@hookspec
+def connector_register_partition_routers() -> list[type[PartitionRouterModel]]:
+    """Register partition routers usable as ``partitions: {router: {type: ...}}`` in a stream.
+
+    Returns:
+        Subclasses of :class:`connector_core.plugins.PartitionRouterModel`. Each declares
+        ``type: Literal["name"]``, its settings as pydantic fields, and
+        ``partitions(ctx) -> Iterable[partition]``. ``ctx`` (a ``PartitionContext``) gives the
+        connector and stream names, the config, ``render(template)`` and ``read(stream)``, which yields
+        the records of another stream of the connector (a hidden one included). The stream is read once
+        per partition; templates see it as ``partition`` and its state is kept per partition.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's routers are merged, and
+    a ``type`` registered twice raises ``DuplicateComponentError``.
+    """
+
+
+@hookspec
+def connector_register_slicers() -> list[type[SlicerModel]]:
+    """Register incremental slicers usable as ``cursor: {slicer: {type: ...}}`` in a stream.
+
+    Returns:
+        Subclasses of :class:`connector_core.plugins.SlicerModel`. Each declares
+        ``type: Literal["name"]``, its settings as pydantic fields, and
+        ``slices(ctx) -> Iterable[dict]``. ``ctx`` (a ``SliceContext``) gives the read's bounds parsed
+        by the cursor's type (``lower``: the saved cursor minus the lookback, else ``start``;
+        ``upper``: ``end``; either may be None), the partition, the engine's clock and
+        ``render(template)``. Slices come in ascending cursor order; each partition is read once per
+        slice, requests see it as ``slice``, and the cursor is checkpointed after each slice.
+
+    Called once, when the registry is built. Not ``firstresult``: every plugin's slicers are merged, and
+    a ``type`` registered twice raises ``DuplicateComponentError``.
     """
 
 
@@ -166,8 +219,11 @@ __all__ = [
     "connector_register_auth_types",
     "connector_register_connectors",
     "connector_register_emulators",
+    "connector_register_extractors",
     "connector_register_jinja_filters",
     "connector_register_paginators",
+    "connector_register_partition_routers",
+    "connector_register_slicers",
     "connector_register_transforms",
     "connector_transform_record",
     "hookimpl",

@@ -134,6 +134,8 @@ class _LazyGroup(click.Group):
         "demo": ("connector_core.cli.sandbox_verbs", "demo"),
         "plugins": ("connector_core.cli.plugin_verbs", "plugins"),
         "init-plugin": ("connector_core.cli.plugin_verbs", "init_plugin"),
+        "ui": ("connector_core.cli.ui_verbs", "ui"),
+        "import": ("connector_core.cli.import_verbs", "import_group"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -158,9 +160,14 @@ class _LazyGroup(click.Group):
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False), default="warning", show_default=True,
     envvar="CONNECTOR_CORE_LOG_LEVEL", show_envvar=True, help="Least severe log record shown (info: retries and other progress); --debug implies debug.",
 )
+@click.option(
+    "--now", metavar="DATETIME", envvar="CONNECTOR_CORE_NOW", show_envvar=True, callback=lambda c, p, v: _pin_now(v),
+    help="Pin the engine's clock: what templates (now_utc()), time windows and slicers take as now, e.g. 2026-01-01T00:00:00Z, "
+    "so windowed and date-relative reads are reproducible. Waits and token expiry keep the real time.",
+)
 @click.version_option(package_name="connector-core")
 @click.pass_context
-def main(ctx: click.Context, debug: bool, log_format: str, log_level: str) -> None:
+def main(ctx: click.Context, debug: bool, log_format: str, log_level: str, now: str | None) -> None:
     """Declarative API connectors and CRM <-> NetSuite syncs."""
     from connector_core.cli.logging_setup import JsonStderr, configure_logging
 
@@ -171,6 +178,23 @@ def main(ctx: click.Context, debug: bool, log_format: str, log_level: str) -> No
     if debug:
         for noisy in ("urllib3", "werkzeug", "oauthlib", "requests_oauthlib"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _pin_now(value: str | None) -> str | None:
+    """Check ``--now`` and pin it for every connector the process opens (through CONNECTOR_CORE_NOW)."""
+    if not value:
+        return None
+    import os
+
+    from connector_core.engine.clock import NOW_ENV, parse_instant
+    from connector_core.errors import ConfigError
+
+    try:
+        moment = parse_instant(value, "--now")
+    except ConfigError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time; write it like 2026-01-01T00:00:00Z") from exc
+    os.environ[NOW_ENV] = moment.isoformat().replace("+00:00", "Z")
+    return os.environ[NOW_ENV]
 
 
 pass_context = click.make_pass_decorator(Context)

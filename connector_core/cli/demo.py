@@ -15,6 +15,7 @@ plain settings (``subsidiary_id``, ``start_date``…) and takes the emulator's c
 from __future__ import annotations
 
 import json
+import shlex
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -28,8 +29,13 @@ EXAMPLES = Path(__file__).resolve().parent / "examples" / "connections"
 
 
 #: The order the example connections build on each other: customers are linked first, so that a won
-#: deal finds its customer, an invoice created from a deal finds its deal, and revenue finds a company.
-RUN_ORDER = ("customers_both_ways", "multi_subsidiary", "closed_won_to_invoice", "invoices_to_deals", "revenue_to_crm")
+#: deal finds its customer, an invoice created from a deal finds its deal, and revenue finds a company;
+#: then the same for Salesforce (Accounts, Closed Won Opportunities, invoices, revenue).
+RUN_ORDER = (
+    "customers_both_ways", "multi_subsidiary", "closed_won_to_invoice", "invoices_to_deals", "revenue_to_crm",
+    "salesforce_accounts_customers", "salesforce_closed_won_to_invoice", "salesforce_invoices_to_opportunities",
+    "salesforce_revenue_to_accounts",
+)
 
 
 def _run_position(path: Path) -> tuple[int, str]:
@@ -117,9 +123,9 @@ def connectors_used(files: list[Path]) -> set[str]:
     return used
 
 
-#: Why the shipped examples dead-letter records against the emulators' seed data, by example. The two
-#: emulators are seeded independently (connectors/crm/emulator/hubspot/seed.py, connectors/netsuite/
-#: emulator/seed.py), so some records have no counterpart on the other side: the runner dead-letters
+#: Why the shipped examples dead-letter records against the emulators' seed data, by example. The
+#: emulators are seeded independently (connectors/crm/emulator/hubspot/seed.py, connectors/crm/
+#: salesforce_emulator/seed.py, connectors/netsuite/emulator/seed.py), so some records have no counterpart on the other side: the runner dead-letters
 #: them with the reason rather than guess, and the demo keeps them to show it.
 SEEDED_FAILURES = {
     "closed_won_to_invoice": (
@@ -133,6 +139,20 @@ SEEDED_FAILURES = {
         "HubSpot as new companies without deals (customers_both_ways), or are inactive and were never synced; so "
         "these invoices have no deal to go on, and `match.missing: fail` keeps each as a dead letter instead of "
         "dropping it. The invoices the Closed Won flow created find their deals."
+    ),
+    "salesforce_closed_won_to_invoice": (
+        "expected, from the seed data: the Salesforce emulator's seeded Opportunities belong to random Accounts, and only "
+        "Accounts of a customer Type became NetSuite customers (salesforce_accounts_customers), so a won Opportunity of a "
+        "prospect's or partner's Account has no customer to invoice (let.customer). A seeded Opportunity is in its Account's "
+        "currency, and Accounts outside the UK were given Acme US (USD), so a CAD or EUR Opportunity fails the currency "
+        "check. None is invoiced wrongly."
+    ),
+    "salesforce_invoices_to_opportunities": (
+        "expected, from the seed data: the NetSuite emulator seeds invoices of its own customers, which reached Salesforce "
+        "as new Accounts without Opportunities (salesforce_accounts_customers), or are inactive and were never synced; so "
+        "these invoices have no Opportunity to go on, and `match.missing: fail` keeps each as a dead letter instead of "
+        "dropping it. The invoices the Closed Won flow created find their Opportunities; those HubSpot's Closed Won flow "
+        "created (this demo runs both CRMs against one NetSuite) are looked up through their customer like any other."
     ),
 }
 
@@ -228,6 +248,13 @@ def run_demo(directory: Path | None = None, state_dir: Path | None = None, echo:
             say(
                 f"{sum(seeded.values())} records dead-lettered on purpose ({', '.join(f'{n} in {name}' for name, n in seeded.items())}): "
                 "the seed data holds records without a counterpart on the other side (see above), and each run retries them."
+            )
+        if state_dir:
+            say(f"Look at what it did in your browser (runs, ID map, dead letters): connector-core ui {shlex.quote(str(state_dir))}")
+        else:
+            say(
+                "Look at what it did in your browser (runs, ID map, dead letters): keep its state with "
+                "`connector-core demo --state-dir demo-state`, then run `connector-core ui demo-state`"
             )
     return worst
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connector_core.engine.auth import BUILTIN_AUTH_TYPES, AuthModel
+from connector_core.engine.link_pagination import LinkHeaderPaginator
 from connector_core.engine.pagination import BUILTIN_PAGINATORS, PaginatorModel
 from connector_core.hookspecs import hookimpl
 
@@ -14,4 +15,4 @@ def connector_register_auth_types() -> list[type[AuthModel]]:
 
 @hookimpl
 def connector_register_paginators() -> list[type[PaginatorModel]]:
-    return list(BUILTIN_PAGINATORS)
+    return [*BUILTIN_PAGINATORS, LinkHeaderPaginator]

@@ -36,10 +36,11 @@ def check_connection(connector: ConnectorSession) -> CheckResult:
             data=args.data, files=args.files, timeout=args.timeout, retry_policy=quick,
         )
         return CheckResult(True, f"{connector.name}: connection works ({args.method} {connector.redactor.text(args.path)} answered {response.status_code})")
-    stream = check.stream if check is not None and check.stream else next(iter(connector.spec.streams), None)
+    visible = (name for name, spec in connector.spec.streams.items() if not spec.hidden)
+    stream = check.stream if check is not None and check.stream else next(visible, None)
     if stream is None:
         raise ConnectorError(f"connector '{connector.name}' declares neither a check request nor a stream to try")
-    count = sum(1 for _ in StreamReader(connector, stream, None, limit=1).records())
+    count = sum(1 for _ in StreamReader(connector, stream, None, limit=1, internal=True).records())
     return CheckResult(True, f"{connector.name}: connection works (stream '{stream}' answered, {count} record(s) on its first page)")
 
 
@@ -81,7 +82,7 @@ class SpecSource(Protocol):
     """Enough of a connector for discovery without sampling: its spec and name, no config."""
 
     @property
-    def spec(self) -> ConnectorSpec[Any, Any]: ...
+    def spec(self) -> ConnectorSpec[Any, Any, Any, Any, Any]: ...
 
     @property
     def name(self) -> str: ...
@@ -103,6 +104,8 @@ def discover_streams(connector: ConnectorSession | SpecSource, *, sample: bool =
     """
     streams = []
     for name, stream in connector.spec.streams.items():
+        if stream.hidden:
+            continue  # a helper that only feeds other streams' partitions
         schema = stream.record_schema
         inferred = False
         if schema is None and sample:

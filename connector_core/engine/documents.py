@@ -58,18 +58,30 @@ class Document:
     data: Any
     positions: dict[PathKey, Position] = field(default_factory=dict)
     key_positions: dict[PathKey, Position] = field(default_factory=dict)
+    #: Notes on nodes made when the spec loads (a stream made from a stream template): where they come from.
+    origins: dict[PathKey, str] = field(default_factory=dict)
 
     def where(self, at: PathKey, *, key: bool = False) -> str:
-        """``file:line:col`` of the value (or its key) at ``at``; the nearest enclosing node if missing."""
+        """``file:line:col`` of the value (or its key) at ``at``; the nearest enclosing node if missing.
+        A node made from a stream template is located in the template, followed by a note naming its use."""
         table = self.key_positions if key else self.positions
         probe = tuple(at)
         while probe:
             pos = table.get(probe) or self.positions.get(probe)
             if pos:
-                return f"{self.path}:{pos.line}:{pos.column}"
+                return f"{self.path}:{pos.line}:{pos.column}" + self._origin(tuple(at))
             probe = probe[:-1]
         pos = self.positions.get(())
         return f"{self.path}:{pos.line}:{pos.column}" if pos else f"{self.path}:1:1"
+
+    def _origin(self, at: PathKey) -> str:
+        if not self.origins:
+            return ""
+        for cut in range(len(at), 0, -1):
+            note = self.origins.get(at[:cut])
+            if note:
+                return f" ({note})"
+        return ""
 
 
 def format_path(at: PathKey) -> str:

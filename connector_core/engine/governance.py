@@ -7,11 +7,14 @@ throttled request slows the whole connection instead of each thread discovering 
 Named windows (``buckets``) add limits that only some requests count against, e.g. a search endpoint
 with a lower rate than the rest of the API. :meth:`Governor.observe` reads the budget an API announces
 in response headers: it paces the connection to that budget and, when the budget is nearly spent,
-holds new requests until the window has passed, so the API never has to answer 429.
+holds new requests until the window has passed, so the API never has to answer 429. An allowance over
+a long window (a daily quota, :class:`Quota`) is not waited out: once it is down to its reserve, new
+requests fail at once, so a run stops cleanly instead of spending what other integrations need.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -19,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from connector_core.errors import RetriableHTTPError
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,32 @@ class BudgetHeaders:
     window_scale: float = 1.0  # seconds per unit of the window header (0.001 for milliseconds)
     default_window: float = 1.0
     reserve: int = 1
+    until_reset: Callable[[Any], float | None] | None = None  # seconds until the window resets, by a reset header
+    max_hold: float = 300.0  # the longest a reset time may hold requests back (retries.max_wait)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A long-window allowance announced in a response header (see :class:`~connector_core.engine.spec.QuotaHeader`)."""
+
+    header: str
+    pattern: re.Pattern[str]
+    reserve: int = 0
+    hint: str | None = None
+
+    def left(self, headers: Any) -> tuple[int, int | None] | None:
+        """(requests left, allowance) from a response's headers; None when they do not say."""
+        value = headers.get(self.header) if headers is not None else None
+        match = self.pattern.search(value) if isinstance(value, str) else None
+        if match is None:
+            return None
+        groups = match.groupdict()
+        limit = int(groups["limit"]) if groups.get("limit") else None
+        if groups.get("remaining") is not None:
+            return int(groups["remaining"]), limit
+        if groups.get("used") is not None and limit is not None:
+            return limit - int(groups["used"]), limit
+        return None
 
 
 class _Window:
@@ -66,6 +97,7 @@ class Governor:
         sleep: Callable[[float], None] = time.sleep,
         buckets: dict[str, tuple[int, float]] | None = None,
         budget_headers: BudgetHeaders | None = None,
+        quota: Quota | None = None,
     ) -> None:
         self.concurrency = concurrency
         self._slots = threading.BoundedSemaphore(concurrency)
@@ -84,6 +116,8 @@ class Governor:
         self._budget_headers = budget_headers
         self._announced: _Window | None = None  # the pace the API's headers announced
         self.budget_pauses = 0
+        self._quota = quota
+        self.quota_left: tuple[int, int | None] | None = None  # (requests left, allowance) by the latest reply
         self.failures_in_a_row = 0  # transient failures (5xx, 429, network) since the API last answered
         self._outcomes: deque[bool] = deque(maxlen=RECENT_OUTCOMES)  # of the latest requests: answered?
 
@@ -127,6 +161,11 @@ class Governor:
 
     def observe(self, headers: Any) -> None:
         """Read the rate budget announced in a response's headers (called while the request holds its slot)."""
+        if self._quota is not None:
+            left = self._quota.left(headers)
+            if left is not None:
+                with self._lock:
+                    self.quota_left = left
         spec = self._budget_headers
         if spec is None or headers is None:
             return
@@ -145,10 +184,12 @@ class Governor:
                 else:
                     self._announced.requests, self._announced.per = pace, per
             others = max(self._in_flight - 1, 0)  # requests sent but not answered yet spend budget too
-            if remaining - others < max(spec.reserve, 1) and self._paused_until < now + per:
+            reset = spec.until_reset(headers) if spec.until_reset is not None else None
+            hold = per if reset is None else min(reset, spec.max_hold)  # a reset time says exactly how long
+            if remaining - others < max(spec.reserve, 1) and self._paused_until < now + hold:
                 # Nearly spent: the window must pass before the budget is back (a rolling window frees
                 # requests one by one, but what else spends the budget is unknown; wait it out).
-                self._paused_until = now + per
+                self._paused_until = now + hold
                 self.budget_pauses += 1
 
     def _wait_for_window(self, bucket: str | None = None) -> None:
@@ -190,6 +231,7 @@ class Governor:
         try:
             self._wait_for_window(bucket)
             with self._lock:
+                self._check_quota()
                 self._in_flight += 1
                 self.requests += 1
                 self.max_in_flight = max(self.max_in_flight, self._in_flight)
@@ -200,6 +242,21 @@ class Governor:
                     self._in_flight -= 1
         finally:
             self._slots.release()
+
+    def _check_quota(self) -> None:
+        """Refuse a new request once the allowance, less the requests in flight, is down to the reserve (lock held)."""
+        quota, known = self._quota, self.quota_left
+        if quota is None or known is None:
+            return
+        left, limit = known
+        if left - self._in_flight > quota.reserve:
+            return
+        of = f" of {limit:,}" if limit is not None else ""
+        raise RetriableHTTPError(
+            f"stopped before the API's allowance is spent: {max(left, 0):,} requests{of} left ({quota.header}), "
+            f"and {quota.reserve:,} are kept in reserve; no further request was sent",
+            hint=quota.hint or "run again once the allowance has recovered, or lower the reserve in the config",
+        )
 
 
 def _header_number(headers: Any, name: str | None) -> float | None:
@@ -214,4 +271,4 @@ def _header_number(headers: Any, name: str | None) -> float | None:
         return None
 
 
-__all__ = ["BudgetHeaders", "Governor"]
+__all__ = ["BudgetHeaders", "Governor", "Quota"]

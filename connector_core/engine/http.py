@@ -61,6 +61,13 @@ class _Invalidates(Protocol):
     def invalidate(self, request: requests.PreparedRequest | None = None) -> None: ...
 
 
+@runtime_checkable
+class _MovesBase(Protocol):
+    """An auth whose token reply names the host to call (``base_url_from``, e.g. Salesforce's instance_url)."""
+
+    def base_url(self, configured: str) -> str: ...
+
+
 class _Transient(Exception):
     """One failed attempt that may succeed if tried again.
 
@@ -199,6 +206,7 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         interpret: Interpreter | None = None,
         interpret_success: bool = False,
+        success_statuses: frozenset[int] | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -210,6 +218,9 @@ class HttpClient:
         self.timeout = timeout
         self.interpret = interpret
         self.interpret_success = interpret_success
+        # With interpret_success: the statuses below 400 the rules name (None: any, a rule has no status).
+        # Others are never read here, so a streamed download is left for its reader.
+        self.success_statuses = success_statuses
         self.sleep = sleep
         self.stats = HttpStats()
         self.session = session or requests.Session()
@@ -220,8 +231,13 @@ class HttpClient:
         if headers:
             self.session.headers.update(headers)
 
+    def effective_base_url(self) -> str:
+        """The base URL requests go to: the configured one, moved by the auth when its token says where."""
+        auth = self.auth
+        return auth.base_url(self.base_url) if auth is not None and isinstance(auth, _MovesBase) else self.base_url
+
     def url(self, path: str) -> str:
-        return join_url(self.base_url, path)
+        return join_url(self.effective_base_url(), path)
 
     def send(
         self,
@@ -238,17 +254,19 @@ class HttpClient:
         retry_policy: RetryPolicy | None = None,
         bucket: str | None = None,
         interpret: Interpreter | None = None,
+        stream: bool = False,
     ) -> requests.Response:
         """Send one request with retries; return the response or raise an HTTPError subclass.
 
         ``bucket`` names an extra rate window of the governor the request counts against;
-        ``interpret`` replaces the client's error interpreter for this request.
+        ``interpret`` replaces the client's error interpreter for this request; with ``stream``, a
+        successful response's body is left unread for the caller to iterate (and close).
         """
         policy = effective_policy(retry_policy or self.retry)
         url = self.url(path)
         attempts = policy.attempts
         started = time.monotonic()
-        state: dict[str, Any] = {"reauthenticated": False, "bucket": bucket, "interpret": interpret}
+        state: dict[str, Any] = {"reauthenticated": False, "bucket": bucket, "interpret": interpret, "stream": stream}
 
         def attempt() -> requests.Response:
             return self._attempt(method, url, params, headers, json, data, files, timeout or self.timeout, policy, state)
@@ -325,16 +343,16 @@ class HttpClient:
                     raise
                 self._log_request(prepared)
                 try:
-                    response = self.session.send(prepared, timeout=timeout, allow_redirects=False)
+                    response = self.session.send(prepared, timeout=timeout, allow_redirects=False, stream=state["stream"])
                 except _NETWORK_ERRORS as exc:
                     self.stats.requests += 1
                     self.governor.failed()
                     raise _Transient(self.redactor.text(network_reason(exc, timeout))) from None
                 self.stats.requests += 1
                 self.governor.observe(response.headers)
-            self._log_response(response)
+            self._log_response(response, streamed=state["stream"])
             if response.is_redirect and response.headers.get("Location"):
-                url = join_url(self.base_url, requests.compat.urljoin(url, response.headers["Location"]))
+                url = join_url(self.effective_base_url(), requests.compat.urljoin(url, response.headers["Location"]))
                 params = None
                 if response.status_code in (301, 302, 303) and method != "HEAD":
                     method, json, data, files = "GET", _UNSET, None, None
@@ -355,7 +373,7 @@ class HttpClient:
     def _classify(self, response: requests.Response, policy: RetryPolicy, state: dict[str, Any]) -> requests.Response:
         status = response.status_code
         interpret = state.get("interpret") or self.interpret
-        if status < 400 and not (self.interpret_success and interpret):
+        if status < 400 and not (self.interpret_success and interpret and (self.success_statuses is None or status in self.success_statuses)):
             return response
         body = response_body(response)
         error = interpret(response, body) if interpret else None
@@ -364,6 +382,8 @@ class HttpClient:
         if isinstance(error, _Ignore):
             return response
         retry_after = parse_retry_after(response.headers.get("Retry-After")) if policy.respect_retry_after else None
+        if retry_after is None and policy.reset is not None and (status in policy.statuses or isinstance(error, RetriableHTTPError)):
+            retry_after = self._until_reset(response, policy)
         if status == 429 and retry_after:
             self.governor.pause(min(retry_after, policy.max_wait))
         if isinstance(error, RetriableHTTPError):
@@ -399,6 +419,25 @@ class HttpClient:
             url=redact_url(response.url, self.redactor),
             status=status,
             body=self.redactor.data(body),
+        )
+
+    def _until_reset(self, response: requests.Response, policy: RetryPolicy) -> float | None:
+        """Seconds until the rate limit resets by the policy's reset header; past max_wait, stop now."""
+        from connector_core.engine.ratelimits import reset_wait
+
+        assert policy.reset is not None
+        wait = reset_wait(response.headers, policy.reset, time.time())
+        if wait is None or wait <= policy.max_wait:
+            return wait
+        where = f"{response.request.method} {redact_url(response.url, self.redactor)}"
+        raise RetriableHTTPError(
+            f"{where} was throttled (HTTP {response.status_code}) until the rate limit resets in {wait:,.0f} s "
+            f"({policy.reset.header}: {response.headers.get(policy.reset.header)}), longer than retries.max_wait ({policy.max_wait:g} s); "
+            "stopped instead of retrying before then",
+            method=response.request.method or "",
+            url=redact_url(response.url, self.redactor),
+            status=response.status_code,
+            hint="run again after the reset, or raise defaults.retries.max_wait to wait it out",
         )
 
     def _with_context(self, error: ConnectorError, response: requests.Response, body: Any) -> ConnectorError:
@@ -470,7 +509,7 @@ class HttpClient:
         detail = last.error.message if last.error else last.reason + self._detail(body)
         if attempts > 1 and response is None:
             message = (
-                f"{where}: nothing answered at {self.base_url} after {attempts} attempts over {elapsed:.{0 if elapsed >= 10 else 1}f} s; last: {detail}. "
+                f"{where}: nothing answered at {self.effective_base_url()} after {attempts} attempts over {elapsed:.{0 if elapsed >= 10 else 1}f} s; last: {detail}. "
                 "Is the API up, and is the base_url right?"
             )
             hint = "check the config's base_url (and any proxy or VPN on the way), and that the service is running"
@@ -514,8 +553,11 @@ class HttpClient:
             self.redactor.text(str(body)[:2000]) if body else "",
         )
 
-    def _log_response(self, response: requests.Response) -> None:
+    def _log_response(self, response: requests.Response, *, streamed: bool = False) -> None:
         if not log.isEnabledFor(logging.DEBUG):
+            return
+        if streamed and response.status_code < 400:
+            log.debug("response %s %s headers=%s body=(streamed)", response.status_code, response.reason, self._headers(response.headers))
             return
         log.debug(
             "response %s %s in %.3fs headers=%s body=%s",

@@ -38,6 +38,8 @@ from connector_core.errors import InterpolationError, SpecError
 CONTEXT_NAMES = frozenset(
     {"config", "state", "partition", "page", "record", "input", "response", "stream", "source", "target", "records", "result", "error", "items"}
     | {"let", "mapped", "item", "index"}  # connection mappings: flow `let` values, `checks`, `each` list elements
+    | {"job", "file"}  # export jobs: the job (id, create and poll replies), a result file
+    | {"slice", "field", "value"}  # a plugin slicer's slice; a `remove` transform's condition on each field
 )
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.DOTALL)
@@ -131,7 +133,9 @@ def _wrap_each(values: Any, key: str) -> list[dict[str, Any]]:
 
 
 def _now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    from connector_core.engine.clock import default_now
+
+    return default_now()
 
 
 def _duration_seconds(value: Any) -> float:
@@ -282,9 +286,11 @@ class Interpolator:
     resource is called; ``{{ value | path }}`` keeps slashes where a spec means a multi-segment path.
     """
 
-    def __init__(self, filters: Mapping[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(self, filters: Mapping[str, Callable[..., Any]] | None = None, *, now: Callable[[], dt.datetime] | None = None) -> None:
         self.env = _make_environment(filters)
         self.path_env = _make_environment(filters, finalize=_escape_path_value)
+        if now is not None:  # the session's clock (connector_core.engine.clock), pinned for reproducible runs
+            self.env.globals["now_utc"] = self.path_env.globals["now_utc"] = now
         self._cache: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
         self._path_cache: dict[str, jinja2.Template] = {}
 

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import nodes
 from pydantic import ValidationError
 
+from connector_core.engine.definitions import SECTION as TEMPLATES_SECTION
+from connector_core.engine.definitions import expand_stream_templates
 from connector_core.engine.documents import Document, PathKey, format_path, load_document, read_spec_name
+from connector_core.engine.export_checks import check_export
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.paths import split_path
 from connector_core.engine.registry import Registry
@@ -23,6 +26,7 @@ from connector_core.engine.spec import ConnectorSpec, spec_model
 from connector_core.engine.spec_checks import StreamChecker, check_dotted_path, regex_problem, schema_patterns
 from connector_core.engine.validation import suggest, validate_document
 from connector_core.engine.validation_cache import already_valid, remember_valid
+from connector_core.engine.windows import check_window
 from connector_core.errors import SpecError
 
 if TYPE_CHECKING:
@@ -35,7 +39,7 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 class LoadedSpec:
     """A validated spec and the document it came from (for located errors later on)."""
 
-    spec: ConnectorSpec[Any, Any]
+    spec: ConnectorSpec[Any, Any, Any, Any, Any]
     document: Document
 
     @property
@@ -60,9 +64,10 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     """Load and fully check a spec; raise SpecError with every located problem."""
     path = resolve_spec_path(str(name_or_path), registry)
     doc = load_document(path)
+    made_problems = expand_stream_templates(doc)  # the streams made from stream templates join `streams` first
     fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())), _checks_revision())
     known_valid = already_valid("spec", *fingerprint)
-    template_problems = [] if known_valid else TemplateChecker(doc, registry).run()
+    template_problems = made_problems + ([] if known_valid else TemplateChecker(doc, registry).run())
     spec = _validate_with_used_types(doc, registry) if not template_problems else None
     if spec is None:  # the full model reports problems with every known type in view
         spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
@@ -84,10 +89,19 @@ def _checks_revision() -> str:
     import hashlib
     import sys
 
-    from connector_core.engine import documents, interpolation, spec, spec_checks, validation
+    from connector_core.engine import (
+        definitions,
+        documents,
+        export_checks,
+        interpolation,
+        spec,
+        spec_checks,
+        validation,
+        windows,
+    )
 
     digest = hashlib.sha256()
-    for module in (documents, interpolation, spec, spec_checks, validation, sys.modules[__name__]):
+    for module in (definitions, documents, export_checks, interpolation, spec, spec_checks, validation, windows, sys.modules[__name__]):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except OSError:  # pragma: no cover - a module without a readable source file
@@ -128,6 +142,7 @@ def _validate_with_used_types(doc: Document, registry: Registry) -> Any:
     model = spec_model(
         tuple(registry.auth_types[name] for name in sorted(auths)) or (first_auth,),
         tuple(registry.paginators[name] for name in sorted(paginators)) or (first_paginator,),
+        *registry.stream_components,
     )
     try:
         return model.model_validate(doc.data)
@@ -162,6 +177,8 @@ class TemplateChecker(_Checker):
     def check_templates(self, at: PathKey, value: Any) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
+                if not at and key == TEMPLATES_SECTION:
+                    continue  # checked in the streams made from them, located at the template's lines
                 self.check_templates((*at, key), child)
         elif isinstance(value, list):
             for index, child in enumerate(value):
@@ -185,7 +202,7 @@ class SpecChecker(_Checker):
     """Checks that need more than one field: references between streams, embedded schemas, paths and
     the names templates use where they run."""
 
-    def __init__(self, doc: Document, spec: ConnectorSpec[Any, Any], registry: Registry) -> None:
+    def __init__(self, doc: Document, spec: ConnectorSpec[Any, Any, Any, Any, Any], registry: Registry) -> None:
         super().__init__(doc)
         self.spec = spec
         self.registry = registry
@@ -208,6 +225,11 @@ class SpecChecker(_Checker):
             for index, transform in enumerate(stream.transforms):
                 self.check_transform((*at, "transforms", index), transform)
             StreamChecker(self.problem, self.interpolator(), at, stream).run()
+            check_export(self.problem, self.interpolator(), at, stream)
+            if not isinstance(stream.cursor, str | None):
+                check_window(self.problem, (*at, "cursor"), stream.cursor)
+            if stream.hidden:
+                self.check_hidden(at, name)
         for name, operation in self.spec.operations.items():
             at = ("operations", name)
             self.check_schema((*at, "input"), operation.input, "input schema")
@@ -238,8 +260,11 @@ class SpecChecker(_Checker):
         self.problem(at, f"no stream is called '{name}'{hint}")
 
     def check_partitions(self, at: PathKey, stream: str, partitions: Any) -> None:
-        if (partitions.values is None) == (partitions.parent is None):
-            self.problem(at, "set exactly one of 'values' or 'parent'")
+        if partitions.router is not None and (partitions.values is not None or partitions.parent is not None):
+            self.problem(at, "set 'router' alone: the plugin's router lists the partitions, so 'values' and 'parent' would be ignored")
+            return
+        if partitions.router is None and partitions.values is None and partitions.parent is None:
+            self.problem(at, "set 'values', 'parent' (or both: the config's list when it gives one, else the parent's records) or 'router'")
             return
         if partitions.parent is None:
             return
@@ -257,10 +282,26 @@ class SpecChecker(_Checker):
             parent = self.spec.streams.get(current)
             current = parent.partitions.parent if parent and parent.partitions else None
 
+    def check_hidden(self, at: PathKey, name: str) -> None:
+        """A hidden stream is read only as another stream's parent (or by `check`): unused, it is dead."""
+        feeds = any(s.partitions is not None and s.partitions.parent == name for s in self.spec.streams.values())
+        checked = self.spec.check is not None and self.spec.check.stream == name
+        routed = any(s.partitions is not None and s.partitions.router is not None for s in self.spec.streams.values())
+        if not feeds and not checked and not routed:  # a plugin's router may read it by name
+            self.problem(
+                (*at, "hidden"),
+                f"stream '{name}' is hidden but no stream names it in `partitions.parent`, so nothing would ever read it; "
+                "name it as a parent, or drop `hidden`",
+            )
+
     def check_transform(self, at: PathKey, transform: Any) -> None:
-        chosen = [k for k in ("set", "drop", "rename", "plugin") if getattr(transform, k) is not None]
+        kinds = ("set", "drop", "rename", "remove", "keys", "flatten", "unflatten", "cast", "plugin")
+        chosen = [k for k in kinds if getattr(transform, k) is not None]
         if len(chosen) != 1:
-            self.problem(at, f"a transform sets exactly one of set, drop, rename, plugin (found {', '.join(chosen) or 'none'})")
+            self.problem(at, f"a transform sets exactly one of {', '.join(kinds)} (found {', '.join(chosen) or 'none'})")
+        from connector_core.engine.spec_checks import check_new_transform
+
+        check_new_transform(self.problem, at, transform)
         for path in transform.set or {}:
             if not split_path(path):  # located at the key, named by the mapping that holds it
                 where = self.doc.where((*at, "set", path), key=True)

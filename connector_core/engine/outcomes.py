@@ -6,7 +6,8 @@ answer per input record (to save ids, to dead-letter rejections). :func:`match_o
 results and errors of one chunk to its records by key, from the templates of a
 :class:`~connector_core.engine.spec.BatchSpec` (``key``, ``result_key``, ``error_keys``); without keys it
 matches by position when the API answered every record, and otherwise leaves records unreported
-(``ok`` None) rather than guess.
+(``ok`` None) rather than guess. :func:`positional_outcomes` serves APIs that answer every record in
+input order, each entry with its own success flag (``BatchSpec.ok``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,25 @@ def match_outcomes(
     return outcomes
 
 
+def positional_outcomes(
+    *, start: int, keys: list[str | None], status: int, entries: list[tuple[bool, Any, str | None]]
+) -> list[dict[str, Any]]:
+    """Outcomes of a chunk whose answer has one entry per record, in input order: ``(ok, entry, message)``.
+
+    An answer with another number of entries than records is left unreported (``ok`` None): which entry
+    belongs to which record could only be guessed.
+    """
+    outcomes: list[dict[str, Any]] = [{"index": start + i, "key": key, "ok": None, "status": status} for i, key in enumerate(keys)]
+    if len(entries) != len(outcomes):
+        return outcomes
+    for outcome, (ok, entry, message) in zip(outcomes, entries, strict=True):
+        if ok:
+            outcome.update(ok=True, result=entry)
+        else:
+            outcome.update(ok=False, error=entry, message=message)
+    return outcomes
+
+
 def failed_chunk(
     start: int, keys: list[str | None], status: int | None, message: str, error: Any
 ) -> list[dict[str, Any]]:
@@ -106,4 +126,4 @@ def failed_chunk(
     ]
 
 
-__all__ = ["failed_chunk", "match_outcomes", "record_keys"]
+__all__ = ["failed_chunk", "match_outcomes", "positional_outcomes", "record_keys"]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
+from connector_core.engine.extraction import Extraction
 from connector_core.engine.interpolation import parse_datetime
 from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.engine.paths import delete_path, get_path, set_path
@@ -43,22 +44,29 @@ class StreamReader:
         *,
         on_checkpoint: Checkpoint | None = None,
         limit: int | None = None,
+        internal: bool = False,
     ) -> None:
         streams = connector.spec.streams
-        if stream_name not in streams:
+        if stream_name not in streams or (streams[stream_name].hidden and not internal):
             from connector_core.engine.validation import no_such
 
-            raise no_such("stream", stream_name, streams, f"connector '{connector.name}'")
+            if stream_name not in streams:
+                raise no_such("stream", stream_name, streams, f"connector '{connector.name}'")
+            from connector_core.engine.partitions import hidden_stream
+
+            raise hidden_stream(connector.spec, stream_name)
         self.connector = connector
         self.name = stream_name
-        self.stream: Stream[Any] = streams[stream_name]
+        self.stream: Stream[Any, Any, Any, Any] = streams[stream_name]
         self.state: dict[str, Any] = _copy_state(state or {})  # deep: never mutate the caller's state
         self.on_checkpoint = on_checkpoint
         self.limit = limit
         cursor = self.stream.cursor
-        self.incremental: Incremental | None = Incremental(field=cursor) if isinstance(cursor, str) else cursor
+        self.incremental: Incremental[Any] | None = Incremental(field=cursor) if isinstance(cursor, str) else cursor
         records = self.stream.records
         self.selector = RecordSelector(path=records) if isinstance(records, str) else records
+        self.extraction = Extraction(stream_name, self.selector)
+        self.current_partition: Any = None  # the partition the last record came from (a child's `parent_partition`)
         self.paginator_model = self.stream.paginate or connector.spec.paginate or SinglePagePaginator()
         key = self.stream.primary_key
         self.primary_key: list[str] = [key] if isinstance(key, str) else list(key or [])
@@ -75,24 +83,19 @@ class StreamReader:
             yield from self._read_partition(None, None)
         else:
             for partition, key in self._partitions():
+                self.current_partition = partition
                 yield from self._read_partition(partition, key)
                 if self.limit is not None and self.emitted >= self.limit:
                     return
 
     def _partitions(self) -> Iterator[tuple[Any, str]]:
-        spec = self.stream.partitions
-        assert spec is not None
-        if spec.parent is not None:
-            parent = StreamReader(self.connector, spec.parent, None)
-            for record in parent.records():
-                value = get_path(record, spec.field)
-                yield {"id": value, "parent": record}, str(value)
-            return
-        values = self.connector.render(spec.values, {}, f"streams.{self.name}.partitions.values")
-        if not isinstance(values, list):
-            raise ConnectorError(f"streams.{self.name}.partitions.values must give a list, got {type(values).__name__}")
-        for value in values:
-            yield value, value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        from connector_core.engine.partitions import partitions_of
+
+        return partitions_of(self)
+
+    def child_reader(self, stream: str) -> StreamReader:
+        """A reader of another stream of the connector whose records feed this one (a hidden one too)."""
+        return StreamReader(self.connector, stream, None, internal=True)
 
     # -- one partition -------------------------------------------------------------------------------
 
@@ -126,7 +129,7 @@ class StreamReader:
             template_state.update(since=cursor.lower, until=cursor.upper)
         values = {"state": template_state, "partition": partition, "stream": self.name}
         pipeline = self._pipeline(cursor, partition)
-        for records in self._pages(values):
+        for records in self._emitted_pages(values, cursor, key):
             if pipeline is None and self.limit is None:
                 self.emitted += len(records)
                 yield from records
@@ -143,6 +146,13 @@ class StreamReader:
                 self._save(key, cursor.state())
         if cursor is not None and cursor.changed:
             self._save(key, cursor.state())
+
+    def _emitted_pages(self, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None) -> Iterator[list[Any]]:
+        """The pages of one partition (slice by slice when a slicer divides it), as the stream emits them."""
+        from connector_core.engine.slicing import sliced_pages
+
+        pages = sliced_pages(self, values, cursor, key)
+        return self.extraction.emitted(pages) if self.extraction.changes_records else pages
 
     # -- records -------------------------------------------------------------------------------------
 
@@ -219,6 +229,10 @@ class StreamReader:
                 return record
 
             return rename_fields
+        if transform.plugin is None:
+            from connector_core.engine.transforms import build_transform
+
+            return build_transform(connector, where, transform, partition)
         return connector.registry.transforms[transform.plugin]
 
     def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
@@ -242,6 +256,11 @@ class StreamReader:
         """Pages in order. When a response tells how many pages follow, they are fetched concurrently;
         after them the paginator is asked for a next page again (a paginator that restarts past an
         API's cap begins a new window there)."""
+        if self.stream.export is not None:
+            from connector_core.engine.exports import export_pages
+
+            yield from export_pages(self.connector, self.name, self.stream, values, self.extraction.head, spread=self.extraction.rest is not None)
+            return
         paginator = self.paginator_model.start()
         page = paginator.first_page()
         result = self._fetch(paginator, page, values)
@@ -304,7 +323,15 @@ class StreamReader:
         and a window of raw bodies takes a fraction of the memory of parsed ones."""
         connector = self.connector
         body = None
-        if response.content and response.status_code < 400:
+        if self.stream.decoder is not None and response.content and response.status_code < 400:
+            from connector_core.engine.decoders import as_decoder, decode_page
+
+            name = redact_url(response.url, connector.redactor)
+            content_type = response.headers.get("Content-Type")
+            body = decode_page(response.content, as_decoder(self.stream.decoder), content_type=content_type, name=name, records_path=self.extraction.head)
+        elif self.extraction.extractor is not None and response.content and response.status_code < 400:
+            body = _json_or_none(response.content)  # a plugin's extractor may read other bodies from the response
+        elif response.content and response.status_code < 400:
             try:
                 body = orjson.loads(response.content)
             except orjson.JSONDecodeError:
@@ -314,7 +341,7 @@ class StreamReader:
                     f"returned a body that is not JSON ({kind}): {connector.redactor.text(response.text[:200])!r}",
                     hint="streams read JSON responses; check the request path and the API's Accept header",
                 ) from None
-        records = extract_records(body, self.selector.path) if body is not None else []
+        records = self.extraction.page_records(response, body)
         if self.stream.enrich and records:
             from connector_core.engine.enrich import enrich_records
 
@@ -329,6 +356,13 @@ def extract_records(body: Any, path: str) -> list[Any]:
     if isinstance(found, list):
         return found
     return [found]
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -350,7 +384,7 @@ class _CursorTracker:
     ``>=``), drops exactly the records it already emitted and keeps late arrivals.
     """
 
-    def __init__(self, spec: Incremental, saved: Any, connector: ConnectorSession, stream: str, seen: Any = None, partition: Any = None) -> None:
+    def __init__(self, spec: Incremental[Any], saved: Any, connector: ConnectorSession, stream: str, seen: Any = None, partition: Any = None) -> None:
         self.spec = spec
         self.kind = spec.type
         # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'
@@ -409,7 +443,8 @@ class _CursorTracker:
                 if value >= floor:
                     kept.append((value, item))
             kept.sort(key=lambda pair: pair[0], reverse=True)
-            saved["seen"] = [item for _, item in kept[:MAX_SEEN]]
+            if kept:  # a window's end past every record leaves none to remember
+                saved["seen"] = [item for _, item in kept[:MAX_SEEN]]
         return saved
 
     def _dump(self, value: Any) -> Any:
@@ -445,6 +480,13 @@ class _CursorTracker:
     @property
     def value(self) -> Any:
         return self._dump(self.max)
+
+    def reach(self, value: Any) -> None:
+        """Everything up to ``value`` has been read (a time window is done): the cursor moves up to it."""
+        if self.max is None or value > self.max:
+            self.max = value
+            self.floor = self._minus(value, self.spec.lookback)
+            self.changed = True
 
     def observe(self, record: dict[str, Any]) -> Any:
         """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""

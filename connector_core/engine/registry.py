@@ -73,12 +73,20 @@ class Registry:
     transforms: dict[str, Callable[..., Any]]
     emulators: dict[str, Callable[..., Any]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
+    extractors: dict[str, type[BaseModel]] = field(default_factory=dict)
+    partition_routers: dict[str, type[BaseModel]] = field(default_factory=dict)
+    slicers: dict[str, type[BaseModel]] = field(default_factory=dict)
 
     @property
     def spec_model(self) -> type[BaseModel]:
         from connector_core.engine.spec import spec_model
 
-        return spec_model(tuple(self.auth_types.values()), tuple(self.paginators.values()))
+        return spec_model(tuple(self.auth_types.values()), tuple(self.paginators.values()), *self.stream_components)
+
+    @property
+    def stream_components(self) -> tuple[tuple[type[BaseModel], ...], ...]:
+        """The extractor, partition router and slicer models, in the order :func:`spec_model` takes them."""
+        return tuple(self.extractors.values()), tuple(self.partition_routers.values()), tuple(self.slicers.values())
 
     @property
     def has_record_hooks(self) -> bool:
@@ -134,6 +142,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         transforms=_collect(pm, "connector_register_transforms", "transform", str, owners),
         emulators=_collect(pm, "connector_register_emulators", "emulator", str, owners),
         owners=owners,
+        extractors=_collect(pm, "connector_register_extractors", "extractor", component_name, owners),
+        partition_routers=_collect(pm, "connector_register_partition_routers", "partition router", component_name, owners),
+        slicers=_collect(pm, "connector_register_slicers", "slicer", component_name, owners),
     )
 
 

@@ -6,6 +6,7 @@ The reader, the write operations and discovery work on a :class:`ConnectorSessio
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any
 import requests
 
 from connector_core.engine.auth import AuthContext, MemoryTokenStore, TokenStore
+from connector_core.engine.clock import EngineClock
 from connector_core.engine.config import masked_config, prepare_config
 from connector_core.engine.governance import Governor
 from connector_core.engine.http import IGNORE, HttpClient
@@ -65,16 +67,20 @@ class ConnectorSession:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        now: dt.datetime | str | None = None,
     ) -> None:
         self.loaded = loaded
         self.spec = loaded.spec
         self.name = self.spec.name
         self.registry = registry
+        self.clock = clock  # seconds since the epoch for waits and token expiry; tests pin it
+        # what templates, windows and slicers see as "now": `now` (or CONNECTOR_CORE_NOW) pins it for a run
+        self.now = EngineClock(now, clock)
         self.redactor = Redactor()
         self.config = prepare_config(self.spec.config, config, self.redactor)
         # what templates whose result stays here (records, outputs, messages) see as `config`
         self.visible_config: dict[str, Any] = masked_config(self.spec.config, self.config, self.redactor)
-        self.interpolator = Interpolator(registry.filters)
+        self.interpolator = Interpolator(registry.filters, now=self.now.now)
         self.base_url = str(self.render(self.spec.base_url, {}, "base_url")).rstrip("/")
         check_transport(self.base_url)
         defaults = self.spec.defaults
@@ -87,7 +93,8 @@ class ConnectorSession:
             sleep=sleep,
             clock=time.monotonic if clock is time.time else clock,
             buckets={name: (self._rate_requests(limit, f"defaults.rate_limits.{name}"), limit.per) for name, limit in defaults.rate_limits.items()},
-            budget_headers=_budget_headers(defaults.rate_limit_headers),
+            budget_headers=_budget_headers(defaults.rate_limit_headers, defaults.retries.max_wait),
+            quota=self._quota(defaults.quota),
         )
         self._check_buckets()
         self.session = session or requests.Session()
@@ -115,6 +122,7 @@ class ConnectorSession:
             headers={k: str(v) for k, v in self.render(defaults.headers, {}, "defaults.headers").items()},
             interpret=self.interpret,
             interpret_success=any(_rule_sees_success(rule) for rule in self.spec.errors),
+            success_statuses=_success_statuses(self.spec.errors),
             session=self.session,
             sleep=sleep,
         )
@@ -130,6 +138,23 @@ class ConnectorSession:
         if number < 1:
             raise ConfigError(f"{where}.requests must be a whole number of at least 1, got {value!r}")
         return number
+
+    def _quota(self, spec: Any) -> Any:
+        if spec is None:
+            return None
+        import re
+
+        from connector_core.engine.governance import Quota
+
+        value = self.render(spec.reserve, {}, "defaults.quota.reserve")
+        try:
+            reserve = int(value)
+        except (TypeError, ValueError):
+            reserve = -1
+        if reserve < 0:
+            raise ConfigError(f"defaults.quota.reserve must be a whole number of at least 0, got {value!r}")
+        hint = str(self.render_visible(spec.hint, {}, "defaults.quota.hint")) if spec.hint else None
+        return Quota(spec.header, re.compile(spec.pattern), reserve, hint)
 
     def _check_buckets(self) -> None:
         known = self.spec.defaults.rate_limits
@@ -237,7 +262,8 @@ class ConnectorSession:
                 args.files = files
         return args
 
-    def send(self, args: RequestArgs, *, retry: bool = True) -> requests.Response:
+    def send(self, args: RequestArgs, *, retry: bool = True, stream: bool = False) -> requests.Response:
+        """Send a rendered request; with ``stream``, the body is left for the caller to read as it arrives."""
         return self.http.send(
             args.method,
             args.path,
@@ -249,6 +275,7 @@ class ConnectorSession:
             timeout=args.timeout,
             retry=retry,
             bucket=args.bucket,
+            stream=stream,
         )
 
     # -- errors ------------------------------------------------------------------------------------
@@ -301,10 +328,19 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def _budget_headers(spec: Any) -> Any:
+def _budget_headers(spec: Any, max_wait: float) -> Any:
     if spec is None:
         return None
     from connector_core.engine.governance import BudgetHeaders
+
+    until_reset = None
+    if spec.reset is not None:
+        from connector_core.engine.ratelimits import reset_wait
+
+        reset = spec.reset
+
+        def until_reset(headers: Any) -> float | None:
+            return reset_wait(headers, reset, time.time())
 
     return BudgetHeaders(
         remaining=spec.remaining,
@@ -313,6 +349,8 @@ def _budget_headers(spec: Any) -> Any:
         window_scale=0.001 if spec.window_unit == "ms" else 1.0,
         default_window=spec.default_window,
         reserve=spec.reserve,
+        until_reset=until_reset,
+        max_hold=max_wait,
     )
 
 
@@ -375,6 +413,13 @@ def _status_matches(rule: ErrorRule, status: int) -> bool:
     if statuses is None:
         return status >= 400 or rule.when is not None
     return status in statuses
+
+
+def _success_statuses(rules: list[ErrorRule]) -> frozenset[int] | None:
+    """The statuses below 400 that error rules name; None when a rule without statuses may match any."""
+    if any(_statuses(rule) is None and rule.when is not None for rule in rules):
+        return None
+    return frozenset(s for rule in rules for s in _statuses(rule) or [] if s < 400)
 
 
 def _rule_sees_success(rule: ErrorRule) -> bool:

@@ -39,16 +39,22 @@ class StreamChecker:
         stream, at = self.stream, self.at
         records = stream.records
         selector_path = records if isinstance(records, str) else records.path
-        check_dotted_path(self.problem, (*at, "records") if isinstance(records, str) else (*at, "records", "path"), selector_path)
+        self.check_records_path((*at, "records") if isinstance(records, str) else (*at, "records", "path"), selector_path)
+        if not isinstance(records, str):
+            self.check_selector((*at, "records"), records)
         keys = [stream.primary_key] if isinstance(stream.primary_key, str) else list(stream.primary_key or [])
         for index, key in enumerate(keys):
             check_dotted_path(self.problem, (*at, "primary_key") if isinstance(stream.primary_key, str) else (*at, "primary_key", index), key)
         if stream.partitions is not None and stream.partitions.parent is not None:
             check_dotted_path(self.problem, (*at, "partitions", "field"), stream.partitions.field)
+        if stream.partitions is not None and isinstance(stream.partitions.values, str):
+            # the partitions are listed before any request: only the config (and globals) exist then
+            self.check_names((*at, "partitions", "values"), stream.partitions.values, frozenset(), "a partition list")
         for index, enrich in enumerate(stream.enrich):
             for name in ("key", "results", "match"):
                 check_dotted_path(self.problem, (*at, "enrich", index, name), getattr(enrich, name))
-        self.check_request((*at, "request"), stream.request)
+        sliced = not isinstance(stream.cursor, str | None) and (stream.cursor.slicer is not None or stream.cursor.window is not None)
+        self.check_request((*at, "request"), stream.request, self.REQUEST_NAMES | {"slice"} if sliced else self.REQUEST_NAMES)
         for index, enrich in enumerate(stream.enrich):
             self.check_request((*at, "enrich", index, "request"), enrich.request, self.ENRICH_NAMES)
         if not isinstance(records, str) and records.filter:
@@ -57,7 +63,38 @@ class StreamChecker:
             for path, value in (transform.set or {}).items():
                 for where, text in _templates(value, (*at, "transforms", index, "set", path)):
                     self.check_names(where, text, self.RECORD_NAMES, "a transform")
+            condition = getattr(transform.remove, "when", None)
+            if condition:
+                self.check_names((*at, "transforms", index, "remove", "when"), condition, self.RECORD_NAMES | {"field", "value"}, "a remove condition")
         self.check_cursor()
+
+    def check_records_path(self, at: PathKey, path: str) -> None:
+        """The records path may hold ``*`` (every item), but no template: it is taken as written."""
+        if "{{" in path or "{%" in path:
+            self.problem(at, f"{path!r} is a template, but a records path is taken as written (it would find no records); write the dotted path itself, e.g. data.items")
+            return
+        found = dotted_path_problem(path, wildcards=True)
+        if found:
+            self.problem(at, found)
+
+    def check_selector(self, at: PathKey, selector: Any) -> None:
+        if selector.extractor is not None and selector.path:
+            self.problem((*at, "path"), "set 'path' or 'extractor', not both: the plugin's extractor finds the records, so the path would be ignored")
+        expand = selector.expand
+        if expand is None:
+            return
+        if not split_path(expand.path):
+            self.problem((*at, "expand", "path"), f"{expand.path!r} is not a field path; name the nested list to expand, e.g. lines")
+        else:
+            check_dotted_path(self.problem, (*at, "expand", "path"), expand.path)
+        if expand.as_field is not None and not expand.as_field.strip():
+            self.problem((*at, "expand", "as"), "'as' names the field each item goes into; it cannot be empty")
+        for name, path in expand.carry.items():
+            if not name.strip():
+                self.problem((*at, "expand", "carry"), f"{name!r} is not a field name; name the field each record gets, e.g. invoice_id: id")
+            check_dotted_path(self.problem, (*at, "expand", "carry", name), path)
+            if not split_path(path):
+                self.problem((*at, "expand", "carry", name), f"{path!r} is not a field path; name the record's field to carry, e.g. id")
 
     def parse(self, text: str) -> nodes.Template | None:
         try:
@@ -132,6 +169,24 @@ class StreamChecker:
                     )
 
 
+def check_new_transform(problem: Problem, at: PathKey, transform: Any) -> None:
+    """The paths of a remove, flatten or cast transform (set, drop and rename are the loader's)."""
+    remove = transform.remove
+    patterns = remove if isinstance(remove, list) else (remove.fields if remove is not None else [])
+    where = (*at, "remove") if isinstance(remove, list) else (*at, "remove", "fields")
+    for index, pattern in enumerate(patterns):
+        if not split_path(pattern):
+            problem((*where, index), f"{pattern!r} is not a field pattern; name the fields to remove, e.g. '_links' or '*_url'")
+        elif pattern.startswith("$") or "[" in pattern:
+            problem((*where, index), f"{pattern!r} looks like JSONPath; a pattern is dotted steps, each a glob, e.g. meta.* or *_url")
+    if transform.flatten is not None and transform.flatten.path is not None:
+        check_dotted_path(problem, (*at, "flatten", "path"), transform.flatten.path)
+    for path in transform.cast or {}:
+        found = dotted_path_problem(path) if split_path(path) else f"{path!r} is not a field path; name the field to convert"
+        if found:
+            problem((*at, "cast", path), found)
+
+
 def check_dotted_path(problem: Problem, at: PathKey, path: str) -> None:
     """A dotted path (``data.items``, ``results.0.id``) holds no wildcard or JSONPath, which
     :func:`~connector_core.engine.paths.get_path` would read as keys and silently find nothing."""
@@ -140,10 +195,14 @@ def check_dotted_path(problem: Problem, at: PathKey, path: str) -> None:
         problem(at, found)
 
 
-def dotted_path_problem(path: str) -> str | None:
-    """Why ``path`` is not a dotted path the reader can follow, or None."""
+def dotted_path_problem(path: str, *, wildcards: bool = False) -> str | None:
+    """Why ``path`` is not a dotted path the reader can follow, or None. With ``wildcards`` (a
+    records path) a ``*`` that is a whole step is allowed."""
     parts = path.split(".")
-    if any("*" in part for part in parts):
+    if wildcards and any("*" in part and part != "*" for part in parts):
+        bad = next(part for part in parts if "*" in part and part != "*")
+        return f"{path!r} has {bad!r}; a wildcard is a whole step ('*', as in data.*.items), never part of a key"
+    if not wildcards and any("*" in part for part in parts):
         return (
             f"{path!r} has a wildcard; a path is dotted keys and list positions (data.items, results.0.id) and wildcards are "
             "not supported (yet), so it would find nothing; point it at one list or value"
@@ -240,4 +299,4 @@ def _overlaps(made: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return shorter > 0 and made[:shorter] == wanted[:shorter]
 
 
-__all__ = ["Problem", "StreamChecker", "check_dotted_path", "dotted_path_problem", "regex_problem", "schema_patterns"]
+__all__ = ["Problem", "StreamChecker", "check_dotted_path", "check_new_transform", "dotted_path_problem", "regex_problem", "schema_patterns"]

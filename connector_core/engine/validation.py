@@ -97,6 +97,13 @@ def unknown_keys(schema: Any, value: Any, at: str = "input", *, closed_by_defaul
 
 
 #: What each pydantic type error expected, in words.
+#: Stream fields whose values come only from plugins (an empty union: only null validates without one).
+_PLUGIN_COMPONENTS = {
+    "extractor": ("record extractor", "connector_register_extractors"),
+    "router": ("partition router", "connector_register_partition_routers"),
+    "slicer": ("slicer", "connector_register_slicers"),
+}
+
 _EXPECTED = {
     "string_type": "a string",
     "model_type": "a mapping",
@@ -282,6 +289,9 @@ def _describe(error: ErrorDetails, doc: Document, path: PathKey, walker: _Schema
         if description:
             message += f" ({description.rstrip('.')})"
         return message, path[:-1], False
+    if kind == "none_required" and path and path[-1] in _PLUGIN_COMPONENTS:
+        noun, hook = _PLUGIN_COMPONENTS[str(path[-1])]
+        return f"no installed plugin provides {noun}s, so there is nothing to select here; a plugin registers them with {hook} (see docs/plugins.md)", path, False
     if kind == "union_tag_invalid":
         expected = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
         tag = str(ctx.get("tag"))

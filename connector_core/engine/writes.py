@@ -9,14 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from connector_core.engine.config import apply_defaults
 from connector_core.engine.documents import format_path
 from connector_core.engine.http import _UNSET, response_body
-from connector_core.engine.outcomes import failed_chunk, match_outcomes, record_keys
+from connector_core.engine.outcomes import failed_chunk, match_outcomes, positional_outcomes, record_keys
 from connector_core.engine.paths import get_path
 from connector_core.engine.spec import BatchSpec, Operation, RetryPolicy
+from connector_core.engine.timeparse import parse_duration
 from connector_core.errors import AuthError, FatalHTTPError, OperationError
 
 if TYPE_CHECKING:
@@ -41,6 +40,8 @@ def validate_input(operation_name: str, operation: Operation, payload: dict[str,
     ``strict``, so are keys an object schema listing its ``properties`` does not name, unless it allows
     other keys on purpose (see :func:`~connector_core.engine.validation.unknown_keys`).
     """
+    import jsonschema  # imported on use: reads never need it, and it is a fifth of start-up
+
     from connector_core.engine.validation import unknown_keys
 
     payload = apply_defaults(operation.input, payload)
@@ -134,9 +135,11 @@ def _retry_policy(connector: ConnectorSession, name: str, operation: Operation, 
     rendered = connector.render(retries.model_dump(), values, f"operations.{name}.retries")
     try:
         attempts = max(1, int(rendered["attempts"]))
-        delay = max(0.0, float(rendered["delay"] or 0))
+        delay = max(0.0, parse_duration(rendered["delay"] or 0).total_seconds())  # 2, '500ms', '1s' as everywhere
     except (TypeError, ValueError):
-        raise OperationError(f"operation '{name}': retry settings must be numbers, got {rendered}") from None
+        raise OperationError(
+            f"operation '{name}': retry settings need a whole number of attempts and a duration for delay (2, '500ms', '1s'), got {rendered}"
+        ) from None
     exponential = _flag(rendered["exponential"])
     statuses = list(range(400, 600)) if _flag(rendered["on_all_errors"]) else list(connector.spec.defaults.retries.statuses)
     base = connector.spec.defaults.retries
@@ -221,6 +224,9 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
         body = outcome["body"]
         found = get_path(body, batch.results) if isinstance(body, dict | list) else None
         chunk_results = found if isinstance(found, list) else [] if found is None else [found]
+        if batch.ok is not None:
+            per_record.extend(_in_order(connector, batch, payload, start, chunk_keys, outcome["status"], chunk_results, successes, failures, where))
+            continue
         successes.extend(chunk_results)
         errors = get_path(body, batch.errors) if batch.errors and isinstance(body, dict | list) else None
         chunk_errors: list[tuple[Any, str]] = []
@@ -238,6 +244,33 @@ def _batch(connector: ConnectorSession, name: str, operation: Operation, payload
             )
         )
     return {"results": successes, "errors": failures, "requests": len(starts), "records": per_record}
+
+
+def _in_order(
+    connector: ConnectorSession, batch: BatchSpec, payload: dict[str, Any], start: int, keys: list[str | None], status: int,
+    entries: list[Any], successes: list[Any], failures: list[dict[str, Any]], where: str,
+) -> list[dict[str, Any]]:
+    """Outcomes of a chunk answered entry by entry in input order, each judged by ``batch.ok``."""
+    judged: list[tuple[bool, Any, str | None]] = []
+    for entry in entries:
+        ok = connector.render_visible(batch.ok, {"result": entry, "input": payload}, f"{where}.ok")
+        if _truthy(ok):
+            successes.append(entry)
+            judged.append((True, entry, None))
+            continue
+        if batch.error_message == _DEFAULT_ERROR_MESSAGE:
+            message = _error_text(entry)
+        else:
+            message = str(connector.render_visible(batch.error_message, {"error": entry, "input": payload}, f"{where}.error_message"))
+        failures.append({"message": message, "error": entry})
+        judged.append((False, entry, message))
+    return positional_outcomes(start=start, keys=keys, status=status, entries=judged)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "0", "no", "none"}
+    return bool(value)
 
 
 def _send_chunks(

@@ -189,6 +189,8 @@ class ConnectionChecker:
             guess = suggest(stream, list(streams))
             hint = f"did you mean '{guess}'?" if guess else f"streams: {', '.join(streams) or '(none)'}"
             self.problem(at, f"connector '{loaded.spec.name}' has no stream '{stream}'; {hint}")
+        elif streams[stream].hidden:
+            self.problem(at, f"stream '{stream}' of connector '{loaded.spec.name}' is hidden: it only feeds other streams' partitions, so no flow can read it")
 
     def check_operation(self, at: PathKey, loaded: LoadedSpec, name: str, kinds: tuple[str, ...]) -> Any:
         operations = loaded.spec.operations

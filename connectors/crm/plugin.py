@@ -2,6 +2,9 @@
 
 The HubSpot connector is entirely a spec (``hubspot.yaml`` beside this module); what it needed beyond
 the spec format's earlier reach was added to the engine as general mechanisms (see the spec's header).
+The Salesforce connector is a spec too (``salesforce.yaml``); its plugin share is template filters that
+write SOQL literals and names safely (``salesforce_soql``) and the transform turning a describe reply
+into a JSON Schema (``salesforce_describe``).
 """
 
 from __future__ import annotations
@@ -13,16 +16,33 @@ from typing import Any
 from connector_core.hookspecs import hookimpl
 
 HUBSPOT_SPEC = Path(__file__).with_name("hubspot.yaml")
+SALESFORCE_SPEC = Path(__file__).with_name("salesforce.yaml")
 
 
 @hookimpl
 def connector_register_connectors() -> list[Path]:
-    return [HUBSPOT_SPEC]
+    return [HUBSPOT_SPEC, SALESFORCE_SPEC]
+
+
+@hookimpl
+def connector_register_jinja_filters() -> dict[str, Callable[..., Any]]:
+    from connectors.crm.salesforce_soql import FILTERS
+
+    return dict(FILTERS)
+
+
+@hookimpl
+def connector_register_transforms() -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+    from connectors.crm.salesforce_describe import TRANSFORMS
+
+    return dict(TRANSFORMS)
 
 
 @hookimpl
 def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
-    return {"hubspot": start_emulator}
+    from connectors.crm.salesforce_emulator.sandbox import start_emulator as start_salesforce_emulator
+
+    return {"hubspot": start_emulator, "salesforce": start_salesforce_emulator}
 
 
 def start_emulator(port: int | None) -> Any:

@@ -178,6 +178,28 @@ def connector_transform_record(connector: str, stream: str, record: dict[str, An
 
 
 @hookimpl
+def connector_register_extractors() -> list[type[Any]]:
+    # the stream components live beside: tests/plugins/pipeline_plugin.py
+    from pipeline_plugin import ColumnarExtractor
+
+    return [ColumnarExtractor]
+
+
+@hookimpl
+def connector_register_partition_routers() -> list[type[Any]]:
+    from pipeline_plugin import CrossProductRouter
+
+    return [CrossProductRouter]
+
+
+@hookimpl
+def connector_register_slicers() -> list[type[Any]]:
+    from pipeline_plugin import CalendarMonthSlicer
+
+    return [CalendarMonthSlicer]
+
+
+@hookimpl
 def connector_register_emulators() -> dict[str, Callable[[int | None], Any]]:
     return {"ledger": start_ledger}
 

@@ -76,17 +76,18 @@ def test_every_example_uses_the_shared_config_files() -> None:
     for path in connection_files(EXAMPLES):
         document = yaml.safe_load(path.read_text())
         configs = {side: document[side]["config"] for side in ("source", "destination")}
-        assert configs["source"] == "config/hubspot.json", path.name
+        assert configs["source"] in ("config/hubspot.json", "config/salesforce.json"), path.name
         assert configs["destination"] in ("config/netsuite.json", "config/netsuite-acme-uk.json"), path.name
     names = {json.dumps(value) for f in (EXAMPLES / "config").glob("*.json") for value in json.loads(f.read_text()).values() if isinstance(value, dict)}
-    assert names <= {json.dumps({"env": n}) for n in ("HUBSPOT_ACCESS_TOKEN", "NETSUITE_ACCOUNT_ID", "NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET")}
+    assert names <= {json.dumps({"env": n}) for n in ("HUBSPOT_ACCESS_TOKEN", "NETSUITE_ACCOUNT_ID", "NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET",
+                                                       "SALESFORCE_CONSUMER_KEY", "SALESFORCE_USERNAME", "SALESFORCE_PRIVATE_KEY")}
 
 
 def _sandbox_ready(config_dir: Path) -> bool:
     """The sandbox has written its configs over the copied ones: each names the emulator's URL."""
-    for name in ("hubspot.json", "netsuite.json"):
+    for name in ("hubspot.json", "netsuite.json", "salesforce.json"):
         try:
-            if "base_url" not in json.loads((config_dir / name).read_text(encoding="utf-8")):
+            if not {"base_url", "login_url"} & set(json.loads((config_dir / name).read_text(encoding="utf-8"))):  # salesforce: login_url
                 return False
         except (OSError, ValueError):
             return False  # not there yet, or half written
@@ -105,7 +106,7 @@ def test_every_example_runs_by_hand_against_the_sandbox_as_documented(tmp_path: 
         for line in by_hand_commands():
             command = without_comment(line)
             if command.endswith("&"):
-                argv = [*shlex.split(command[:-1]), "--port", "netsuite=0", "--port", "hubspot=0", "--port", "example=0"]
+                argv = [*shlex.split(command[:-1]), *(arg for name in ("netsuite", "hubspot", "salesforce", "example") for arg in ("--port", f"{name}=0"))]
                 with sandbox_log.open("wb") as log:
                     sandbox = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=log, stderr=log)
                 config_dir = tmp_path / argv[argv.index("--config-dir") + 1]

@@ -5,15 +5,16 @@ body are complete, so signatures cover exactly what is sent. Auths that hold tok
 their expiry, renew them ahead of time, and register every token with the redactor.
 
 One module per method: ``base`` (context, model base, token stores), ``static`` (none, api_key,
-bearer, basic), ``oauth1``, ``tokens`` (OAuth 2.0 token cache and endpoint), ``jwt`` (JWT assertions)
-and ``oauth2`` (client credentials, refresh token, authorization code); ``tokenstore`` keeps tokens in
-a JSON file and ``authorize`` runs the browser consent.
+bearer, basic), ``oauth1``, ``tokens`` (OAuth 2.0 token cache and endpoint), ``jwt`` (JWT assertions),
+``oauth2`` (client credentials, refresh token, authorization code) and ``jwt_bearer`` (the RFC 7523
+JWT bearer grant); ``tokenstore`` keeps tokens in a JSON file and ``authorize`` runs the browser consent.
 """
 
 from __future__ import annotations
 
 from connector_core.engine.auth.base import AuthContext, AuthModel, MemoryTokenStore, TokenStore
 from connector_core.engine.auth.jwt import JWS_ALGORITHMS, JwtAssertion
+from connector_core.engine.auth.jwt_bearer import OAuth2JwtBearer
 from connector_core.engine.auth.oauth1 import OAuth1Auth
 from connector_core.engine.auth.oauth2 import (
     OAuth2AuthorizationCode,
@@ -33,6 +34,7 @@ BUILTIN_AUTH_TYPES: list[type[AuthModel]] = [
     OAuth2ClientCredentials,
     OAuth2RefreshToken,
     OAuth2AuthorizationCode,
+    OAuth2JwtBearer,
 ]
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "OAuth1Auth",
     "OAuth2AuthorizationCode",
     "OAuth2ClientCredentials",
+    "OAuth2JwtBearer",
     "OAuth2RefreshToken",
     "TokenAuth",
     "TokenStore",

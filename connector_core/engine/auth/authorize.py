@@ -209,7 +209,9 @@ def exchange_code(auth: OAuth2AuthorizationCode, ctx: AuthContext, consent: Cons
     now = ctx.now()
     expires_in = token.get("expires_in")
     refresh_expires_in = token.get("refresh_token_expires_in") or auth.refresh_token_lifetime
+    address = {auth.base_url_from: token.get(auth.base_url_from)} if auth.base_url_from else {}
     return {
+        **address,
         "access_token": token["access_token"],
         "refresh_token": token.get("refresh_token"),
         "token_type": token.get("token_type"),
@@ -260,7 +262,7 @@ def run_authorization(
         connector=connector.name,
         now=clock,
     )
-    auth = authorization_code_auth(connector.spec.auth, ctx)
+    auth = authorization_code_auth(connector.auth_spec, ctx)
     if redirect_uri is not None:
         auth = auth.model_copy(update={"redirect_uri": redirect_uri})
     spec_uri, listen_port, path = redirect_target(auth, ctx, port)
@@ -294,7 +296,7 @@ def run_authorization(
 
 
 def authorization_code_auth(auth: Any, ctx: AuthContext) -> OAuth2AuthorizationCode:
-    """The spec's auth as an authorization-code auth.
+    """The spec's auth (from a list of choices, the one the config selects) as an authorization-code auth.
 
     A plugin auth type that stands for a core one (e.g. ``netsuite`` choosing among TBA, M2M and
     authorization code) exposes ``delegate(ctx) -> AuthModel``; it is followed.

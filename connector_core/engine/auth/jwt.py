@@ -68,8 +68,11 @@ class JwtAssertion(SpecModel):
             )
         return self
 
-    def signer(self, ctx: AuthContext, client_id: str, audience: str) -> Callable[[], str]:
-        """Check the algorithm and the key now; return a function that signs a fresh assertion."""
+    def signer(self, ctx: AuthContext, client_id: str, audience: str) -> Callable[..., str]:
+        """Check the algorithm and the key now; return a function that signs a fresh assertion.
+
+        The function takes optional ``extra`` claims (e.g. a grant's ``sub``), put before the spec's own.
+        """
         import jwt
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -110,13 +113,14 @@ class JwtAssertion(SpecModel):
         if self.key_id:
             headers["kid"] = str(ctx.render(self.key_id))
 
-        def sign() -> str:
+        def sign(extra: dict[str, Any] | None = None) -> str:
             now = int(ctx.now())
             claims: dict[str, Any] = {
                 "iss": client_id,
                 "aud": audience,
                 "iat": now,
                 "exp": now + int(self.lifetime),
+                **(extra or {}),
             }
             claims.update(ctx.render(self.claims))
             try:

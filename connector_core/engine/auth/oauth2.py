@@ -12,7 +12,14 @@ from requests.auth import AuthBase
 
 from connector_core.engine.auth.base import AuthContext, AuthModel, _required
 from connector_core.engine.auth.jwt import JwtAssertion
-from connector_core.engine.auth.tokens import TokenAuth, _client_auth, _duration, _post_token, _scope
+from connector_core.engine.auth.tokens import (
+    BASE_URL_FROM_DESCRIPTION,
+    TokenAuth,
+    _client_auth,
+    _duration,
+    _post_token,
+    _scope,
+)
 from connector_core.errors import AuthError, ConfigError
 
 
@@ -33,6 +40,7 @@ class OAuth2ClientCredentials(AuthModel):
     renew_before: float = Field(
         60, ge=0, description="Renew the token this many seconds (or '2m') before it expires."
     )
+    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
 
     _parse_renew = field_validator("renew_before", mode="before")(lambda cls, v: _duration(v))
 
@@ -60,7 +68,7 @@ class OAuth2ClientCredentials(AuthModel):
                 auth = _client_auth(ctx, self.client_auth, client_id, secret, data)
             return _post_token(ctx, token_url, data, auth)
 
-        return TokenAuth(fetch, ctx, self.renew_before)
+        return TokenAuth(fetch, ctx, self.renew_before, base_url_from=self.base_url_from)
 
 
 def _fingerprint(value: str) -> str:
@@ -85,6 +93,7 @@ class OAuth2RefreshToken(AuthModel):
     renew_before: float = Field(
         60, ge=0, description="Renew the token this many seconds (or '2m') before it expires."
     )
+    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
 
     _parse_renew = field_validator("renew_before", mode="before")(lambda cls, v: _duration(v))
 
@@ -118,12 +127,15 @@ class OAuth2RefreshToken(AuthModel):
             return token
 
         def remember(token: dict[str, Any]) -> None:
-            kept = {k: token.get(k) for k in ("access_token", "expires_at", "token_type", "scope")}
+            names = ("access_token", "expires_at", "token_type", "scope", *([self.base_url_from] if self.base_url_from else []))
+            kept = {k: token.get(k) for k in names}
             ctx.tokens.save_token(
                 key, {**kept, "refresh_token": refresh["value"], "configured": _fingerprint(configured)}
             )
 
-        return TokenAuth(fetch, ctx, self.renew_before, initial=stored or None, on_token=remember)
+        return TokenAuth(
+            fetch, ctx, self.renew_before, initial=stored or None, on_token=remember, base_url_from=self.base_url_from
+        )
 
 
 def authorization_code_key(connector: str, client_id: str) -> str:
@@ -168,6 +180,7 @@ class OAuth2AuthorizationCode(AuthModel):
     client_auth: Literal["body", "basic"] = Field("basic", description="How the client credentials are sent.")
     renew_before: float = Field(60, ge=0, description="Renew this many seconds (or '2m') before expiry.")
     reauthorize_hint: str | None = Field(None, description="Extra words for the 're-authorize' message.")
+    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
 
     _parse_durations = field_validator("renew_before", "refresh_token_lifetime", mode="before")(
         lambda cls, v: _duration(v)
@@ -245,12 +258,16 @@ class OAuth2AuthorizationCode(AuthModel):
 
         def remember(token: dict[str, Any]) -> None:
             state.update(access_token=token["access_token"], expires_at=token.get("expires_at"))
+            if self.base_url_from and token.get(self.base_url_from):
+                state[self.base_url_from] = token[self.base_url_from]
             ctx.tokens.save_token(key, state)
 
         initial = stored if stored.get("access_token") else None
         if initial is not None and initial.get("expires_at") is None:
             initial = {**initial, "expires_at": float("inf")}
-        return TokenAuth(fetch, ctx, self.renew_before, initial=initial, on_token=remember)
+        return TokenAuth(
+            fetch, ctx, self.renew_before, initial=initial, on_token=remember, base_url_from=self.base_url_from
+        )
 
 
 def _iso(epoch: float) -> str:

@@ -1,5 +1,9 @@
 """OAuth 2.0 token machinery shared by the flows: the cached, self-renewing ``TokenAuth``, the token
 endpoint POST, client authentication (Basic header or form body), scopes and duration settings.
+
+Some APIs name the host to call in the token reply (Salesforce's ``instance_url``): with
+``base_url_from`` the auth reads that field, and :meth:`TokenAuth.base_url` gives the spec's base URL
+moved onto that origin.
 """
 
 from __future__ import annotations
@@ -8,13 +12,20 @@ import base64
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from connector_core.engine.auth.base import AuthContext
 from connector_core.engine.timeparse import parse_duration
-from connector_core.errors import AuthError
+from connector_core.engine.urls import check_transport
+from connector_core.errors import AuthError, ConfigError
+
+BASE_URL_FROM_DESCRIPTION = (
+    "Field of the token reply holding the origin (scheme://host[:port]) to send requests to, e.g. Salesforce's "
+    "instance_url; it replaces the origin of base_url, whose path is kept. A reply without it is an error."
+)
 
 
 def _duration(value: Any) -> Any:
@@ -36,8 +47,11 @@ class TokenAuth(AuthBase):
         renew_before: float = 60.0,
         initial: dict[str, Any] | None = None,
         on_token: Callable[[dict[str, Any]], None] | None = None,
+        base_url_from: str | None = None,
     ) -> None:
         self._fetch = fetch
+        self._base_url_from = base_url_from
+        self._origin: str | None = None
         self._ctx = ctx
         self._renew_before = renew_before
         self._lock = threading.Lock()
@@ -46,13 +60,16 @@ class TokenAuth(AuthBase):
         self._expires_at: float = 0.0
         self._renew_at: float = 0.0
         self.renewals = 0
-        if initial and initial.get("access_token"):
+        # A kept token without the field naming the API's address is renewed on first use instead.
+        if initial and initial.get("access_token") and not (base_url_from and not initial.get(base_url_from)):
             self._accept(initial)
 
     def _accept(self, token: dict[str, Any]) -> None:
         access = token.get("access_token")
         if not access:
             raise AuthError("the token endpoint answered without an access_token")
+        if self._base_url_from:
+            self._origin = self._origin_of(token)
         self._token = str(access)
         self._ctx.redactor.add(self._token)
         self._ctx.redactor.add(token.get("refresh_token"))
@@ -70,6 +87,35 @@ class TokenAuth(AuthBase):
             self._expires_at = float("inf")
         margin = min(self._renew_before, max(0.0, self._expires_at - now) / 2)
         self._renew_at = self._expires_at - margin
+
+    def _origin_of(self, token: dict[str, Any]) -> str:
+        field = self._base_url_from
+        value = token.get(field) if field else None
+        if not isinstance(value, str) or not value.strip():
+            raise AuthError(
+                f"the token reply has no {field!r}, which the spec takes the API's address from (auth.base_url_from)",
+                hint="check the token URL and the grant: this API names the host to call in its token reply",
+            )
+        value = value.strip().rstrip("/")
+        try:
+            check_transport(value, f"the token reply's {field}")
+        except ConfigError as exc:
+            raise AuthError(exc.message, hint=exc.hint) from None
+        return value
+
+    def base_url(self, configured: str) -> str:
+        """``configured`` on the origin the token reply named (``base_url_from``); as is without one.
+
+        Gets a token first when none is held, since only its reply tells where the API is.
+        """
+        if not self._base_url_from:
+            return configured
+        if self._origin is None:
+            self.valid_token()
+        assert self._origin is not None
+        scheme, netloc = urlsplit(self._origin)[:2]
+        parts = urlsplit(configured)
+        return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
 
     @property
     def expires_at(self) -> float:
@@ -157,4 +203,4 @@ def _client_auth(
     return None
 
 
-__all__ = ["TokenAuth"]
+__all__ = ["BASE_URL_FROM_DESCRIPTION", "TokenAuth"]

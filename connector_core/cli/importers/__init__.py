@@ -1,0 +1,1 @@
+"""Importers: other platforms' connector definitions turned into connector-core specs (`connector-core import`)."""

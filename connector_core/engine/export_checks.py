@@ -1,0 +1,82 @@
+"""What ``validate`` checks in a stream's ``decoder`` and ``export`` beyond the models: the names each
+export request's templates see, paths that could never find anything, and settings that would be
+silently ignored. :class:`~connector_core.engine.loader.SpecChecker` calls :func:`check_export`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector_core.engine.documents import PathKey
+from connector_core.engine.interpolation import Interpolator
+from connector_core.engine.spec_checks import Problem, StreamChecker, check_dotted_path
+
+#: What the poll and download requests of an export see besides the request's names.
+JOB_NAMES = StreamChecker.REQUEST_NAMES | {"job"}
+
+
+#: Paginator settings that read the body; a body of rows (CSV, JSON lines, zip) has none of them.
+_BODY_PATHS = ("path", "total", "total_pages", "has_more")
+
+
+def check_decoder(problem: Problem, at: PathKey, stream: Any) -> None:
+    """A paginator that reads the body cannot find its token or count in a body of rows."""
+    decoder, paginate = stream.decoder, stream.paginate
+    if decoder is None or paginate is None or decoder.format not in ("csv", "jsonl", "zip"):
+        return
+    for name in _BODY_PATHS:
+        value = getattr(paginate, name, None)
+        if isinstance(value, str) and value:
+            problem(
+                (*at, "paginate", name),
+                f"with decoder {decoder.format} the body is a list of rows, so {name} {value!r} is never found in it; "
+                "page by a header (e.g. cursor paginator `header:`, or `type: link`) or by page size",
+            )
+            return
+    if getattr(paginate, "type", None) == "cursor" and getattr(paginate, "header", None) is None:
+        problem(
+            (*at, "paginate"),
+            f"a cursor paginator without `header` reads its token from the body ('next'), which a {decoder.format} body does not have; "
+            "name the response header that carries the token",
+        )
+
+
+def check_export(problem: Problem, interpolator: Interpolator, at: PathKey, stream: Any) -> None:
+    """Report the problems of one stream's decoder and export job."""
+    check_decoder(problem, at, stream)
+    export = stream.export
+    if export is None:
+        return
+    where: PathKey = (*at, "export")
+    checker = StreamChecker(problem, interpolator, at, stream)
+    if stream.paginate is not None:
+        problem(
+            (*at, "paginate"),
+            "an export stream is not paged by `paginate` (its request creates the job); page the results with export.download.next",
+        )
+    records = stream.records
+    if getattr(records, "extractor", None) is not None:
+        problem((*at, "records", "extractor"), "an export stream's records come from its downloads, read by `decoder`; an extractor is not used")
+    if (export.id.path is None) == (export.id.header is None):
+        problem((*where, "id"), "set one of 'path' (the job id in the create reply's body) or 'header' (e.g. Location)")
+    if export.id.path is not None:
+        check_dotted_path(problem, (*where, "id", "path"), export.id.path)
+    poll = export.poll
+    check_dotted_path(problem, (*where, "poll", "status"), poll.status)
+    if poll.message is not None:
+        check_dotted_path(problem, (*where, "poll", "message"), poll.message)
+    both = [value for value in poll.done if value in poll.failed]
+    if both:
+        problem((*where, "poll", "failed"), f"{both[0]!r} is listed both as done and as failed")
+    checker.check_request((*where, "poll", "request"), poll.request, JOB_NAMES)
+    download = export.download
+    if download.files is not None:
+        check_dotted_path(problem, (*where, "download", "files"), download.files)
+    names = JOB_NAMES | {"file"} if download.files is not None else JOB_NAMES
+    checker.check_request((*where, "download", "request"), download.request, names)
+    if download.url is not None:
+        checker.check_names((*where, "download", "url"), download.url, names, "a download URL")
+    if download.url is None and not download.request.path:
+        problem((*where, "download"), "say where the results are: `request` (e.g. path: '/jobs/{{ job.id }}/results') or `url` (e.g. '{{ file.href }}')")
+
+
+__all__ = ["JOB_NAMES", "check_decoder", "check_export"]

@@ -1,0 +1,227 @@
+"""Reading a stream through an asynchronous export job: create, poll, download, decode as it arrives.
+
+The stream's ``request`` creates the job; ``export.poll`` is repeated (waits growing by ``backoff`` up to
+``max_interval``, the whole bounded by ``timeout``) until the job's status is ``done``, or fails with the
+API's message when it is ``failed``; then each result file (``download.files``, or the one
+``download.request``) is fetched as a streamed response and its records decoded one by one
+(:func:`~connector_core.engine.decoders.stream_records`), page after page while ``download.next`` finds
+a token. The reader gets the records in small batches, as from pages, so cursors, partitions, filters
+and transforms apply unchanged; at most one batch and one network buffer are in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, replace
+from http.client import IncompleteRead
+from typing import TYPE_CHECKING, Any
+
+import requests
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+from connector_core.engine.decoders import as_decoder, stream_records
+from connector_core.engine.http import effective_policy, network_reason, response_body
+from connector_core.engine.paths import get_path
+from connector_core.engine.spec import Decoder, ExportDownload, ExportJob, ExportPoll, IdFrom
+from connector_core.engine.urls import redact_url
+from connector_core.errors import ConnectorError, PaginationLoopError, RetriableHTTPError
+
+if TYPE_CHECKING:
+    from connector_core.engine.session import ConnectorSession, RequestArgs
+
+log = logging.getLogger("connector_core.engine.exports")
+
+#: Records handed to the reader at a time: small enough that the first arrive while the file downloads.
+BATCH = 500
+
+
+def export_pages(
+    connector: ConnectorSession, stream_name: str, stream: Any, values: dict[str, Any], records_path: str, *, spread: bool = False
+) -> Iterator[list[Any]]:
+    """The records of one export (one partition's), in batches; ``values`` are the request's template names.
+    ``records_path`` is the records path up to a wildcard, if any (``spread``: there is one)."""
+    export: ExportJob = stream.export
+    where = f"streams.{stream_name}"
+    job = _create(connector, where, stream.request, values, export.id)
+    job["status"] = _poll(connector, f"{where}.export.poll", export.poll, {**values, "job": job}, job["id"])
+    decoder = as_decoder(stream.decoder)
+    context = {**values, "job": job}
+    for file in _files(export.download, job):
+        batch: list[Any] = []
+        for download in _downloads(connector, f"{where}.export.download", export.download, {**context, "file": file}):
+            for record in download.records(decoder, records_path, spread):
+                batch.append(record)
+                if len(batch) >= BATCH:
+                    yield _enriched(connector, stream_name, stream, batch, values)
+                    batch = []
+        if batch:
+            yield _enriched(connector, stream_name, stream, batch, values)
+
+
+def _enriched(connector: ConnectorSession, stream_name: str, stream: Any, batch: list[Any], values: dict[str, Any]) -> list[Any]:
+    """A batch with the stream's enrichments applied, as a page of a paged stream gets them."""
+    if stream.enrich:
+        from connector_core.engine.enrich import enrich_records
+
+        enrich_records(connector, stream_name, stream.enrich, batch, {**values, "page": {}})
+    return batch
+
+
+def _create(connector: ConnectorSession, where: str, request: Any, values: dict[str, Any], id_from: IdFrom) -> dict[str, Any]:
+    """Send the create request (retried only when the API refused it, e.g. 429: a job is not idempotent)."""
+    args = connector.build_request(request, {**values, "page": {}}, f"{where}.request")
+    response = connector.send(args, retry=False)
+    body = response_body(response)
+    job_id: Any = None
+    if id_from.header:
+        location = response.headers.get(id_from.header) or ""
+        job_id = location.rstrip("/").rsplit("/", 1)[-1] or None
+    elif id_from.path:
+        job_id = get_path(body, id_from.path)
+    if job_id in (None, ""):
+        source = f"header {id_from.header}" if id_from.header else f"'{id_from.path}' in the body"
+        raise ConnectorError(
+            f"{where}: the export job was created ({args.method} {redact_url(response.url, connector.redactor)}, HTTP {response.status_code}) "
+            f"but its reply has no job id at {source}: {_excerpt(connector, body)}",
+            hint=f"check {where}.export.id against the API's reply",
+        )
+    log.info("%s: export job %s created", where, job_id)
+    return {"id": job_id, "created": body, "status": None}
+
+
+def _poll(connector: ConnectorSession, where: str, poll: ExportPoll, values: dict[str, Any], job_id: Any) -> Any:
+    """Poll until the status is done; the last reply. Waits go through the connection's sleep (tests pin it)."""
+    waited = 0.0
+    wait = poll.interval
+    polls = 0
+    while True:
+        connector.http.sleep(wait)
+        waited += wait
+        polls += 1
+        args = connector.build_request(poll.request, {**values, "page": {}}, f"{where}.request")
+        body = response_body(connector.send(args))
+        status = get_path(body, poll.status)
+        if _listed(status, poll.done):
+            log.info("%s: export job %s is %r after %d poll(s)", where, job_id, status, polls)
+            return body
+        if _listed(status, poll.failed):
+            message = get_path(body, poll.message) if poll.message else None
+            detail = f": {connector.redactor.text(str(message))}" if message not in (None, "") else ""
+            raise ConnectorError(
+                f"{where}: export job {job_id} ended with status {status!r}{detail}",
+                hint="the API refused or abandoned the job; fix what its message names (often the query) and read again",
+            )
+        if status is None:  # a wrong path would otherwise poll until the timeout
+            raise ConnectorError(f"{where}: the poll reply has no status at '{poll.status}': {_excerpt(connector, body)}", hint=f"check {where}.status")
+        if waited >= poll.timeout:
+            raise ConnectorError(
+                f"{where}: export job {job_id} is not done after {waited:g} s and {polls} polls (last status {status!r})",
+                hint=f"raise {where}.timeout if the API needs longer, or read a smaller range",
+            )
+        wait = min(poll.max_interval, max(wait, 0.001) * poll.backoff, poll.timeout - waited)
+
+
+def _listed(value: Any, values: list[Any]) -> bool:
+    """Whether a status is one of ``values``: equal, or equal as text (``true`` and "true", 1 and "1")."""
+    return value is not None and any(value == v or _text(value) == _text(v) for v in values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _files(download: ExportDownload, job: dict[str, Any]) -> list[Any]:
+    """The result files the last poll reply lists (``[None]``: one download, from the request alone)."""
+    if download.files is None:
+        return [None]
+    found = get_path(job["status"], download.files)
+    if found is None:
+        return []  # a job with no results
+    return found if isinstance(found, list) else [found]
+
+
+def _downloads(connector: ConnectorSession, where: str, download: ExportDownload, values: dict[str, Any]) -> Iterator[_Download]:
+    """The pages of one download: the first, then one per token in ``download.next`` (read once the page's records are)."""
+    args = connector.build_request(download.request, {**values, "page": {}}, f"{where}.request")
+    if download.url is not None:
+        url = connector.render(download.url, values, f"{where}.url")
+        if not isinstance(url, str) or not url.strip() or url == "None":
+            raise ConnectorError(
+                f"{where}.url gave {url!r}, not a URL (file: {connector.redactor.text(str(values.get('file')))[:200]})",
+                hint=f"check {where}.url against the poll reply",
+            )
+        args.path = url.strip()
+    paging = download.next
+    seen: set[str] = set()
+    while True:
+        page = _Download(connector, where, args)
+        yield page
+        if paging is None or page.headers is None:
+            return
+        token = page.headers.get(paging.header)
+        if token is None or token in paging.stop:
+            return
+        if token in seen:
+            raise PaginationLoopError(f"{where}: the API returned the page token {token[:40]!r} twice; stopping to avoid a loop")
+        seen.add(token)
+        args = replace(args, params={**args.params, paging.param: token})
+
+
+#: What a body read cut short raises (the socket, urllib3 or requests): the download is made again.
+_DROPPED = (ProtocolError, ReadTimeoutError, IncompleteRead, requests.exceptions.ChunkedEncodingError, requests.ConnectionError, ConnectionError, TimeoutError)
+
+
+@dataclass
+class _Download:
+    """One page of a download: its records as the body arrives, and the headers it came with."""
+
+    connector: ConnectorSession
+    where: str
+    args: RequestArgs
+    headers: Any = None
+
+    def records(self, decoder: Decoder, records_path: str, spread: bool) -> Iterator[Any]:
+        """The records; when the connection drops mid-body the page is downloaded again (a job's results
+        do not change) and the records already handed on are skipped, up to the retry policy's attempts."""
+        connector = self.connector
+        policy = effective_policy(connector.spec.defaults.retries)
+        done = 0
+        attempt = 1
+        while True:
+            response = connector.send(self.args, stream=True)
+            self.headers = response.headers
+            name = redact_url(response.url, connector.redactor)
+            try:
+                with closing(response):
+                    response.raw.decode_content = True  # a Content-Encoding is undone by urllib3; a .gz file by the decoder
+                    content_type = response.headers.get("Content-Type")
+                    records = stream_records(response.raw, decoder, content_type=content_type, name=name, records_path=records_path, spread=spread)
+                    for index, record in enumerate(records):
+                        if index >= done:
+                            done += 1
+                            yield record
+                return
+            except _DROPPED as exc:
+                reason = connector.redactor.text(network_reason(exc))
+                if attempt >= policy.attempts:
+                    raise RetriableHTTPError(
+                        f"{self.where}: the download of {name} broke off {attempt} times, the last after {done:,} records: {reason}",
+                        method=self.args.method,
+                        url=name,
+                        attempts=attempt,
+                        hint="the API or the network kept dropping the connection; read again later",
+                    ) from None
+                log.warning("%s: the download of %s broke off after %d records (%s); downloading it again (attempt %d of %d)", self.where, name, done, reason, attempt + 1, policy.attempts)
+                attempt += 1
+                connector.http.sleep(policy.backoff)
+
+
+def _excerpt(connector: ConnectorSession, body: Any) -> str:
+    return connector.redactor.text(str(body))[:200]
+
+
+__all__ = ["BATCH", "export_pages"]

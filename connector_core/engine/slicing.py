@@ -1,0 +1,77 @@
+"""Reading a partition slice by slice, as a plugin's slicer (``cursor.slicer``) or time windows
+(``cursor.window``, :mod:`connector_core.engine.windows`) divide it.
+
+Each slice is read to its last page before the next begins; requests see it as ``slice``. Because the
+reader hands every record of a page to its caller before asking for the next page, the moment this
+generator moves on from a slice is the moment all its records have been taken: the cursor is
+checkpointed there. Slices must come in ascending cursor order, so the checkpoint never passes a
+record that has not been read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from connector_core.engine.stream_plugins import SliceContext
+from connector_core.engine.windows import parse_step, stamp_records, time_windows
+from connector_core.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from connector_core.engine.reader import StreamReader, _CursorTracker
+
+
+def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None) -> Iterator[list[Any]]:
+    """The pages of one partition: all at once, or slice after slice with a checkpoint after each."""
+    incremental = reader.incremental
+    if incremental is None or cursor is None or (incremental.slicer is None and incremental.window is None):
+        yield from reader._pages(values)
+        return
+    window = incremental.window
+    slices = _plugin_slices(reader, values, cursor) if window is None else _window_slices(reader, cursor)
+    for piece, reached in slices:
+        pages = reader._pages({**values, "slice": piece})
+        yield from stamp_records(pages, window.fields, piece) if window is not None and window.fields else pages
+        if reached is not None:
+            cursor.reach(reached)  # the window is read: nothing before its end is left to read
+        if cursor.changed:
+            reader._save(key, cursor.state())
+
+
+def _plugin_slices(reader: StreamReader, values: dict[str, Any], cursor: _CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
+    connector, partition = reader.connector, values.get("partition")
+    slicer = reader.incremental.slicer if reader.incremental is not None else None
+    assert slicer is not None
+    where = f"streams.{reader.name}.cursor.slicer"
+    context = SliceContext(
+        stream=reader.name,
+        cursor_type=cursor.kind,
+        lower=cursor.lower,
+        upper=cursor.upper,
+        partition=partition,
+        now=connector.now.timestamp,
+        render=lambda value: connector.render(value, {"partition": partition}, where),
+    )
+    for piece in slicer.slices(context):
+        if not isinstance(piece, dict):
+            raise ConnectorError(
+                f"{where}: the slicer '{slicer.type}' gave a {type(piece).__name__}, not a mapping",
+                hint="a slicer yields mappings, e.g. {'start': ..., 'end': ...}; this is a bug in the plugin",
+            )
+        yield piece, None
+
+
+def _window_slices(reader: StreamReader, cursor: _CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
+    window = reader.incremental.window if reader.incremental is not None else None
+    assert window is not None
+    if cursor.lower is None:
+        raise ConnectorError(
+            f"streams.{reader.name}.cursor.window: a first windowed read needs `start`, and the cursor has none",
+            hint="set cursor.start, e.g. start: '{{ config.start_date }}'",
+        )
+    upper = cursor.upper if cursor.upper is not None else reader.connector.now.now()
+    for each in time_windows(parse_step(window.step), window.granularity, window.format, cursor.lower, upper):
+        yield each.piece, each.end
+
+
+__all__ = ["sliced_pages"]

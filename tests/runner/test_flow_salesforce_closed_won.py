@@ -1,0 +1,173 @@
+"""connector_core/cli/examples/connections/salesforce_closed_won_to_invoice.yaml end to end: Closed Won Opportunities become
+exactly one NetSuite invoice each, and its id and number go back onto the Opportunity."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from salesforce_flow_support import SalesforceFinance
+
+from connector_core.plugins import Registry
+from connectors.crm.salesforce_emulator import SalesforceEmulator, SalesforceSettings
+from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+
+TO_INVOICE, BACK = "won-opportunities-to-invoices", "invoice-numbers-to-opportunities"
+CLI = [str(Path(sys.executable).parent / "connector-core")]
+CURRENCY_CODES = {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR"}  # the NetSuite emulator's currency ids
+
+
+@pytest.fixture
+def finance(tmp_path: Path, registry: Registry) -> Iterator[SalesforceFinance]:
+    with (
+        SalesforceEmulator(SalesforceSettings(accounts=0, contacts=0, opportunities=0)) as salesforce,
+        NetSuiteEmulator(EmulatorSettings(customers=4, items=2, sales_orders=0, invoices=0)) as netsuite,
+    ):
+        yield SalesforceFinance("salesforce_closed_won_to_invoice.yaml", tmp_path, salesforce, netsuite, registry)
+
+
+def customer_currencies(finance: SalesforceFinance) -> dict[str, str]:
+    """NetSuite customer id → the currency code of its primary subsidiary."""
+    rows = finance.suiteql("SELECT c.id, s.currency FROM customer c JOIN subsidiary s ON s.id = c.subsidiary ORDER BY c.id")
+    return {row["id"]: CURRENCY_CODES[row["currency"]] for row in rows}
+
+
+def opportunity(finance: SalesforceFinance, account: str, name: str, amount: float | None, currency: str, stage: str = "Negotiation/Review") -> str:
+    fields = {"AccountId": account, "Name": name, "StageName": stage, "CloseDate": "2026-06-30", "CurrencyIsoCode": currency}
+    if amount is not None:
+        fields["Amount"] = amount
+    return finance.create("Opportunity", **fields)
+
+
+def win(finance: SalesforceFinance, opportunity_id: str) -> None:
+    finance.edit("Opportunity", opportunity_id, StageName="Closed Won")
+
+
+def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: SalesforceFinance) -> None:
+    currencies = customer_currencies(finance)
+    usd = next(c for c, code in currencies.items() if code == "USD")
+    other = next(c for c, code in currencies.items() if code != "USD")
+    acme = finance.create("Account", Name="Acme", NetSuite_Id__c=usd)
+    abroad = finance.create("Account", Name="Abroad Ltd", NetSuite_Id__c=other)
+    unlinked = finance.create("Account", Name="Not in NetSuite")
+
+    licences = opportunity(finance, acme, "Acme licences", 1200.5, "USD")
+    renewal = opportunity(finance, abroad, "Abroad renewal", 800, currencies[other])
+    still_open = opportunity(finance, acme, "Acme expansion", 999, "USD")
+    mismatch = opportunity(finance, acme, "Acme in euros", 700, "EUR")
+    no_customer = opportunity(finance, unlinked, "Unlinked", 10, "USD")
+    for won in (licences, renewal, mismatch, no_customer):
+        win(finance, won)
+
+    first = finance.run()
+    assert first.status == "failed_records", first.errors
+    assert first.counts[TO_INVOICE] == {"read": 4, "created": 2, "failed": 2}
+    assert first.counts[BACK] == {"read": 2, "updated": 2}
+
+    # NetSuite: one invoice per won Opportunity, for its customer, in the customer's subsidiary's currency
+    invoices = {row["externalid"]: row for row in finance.ns_invoices()}
+    assert set(invoices) == {f"sf-opp-{licences}", f"sf-opp-{renewal}"}
+    acme_invoice = invoices[f"sf-opp-{licences}"]
+    assert acme_invoice["entity"] == usd and acme_invoice["currency"] == "1"
+    assert float(acme_invoice["foreigntotal"]) == 1200.5
+    assert acme_invoice["memo"] == f"Salesforce Opportunity {licences}: Acme licences"
+    (line,) = finance.ns_lines(acme_invoice["id"])
+    assert line["item"] == "1" and float(line["quantity"]) == 1 and float(line["rate"]) == 1200.5
+    assert invoices[f"sf-opp-{renewal}"]["entity"] == other
+
+    # Salesforce: the invoice's id and number are on each won Opportunity; the others have none
+    opportunities = finance.records("Opportunity")
+    for opp, invoice in ((licences, acme_invoice), (renewal, invoices[f"sf-opp-{renewal}"])):
+        assert opportunities[opp]["NetSuite_Order_Number__c"] == invoice["tranid"]
+        assert opportunities[opp]["NetSuite_Id__c"] == str(invoice["id"])
+    for opp in (still_open, mismatch, no_customer):
+        assert opportunities[opp]["NetSuite_Order_Number__c"] is None
+
+    with finance.store() as store:
+        letters = {letter.source_id: letter.reason for letter in store.dead_letters(TO_INVOICE)}
+    assert set(letters) == {mismatch, no_customer}
+    assert letters[mismatch].startswith(f"record {mismatch}: check failed: currency mismatch: the Opportunity is in EUR (currency 4) but customer {usd}")
+    assert letters[no_customer].startswith(f"record {no_customer}: let.customer: ")
+    assert f"lookup found no record in destination.customers whose externalid is 'sf-{unlinked}'" in letters[no_customer]
+
+    # a second run writes nothing on either side: the Opportunities our write-back changed are our echo
+    ns_writes, sf_writes = finance.ns_writes(), finance.sf_writes()
+    second = finance.run()
+    assert second.counts[TO_INVOICE] == {"retried": 2, "failed": 2, "read": 2, "echo": 2}
+    assert second.counts[BACK] == {}
+    assert (finance.ns_writes(), finance.sf_writes()) == (ns_writes, sf_writes)
+    assert len(finance.ns_invoices()) == 2
+
+    # the currency corrected in Salesforce: the edit moves SystemModstamp, so the next run reads it again (no
+    # --full-refresh needed) and invoices it, once; the dead letter holds the Opportunity as first read, so its
+    # retry still fails just before the fresh read succeeds and clears it
+    finance.edit("Opportunity", mismatch, CurrencyIsoCode="USD")
+    third = finance.run()
+    assert third.counts[TO_INVOICE] == {"retried": 2, "failed": 2, "read": 1, "created": 1}
+    fixed = finance.ns_invoices(f"t.externalid = 'sf-opp-{mismatch}'")[0]
+    assert finance.records("Opportunity")[mismatch]["NetSuite_Order_Number__c"] == fixed["tranid"]
+    assert len(finance.ns_invoices()) == 3
+    with finance.store() as store:
+        assert [letter.source_id for letter in store.dead_letters(TO_INVOICE)] == [no_customer]
+
+
+def test_a_won_opportunity_without_an_amount_is_reported_not_invoiced(finance: SalesforceFinance) -> None:
+    usd = next(c for c, code in customer_currencies(finance).items() if code == "USD")
+    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "No amount", None, "USD", stage="Closed Won")
+    run = finance.run()
+    assert run.counts[TO_INVOICE] == {"read": 1, "failed": 1}
+    with finance.store() as store:
+        (letter,) = store.dead_letters(TO_INVOICE)
+    assert letter.reason == f"record {won}: field item.items[0].rate: is required but from Amount gave None"
+    assert finance.ns_invoices() == []
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(finance: SalesforceFinance) -> None:
+    usd = next(c for c, code in customer_currencies(finance).items() if code == "USD")
+    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "Acme licences", 400, "USD", stage="Closed Won")
+    # the invoice request is held on the server long enough to kill the run while it is in flight
+    finance.netsuite.faults.add("latency", seconds=1.5, path_prefix="/services/rest/record/v1/invoice", method="PUT")
+    child = subprocess.Popen([*CLI, "run", str(finance.path)], cwd=finance.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with finance.store() as store:
+            wait_for(lambda: bool(store.pending(TO_INVOICE)) or child.poll() is not None)
+        wait_for(lambda: finance.netsuite.stats()["in_flight"] > 0 or child.poll() is not None)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
+    wait_for(lambda: len(finance.ns_invoices()) == 1)  # the server finished the request the dead run sent
+    with finance.store() as store:
+        assert list(store.pending(TO_INVOICE)) == [won]  # sent, never acknowledged
+        assert store.mapped(TO_INVOICE, won) is None
+    finance.netsuite.faults.clear()
+
+    resumed = finance.run()
+    assert resumed.status == "ok", resumed.errors
+    assert resumed.counts[TO_INVOICE] == {"read": 1, "updated": 1}  # found by its external id, updated, not created again
+    (invoice,) = finance.ns_invoices()
+    assert invoice["externalid"] == f"sf-opp-{won}"
+    assert len(finance.ns_lines(invoice["id"])) == 1  # the update replaced the lines instead of appending a second one
+    assert finance.records("Opportunity")[won]["NetSuite_Order_Number__c"] == invoice["tranid"]
+    with finance.store() as store:
+        assert store.pending(TO_INVOICE) == {}
+        assert store.mapped(TO_INVOICE, won).dest_id == invoice["id"]  # type: ignore[union-attr]
+        assert [run.status for run in store.runs()] == ["ok", "interrupted"]
+
+    again = finance.run()
+    assert not again.counts[TO_INVOICE].get("created") and not again.counts[TO_INVOICE].get("updated")
+    assert len(finance.ns_invoices()) == 1
