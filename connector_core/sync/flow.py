@@ -9,7 +9,7 @@ Kept as one module (a little over 500 lines): every step reads and updates the s
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from connector_core.sync.records import (
     truthy,
 )
 from connector_core.sync.signals import signals_deferred
-from connector_core.sync.store import MappedRecord, OutboxEntry, SQLStateStore
+from connector_core.sync.store import DeadLetter, MappedRecord, OutboxEntry, SQLStateStore
 from connector_core.sync.writes import FlowWrites, RunContext
 
 
@@ -116,18 +116,24 @@ class FlowRun(FlowWrites):
 
     # -- the flow ----------------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def retry(self, letters: Iterable[DeadLetter]) -> None:
+        """What a stopped run still owed, then ``letters`` again through the path new records take, all
+        committed: how every run begins, and all a retry from the dashboard does."""
         flow = self.flow
         self.pending = self.store.pending(flow.name)
         self.outbox_ids = {entry.source_id for entry in self.store.outbox(flow.name)}
         self.send_write_backs()  # what a stopped run still owed goes first
         if flow.conflict is not None and flow.conflict.policy == "newest_wins":
             self.peek_other_side()
-        for letter in self.store.dead_letters(flow.name, limit=DEAD_LETTER_RETRIES_PER_RUN):
+        for letter in letters:
             self.runner.stop_point()
             self.process(letter.record, retry=True)
         self.flush(None)
         self.drain()
+
+    def run(self) -> None:
+        flow = self.flow
+        self.retry(self.store.dead_letters(flow.name, limit=DEAD_LETTER_RETRIES_PER_RUN))
         saved = None if self.runner.full_refresh else self.store.cursor(self.state_key)
         if saved is not None and flow.delete is not None and flow.delete.detect == "missing" and self.store.cursor(self.breaker_key):
             # the breaker stopped an earlier run: deletions are checked again, and that needs a full read

@@ -68,17 +68,7 @@ class DeadLetterRetry(Runner):
             counts[flow.name] = flow_run.counts
             self.reporter.flow_started(flow.name)
             try:
-                # as FlowRun.run begins: what a stopped run owed is sent first, then the letters
-                flow_run.pending = self.store.pending(flow.name)
-                flow_run.outbox_ids = {entry.source_id for entry in self.store.outbox(flow.name)}
-                flow_run.send_write_backs()
-                if flow.conflict is not None and flow.conflict.policy == "newest_wins":
-                    flow_run.peek_other_side()
-                for letter in letters:
-                    self.stop_point()
-                    flow_run.process(letter.record, retry=True)
-                flow_run.flush(None)
-                flow_run.drain()
+                flow_run.retry(letters)
             finally:
                 flow_run.stop()
             for error in flow_run.errors:
