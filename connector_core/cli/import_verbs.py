@@ -42,12 +42,18 @@ def _import_airbyte(ctx: Context, manifest: Path, output: Path, name: str | None
 
     from connector_core.cli.importers.airbyte import convert_manifest
     from connector_core.cli.validate import report as validate_report
+    from connector_core.errors import ConfigError
 
+    if output.resolve() == manifest.resolve():
+        raise ConfigError(f"{output}: the output would overwrite the manifest", hint="give another file to -o, e.g. -o spec.yaml")
     spec, report = convert_manifest(manifest, name)
     work = report.needing_work()
-    count = f"{len(work)} finding{'s' if len(work) != 1 else ''} need a look" if work else "nothing was left out"
+    count = f"{len(work)} finding{'s need' if len(work) != 1 else ' needs'} a look" if work else "nothing was left out"
     body = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=120)
-    output.write_text(HEADER.format(source=manifest.name, count=count) + body, encoding="utf-8")
+    try:
+        output.write_text(HEADER.format(source=manifest.name, count=count) + body, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{output}: cannot write the spec ({exc.strerror or exc})", hint="check that the folder exists and is writable") from None
     streams = spec.get("streams", {})
     click.echo(f"{output}: {len(streams)} stream{'s' if len(streams) != 1 else ''} imported from {manifest}; {count}", err=True)
     if report.findings:

@@ -20,7 +20,13 @@ from fakeapi import FakeAPI, reply  # noqa: E402
 from connector_core.cli.app import main  # noqa: E402
 from connector_core.cli.importers.airbyte.report import Report  # noqa: E402
 from connector_core.cli.importers.airbyte.resolve import Resolved  # noqa: E402
-from connector_core.cli.importers.airbyte.templates import RECORD, REQUEST, Scope, Untranslatable, translate_text  # noqa: E402
+from connector_core.cli.importers.airbyte.templates import (  # noqa: E402
+    RECORD,
+    REQUEST,
+    Scope,
+    Untranslatable,
+    translate_text,
+)
 from connector_core.engine.connector import Connector  # noqa: E402
 from connector_core.engine.loader import load_spec  # noqa: E402
 from connector_core.plugins import build_registry, make_plugin_manager  # noqa: E402
@@ -116,9 +122,13 @@ definitions:
     error_handler:
       type: DefaultErrorHandler
       max_retries: 2
-      backoff_strategies: [{type: ConstantBackoffStrategy, backoff_time_in_seconds: 0.01}]
+      backoff_strategies:
+        - {type: ConstantBackoffStrategy, backoff_time_in_seconds: 0.01}
+        - {type: WaitTimeFromHeader, header: X-Wait-Seconds}
       response_filters:
         - {type: HttpResponseFilter, http_codes: [404], action: IGNORE}
+        - {type: HttpResponseFilter, http_codes: [401], action: FAIL, failure_type: config_error, error_message: "Refused: {{ response['error'] }}"}
+        - {type: HttpResponseFilter, http_codes: [409], action: RETRY}
   orders:
     type: DeclarativeStream
     name: orders
@@ -190,8 +200,12 @@ def test_a_manifest_with_windows_partitions_transforms_and_error_handling_reads_
     assert result.exit_code == 0, result.output
     assert "need a look" not in result.stderr.splitlines()[0]  # everything converted
     spec = yaml.safe_load(output.read_text(encoding="utf-8"))
-    assert spec["defaults"]["retries"] == {"attempts": 3, "backoff": 0.01, "max_backoff": 0.01}
-    assert spec["errors"] == [{"status": 404, "action": "ignore"}]
+    assert spec["defaults"]["retries"] == {"attempts": 3, "backoff": 0.01, "max_backoff": 0.01,
+                                           "reset": {"header": "X-Wait-Seconds", "unit": "seconds"}, "statuses": [429, 500, 502, 503, 504, 409]}
+    assert spec["errors"] == [
+        {"status": 404, "action": "ignore"},
+        {"status": 401, "action": "fail", "message": "Refused: {{ response.body.error }}", "hint": "check the connector's settings (config)"},
+    ]
     assert spec["streams"]["orders"]["cursor"]["window"] == {"step": "P1D", "granularity": "PT1S", "format": "%Y-%m-%dT%H:%M:%SZ"}
 
     # by day, per region: eu has an order each day (and a draft), us answers 404 (ignored, as the manifest says)
@@ -223,3 +237,94 @@ def test_a_manifest_with_windows_partitions_transforms_and_error_handling_reads_
     windows = sorted({(r.query["from"], r.query["to"]) for r in eu})
     assert windows[0] == ("2024-05-01T00:00:00Z", "2024-05-01T23:59:59Z")
     assert windows[1][0] == "2024-05-02T00:00:00Z"
+
+
+STATE_DELEGATING = """
+type: DeclarativeSource
+version: 6.0.0
+check: {type: CheckStream, stream_names: [things]}
+definitions:
+  requester: {type: HttpRequester, url_base: "https://api.example.com", path: /things}
+  things:
+    type: DeclarativeStream
+    name: things
+    retriever:
+      type: SimpleRetriever
+      requester: {$ref: "#/definitions/requester"}
+      record_selector: {type: RecordSelector, extractor: {type: DpathExtractor, field_path: [data]}}
+streams:
+  - type: StateDelegatingStream
+    name: things
+    full_refresh_stream: {$ref: "#/definitions/things"}
+    incremental_stream:
+      $ref: "#/definitions/things"
+      incremental_sync:
+        type: DatetimeBasedCursor
+        cursor_field: updated
+        datetime_format: "%Y-%m-%d"
+        start_datetime: "{{ config['start'] }}"
+        start_time_option: {type: RequestOption, inject_into: request_parameter, field_name: since}
+spec: {type: Spec, connection_specification: {type: object, properties: {start: {type: string}}}}
+"""
+
+
+def test_a_state_delegating_stream_is_converted_from_its_incremental_stream(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(STATE_DELEGATING, encoding="utf-8")
+    output = tmp_path / "things.yaml"
+    result = CliRunner().invoke(main, ["import", "airbyte", str(manifest), "-o", str(output), "--name", "things"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    things = yaml.safe_load(output.read_text(encoding="utf-8"))["streams"]["things"]
+    assert things["cursor"] == {"field": "updated", "type": "datetime", "start": "{{ config.start }}"}
+    assert things["request"]["query"] == {"since": "{{ (state.since | format_datetime('%Y-%m-%d')) if state.since else none }}"}
+    assert "  changed: streams[0]: a stream that reads differently on its first sync is converted from its incremental_stream" in result.stderr
+
+
+TOKEN_IN_PARAMETERS = """
+type: DeclarativeSource
+version: 6.0.0
+check: {type: CheckStream, stream_names: [things]}
+streams:
+  - type: DeclarativeStream
+    name: things
+    primary_key: id
+    retriever:
+      type: SimpleRetriever
+      requester:
+        type: HttpRequester
+        url_base: "{{ config['base_url'] }}"
+        path: /things
+        request_parameters: {pageToken: "{{ next_page_token.next_page_token }}", fields: all}
+      record_selector: {type: RecordSelector, extractor: {type: DpathExtractor, field_path: [items]}}
+      paginator:
+        type: DefaultPaginator
+        pagination_strategy:
+          type: CursorPagination
+          cursor_value: "{{ response.nextPageToken }}"
+          stop_condition: "{{ response.nextPageToken is not defined }}"
+spec: {type: Spec, connection_specification: {type: object, properties: {base_url: {type: string}}}}
+"""
+
+
+def test_a_page_token_the_manifest_sends_as_a_parameter_is_sent_once_by_the_paginator(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(TOKEN_IN_PARAMETERS, encoding="utf-8")
+    output = tmp_path / "things.yaml"
+    result = CliRunner().invoke(main, ["import", "airbyte", str(manifest), "-o", str(output), "--name", "things"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "need" not in result.stderr.splitlines()[0]
+    things = [{"id": i} for i in range(5)]
+
+    def pages(request: Request) -> Any:
+        start = int(request.args.get("pageToken", "0"))
+        body: dict[str, Any] = {"items": things[start : start + 2]}
+        if start + 2 < len(things):
+            body["nextPageToken"] = str(start + 2)
+        return reply(body)
+
+    with FakeAPI() as api:
+        api.route("/things", pages)
+        registry = build_registry(make_plugin_manager(entry_points=False))
+        assert list(Connector(load_spec(output, registry), {"base_url": api.url}, registry).read("things")) == things
+        received = api.received("/things")
+    assert [(r.query.get("pageToken"), r.query["fields"]) for r in received] == [(None, "all"), ("2", "all"), ("4", "all")]

@@ -8,6 +8,8 @@ fake, which serves plain HTTP on 127.0.0.1, and change nothing else.
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from fakeapi import FakeAPI, reply  # noqa: E402
 
 from connector_core.cli.app import main  # noqa: E402
+from connector_core.cli.importers.airbyte import convert_manifest  # noqa: E402
 from connector_core.engine.connector import Connector  # noqa: E402
 from connector_core.engine.loader import load_spec  # noqa: E402
 from connector_core.plugins import build_registry, make_plugin_manager  # noqa: E402
 
 MANIFESTS = Path(__file__).parent / "manifests"
-FIXTURES = ["pipedrive", "sentry", "strava", "sendgrid", "greenhouse"]
+FIXTURES = ["pipedrive", "sentry", "strava", "sendgrid", "greenhouse", "mailchimp"]
 
 
 def run_import(manifest: Path, output: Path, *extra: str) -> Result:
@@ -60,6 +63,34 @@ def test_each_real_manifest_converts_into_a_spec_that_validates(tmp_path: Path, 
     assert spec["streams"], "no stream was converted"
     validated = CliRunner().invoke(main, ["validate", str(tmp_path / f"{fixture}.yaml")])
     assert validated.exit_code == 0, validated.output
+
+
+def manifest_has(data: Any, path: str) -> bool:
+    node = data
+    for step in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if step.startswith("["):
+            if not isinstance(node, list) or int(step[1:-1]) >= len(node):
+                return False
+            node = node[int(step[1:-1])]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_every_finding_names_the_place_in_the_manifest_where_the_piece_is_written(fixture: str) -> None:
+    manifest = MANIFESTS / f"source-{fixture}" / "manifest.yaml"
+    raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    _, report = convert_manifest(manifest)
+    for finding in report.findings:
+        beside = re.match(r"(\S+) \(beside the manifest\): (.*)", finding.path)
+        if beside:
+            assert manifest_has(json.loads((manifest.parent / beside.group(1)).read_text(encoding="utf-8")), beside.group(2).split(".properties")[0])
+        else:
+            assert manifest_has(raw, finding.path), f"{finding.path} is not a path of {manifest}: {finding.what}"
+        assert finding.todo
 
 
 def test_pipedrive_parts_land_where_the_manifest_puts_them(tmp_path: Path) -> None:
@@ -116,8 +147,52 @@ def test_sendgrid_next_urls_offsets_and_the_async_stream_reported(tmp_path: Path
     assert streams["bounces"]["paginate"] == {"type": "offset", "limit": 500, "offset_param": "offset", "limit_param": "limit"}
     assert streams["bounces"]["request"]["query"]["start_time"] == "{{ (state.since | timestamp) if state.since else none }}"
     assert streams["bounces"]["request"]["query"]["end_time"] == "{{ (state.until | timestamp) if state.until else none }}"
-    assert "contacts" not in streams
-    assert "lost: streams[14].retriever: stream 'contacts' uses a AsyncRetriever retriever" in stderr
+    # the AsyncRetriever stream is an export job: create, poll the status, download the files it lists
+    assert streams["contacts"]["request"] == {"method": "POST", "path": "/v3/marketing/contacts/exports"}
+    assert streams["contacts"]["export"] == {
+        "id": {"path": "id"},
+        "poll": {"request": {"path": "/v3/marketing/contacts/exports/{{job.id }}"}, "status": "status", "done": ["ready"],
+                 "failed": ["failed", "timeout"]},
+        "download": {"files": "urls", "url": "{{ file }}"},
+    }
+    assert "changed: streams[14].retriever.download_requester: the files are downloaded from the URLs the job lists" in stderr
+
+
+def test_sendgrid_spec_reads_lists_by_next_url_and_contacts_through_an_export_job(tmp_path: Path) -> None:
+    spec, _ = imported(tmp_path, "sendgrid")
+    config = {"api_key": "SG.key", "start_date": "2024-01-01T00:00:00Z"}
+    lists = [{"id": f"list-{i}", "name": f"List {i}", "contact_count": i} for i in range(5)]
+    polls: list[int] = []
+    with FakeAPI() as api:
+
+        def list_page(request: Request) -> Any:
+            start = int(request.args.get("page_token", "0"))
+            size = int(request.args["page_size"])
+            more = start + 2 < len(lists)
+            metadata = {"next": f"{api.url}/v3/marketing/lists?page_size={size}&page_token={start + 2}"} if more else {}
+            return reply({"result": lists[start : start + 2], "_metadata": metadata})
+
+        def poll(request: Request) -> Any:
+            polls.append(1)
+            if len(polls) < 2:
+                return reply({"id": "job-7", "status": "pending"})
+            return reply({"id": "job-7", "status": "ready", "urls": [f"{api.url}/files/part-1.json", f"{api.url}/files/part-2.json"]})
+
+        api.route("/v3/marketing/lists", list_page)
+        api.json("/v3/marketing/contacts/exports", {"id": "job-7"}, method="POST")
+        api.route("/v3/marketing/contacts/exports/job-7", poll)
+        api.json("/files/part-1.json", [{"CONTACT_ID": "c1", "EMAIL": "a@example.com"}])
+        api.json("/files/part-2.json", [{"CONTACT_ID": "c2", "EMAIL": "b@example.com"}])
+        connector = open_against(tmp_path, spec, api.url, config)
+
+        assert list(connector.read("lists")) == lists
+        assert [r.query.get("page_token") for r in api.received("/v3/marketing/lists")] == [None, "2", "4"]
+        assert all(r.header("Authorization") == "Bearer SG.key" for r in api.received("/v3/marketing/lists"))
+        # contacts: the job is created, polled until `ready`, and each listed file is downloaded; keys lower-cased
+        contacts = list(connector.read("contacts"))
+        assert contacts == [{"contact_id": "c1", "email": "a@example.com"}, {"contact_id": "c2", "email": "b@example.com"}]
+        assert len(api.received("/v3/marketing/contacts/exports", method="POST")) == 1
+        assert len(polls) == 2
 
 
 def test_greenhouse_basic_auth_link_headers_and_ignored_403(tmp_path: Path) -> None:
@@ -130,6 +205,31 @@ def test_greenhouse_basic_auth_link_headers_and_ignored_403(tmp_path: Path) -> N
     # a retriever given through $parameters is used, and the parent is a listed stream
     assert streams["demographics_answers_answer_options"]["partitions"] == {"parent": "demographics_questions"}
     assert "hidden" not in streams["demographics_questions"]
+
+
+def test_mailchimp_selective_auth_and_grandparent_streams(tmp_path: Path) -> None:
+    spec, stderr = imported(tmp_path, "mailchimp")
+    assert spec["base_url"] == "https://{{ config.data_center }}.api.mailchimp.com/3.0"
+    assert [choice["use"]["type"] for choice in spec["auth"]] == ["bearer", "basic"]
+    assert spec["auth"][0]["when"] == "{{ config['credentials']['auth_type'] | default('') == 'oauth2.0' }}"
+    streams = spec["streams"]
+    assert streams["interests"]["partitions"] == {"parent": "interest_categories"}
+    assert streams["interests"]["request"]["path"] == "/lists/{{ partition.parent_partition.id }}/interest-categories/{{ partition.id }}/interests"
+    assert streams["lists"]["paginate"] == {"type": "offset", "limit": 1000, "offset_param": "offset", "limit_param": "count"}
+    # the API key the basic auth falls back to is read by a template but not in the manifest's spec: declared, and reported
+    assert "apikey" in spec["config"]["properties"]
+    assert "changed: spec.json (beside the manifest): connectionSpecification.properties: the setting 'apikey' is used but not declared" in stderr
+
+
+def test_the_interop_guide_shows_the_report_the_command_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "interop.md").read_text(encoding="utf-8")
+    [shown] = re.findall(r"```\n(pipedrive\.yaml: .*?)```", guide, re.S)
+    (tmp_path / "tests" / "importers").mkdir(parents=True)
+    (tmp_path / "tests" / "importers" / "manifests").symlink_to(MANIFESTS)
+    monkeypatch.chdir(tmp_path)
+    result = run_import(Path("tests/importers/manifests/source-pipedrive/manifest.yaml"), Path("pipedrive.yaml"))
+    assert result.exit_code == 0
+    assert result.stderr == shown
 
 
 # -- converted specs against a local fake of the API -------------------------------------------------
@@ -211,6 +311,36 @@ def test_pipedrive_spec_reads_pages_and_mail_through_a_hidden_parent(tmp_path: P
             list(connector.read("mailthreads"))
 
 
+def test_strava_spec_refreshes_its_token_and_pages_by_number_from_the_start_date(tmp_path: Path) -> None:
+    spec, _ = imported(tmp_path, "strava")
+    config = {"client_id": "123", "client_secret": "c5e1", "refresh_token": "abc123", "athlete_id": 42, "start_date": "2024-01-01T00:00:00Z"}
+    activities = [{"id": i, "name": f"Run {i}", "start_date": f"2024-02-{1 + i // 2:02d}T0{i % 2}:00:00Z"} for i in range(35)]
+    with FakeAPI() as api:
+        api.json("/oauth/token", {"access_token": "at-1", "token_type": "Bearer", "expires_in": 21600, "refresh_token": "abc123"}, method="POST")
+
+        def pages(request: Request) -> Any:
+            page, size = int(request.args["page"]), int(request.args["per_page"])
+            return reply(activities[(page - 1) * size : page * size])
+
+        api.route("/api/v3/athlete/activities", pages)
+        api.json("/api/v3/athletes/42/stats", {"biggest_ride_distance": 120.5, "all_run_totals": {"count": 35}})
+        # the token endpoint is an absolute URL in the manifest: it moves to the fake with the base URL
+        spec["auth"]["token_url"] = f"{api.url}/oauth/token"
+        connector = open_against(tmp_path, spec, f"{api.url}/api/v3", config)
+        read = list(connector.read("activities"))
+        stats = list(connector.read("athlete_stats"))
+        token_requests = api.received("/oauth/token")
+        received = api.received("/api/v3/athlete/activities")
+    assert read == activities
+    assert stats == [{"biggest_ride_distance": 120.5, "all_run_totals": {"count": 35}}]
+    # pages 1 and 2 of 30 (the second is short: the last), from the start date as epoch seconds, with the refreshed token
+    assert [(r.query["page"], r.query["per_page"], r.query["after"]) for r in received] == [("1", "30", "1704067200"), ("2", "30", "1704067200")]
+    assert all(r.header("Authorization") == "Bearer at-1" for r in received)
+    assert len(token_requests) == 1
+    form = dict(pair.split("=", 1) for pair in token_requests[0].body.decode().split("&"))
+    assert form["grant_type"] == "refresh_token" and form["refresh_token"] == "abc123" and form["client_id"] == "123"
+
+
 # -- the report ----------------------------------------------------------------------------------------
 
 UNCONVERTIBLE = """
@@ -288,6 +418,18 @@ def test_a_file_that_is_not_a_manifest_is_refused_with_a_located_message(tmp_pat
     result = run_import(broken, tmp_path / "out.yaml")
     assert result.exit_code == 1
     assert f"error: {broken}:3:1: the manifest is not valid YAML" in result.stderr
+
+
+def test_an_output_that_cannot_be_written_is_a_user_error(tmp_path: Path) -> None:
+    manifest = MANIFESTS / "source-sentry" / "manifest.yaml"
+    result = run_import(manifest, tmp_path / "missing-folder" / "sentry.yaml")
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'missing-folder' / 'sentry.yaml'}: cannot write the spec" in result.stderr
+    copy = tmp_path / "manifest.yaml"
+    copy.write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_import(copy, copy)
+    assert result.exit_code == 1 and "would overwrite the manifest" in result.stderr
+    assert copy.read_text(encoding="utf-8") == manifest.read_text(encoding="utf-8")
 
 
 def test_a_reference_cycle_is_a_located_error(tmp_path: Path) -> None:

@@ -53,10 +53,13 @@ def _oauth(node: dict[str, Any], conv: Conversion, at: str, text: Any) -> dict[s
     if renamed:
         conv.lost(at, f"renamed token fields ({', '.join(renamed)}) are not converted: the standard OAuth 2.0 names are used",
                   HOOK, "changed")
-    for key in ("refresh_request_body", "refresh_request_headers", "token_expiry_date", "refresh_token_updater", "profile_assertion"):
+    for key in ("token_expiry_date", "refresh_token_updater"):
         if node.get(key):
-            conv.lost(f"{at}.{key}", f"{key} is not converted", "connector-core keeps rotated tokens in its token store "
-                      "(docs/spec-reference.md#oauth2refreshtoken); for anything else write an auth plugin", "note")
+            conv.lost(f"{at}.{key}", f"{key} is not needed: connector-core keeps rotated tokens and their expiry in its token store",
+                      "nothing to fix (docs/spec-reference.md#oauth2refreshtoken)", "note")
+    for key in ("refresh_request_body", "refresh_request_headers", "profile_assertion"):
+        if node.get(key):
+            conv.lost(f"{at}.{key}", f"{key} is not converted: the token request carries the standard OAuth 2.0 fields only", HOOK, "changed")
     grant = node.get("grant_type", "refresh_token")
     if node.get("access_token_value") and not node.get("token_refresh_endpoint"):
         return _complete({"type": "bearer", "token": text("access_token_value")}, conv, at)

@@ -9,8 +9,6 @@ from connector_core.cli.importers.airbyte.report import Report, Severity
 from connector_core.cli.importers.airbyte.resolve import Resolved
 from connector_core.cli.importers.airbyte.templates import Scope, Untranslatable, translate
 
-PLUGINS_DOC = "docs/plugins.md"
-
 
 @dataclass
 class Conversion:
@@ -22,7 +20,7 @@ class Conversion:
         return self.resolved.origin(node) or fallback
 
     def lost(self, at: str, what: str, todo: str, severity: Severity = "lost") -> None:
-        self.report.add(at, what, todo, severity)
+        self.report.add(self.resolved.locate(at), what, todo, severity)
 
     def template(self, value: Any, scope: Scope, at: str, what: str) -> Any:
         """``value`` in our template names, or None (reported) when it cannot be said in them."""
@@ -45,4 +43,4 @@ def custom_class(node: Any) -> str | None:
     return None
 
 
-__all__ = ["PLUGINS_DOC", "Conversion", "custom_class"]
+__all__ = ["Conversion", "custom_class"]

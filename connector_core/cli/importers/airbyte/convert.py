@@ -62,7 +62,7 @@ def convert_manifest(path: Path, name: str | None = None) -> tuple[dict[str, Any
     spec: dict[str, Any] = {"name": name or default_name(path), "version": "0.1.0"}
     description = data.get("description") or (data.get("spec") or {}).get("documentation_url")
     spec["description"] = f"Imported from an Airbyte manifest ({path.name}). {description or ''}".strip()
-    spec["config"] = _config_schema(data, path, conv)
+    spec["config"], config_at = _config_schema(data, path, conv)
     spec["base_url"] = _settle_base_url(streams, converter, conv)
     auth = _settle_auth(streams, converter, conv)
     if auth is not None:
@@ -76,7 +76,36 @@ def convert_manifest(path: Path, name: str | None = None) -> tuple[dict[str, Any
     spec["streams"] = streams
     if converter.errors.rules:
         spec["errors"] = converter.errors.rules
+    _declare_used_settings(spec, conv, config_at)
     return spec, report
+
+
+_CONFIG_NAME = re.compile(r"\bconfig(?:\.([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+
+
+def _declare_used_settings(spec: dict[str, Any], conv: Conversion, config_at: str) -> None:
+    """Settings the templates name but the manifest's spec leaves out (Airbyte lets a template read any
+    key) are declared, so the spec validates, and reported so that someone describes them."""
+    properties = spec["config"].setdefault("properties", {})
+    if not isinstance(properties, dict):
+        return
+    used: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            used.update(m.group(1) or m.group(2) for m in _CONFIG_NAME.finditer(node))
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: v for k, v in spec.items() if k != "config"})
+    for name in sorted(used - set(properties)):
+        properties[name] = {"description": "Read by the imported manifest's templates, not described in its spec."}
+        conv.lost(config_at, f"the setting '{name}' is used but not declared: it is added to `config` "
+                  "without a type", f"describe config.properties.{name} (type, description, secret)", "changed")
 
 
 def default_name(path: Path) -> str:
@@ -99,6 +128,10 @@ def _listed_streams(data: dict[str, Any], conv: Conversion) -> dict[str, Any]:
             nodes = node.get("streams") or []
         elif kind in _STREAM_KINDS:
             nodes = [node]
+        elif kind == "StateDelegatingStream" and isinstance(node.get("incremental_stream"), dict):
+            conv.lost(at, "a stream that reads differently on its first sync is converted from its incremental_stream "
+                      "(whose cursor starts from the start date on a first read)", "check the first read against full_refresh_stream", "changed")
+            nodes = [{**node["incremental_stream"], "name": conv.resolved.field(node, "name") or node["incremental_stream"].get("name")}]
         else:
             conv.lost(at, f"a {kind} is not converted: the stream is left out", "write the stream by hand (docs/spec-reference.md#stream)")
             continue
@@ -114,23 +147,29 @@ def _listed_streams(data: dict[str, Any], conv: Conversion) -> dict[str, Any]:
     return listed
 
 
-def _config_schema(data: dict[str, Any], path: Path, conv: Conversion) -> dict[str, Any]:
+def _config_schema(data: dict[str, Any], path: Path, conv: Conversion) -> tuple[dict[str, Any], str]:
+    """The config schema, and where it is written (for findings about it)."""
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else None
     schema = spec.get("connection_specification") if spec else None
+    at = "spec.connection_specification.properties"
     if schema is None:
         for candidate in ("spec.json", "spec.yaml", "spec.yml"):
             file = path.parent / candidate
             if file.is_file():
-                loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+                try:
+                    loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+                except (OSError, yaml.YAMLError) as exc:
+                    raise SpecError(f"{file}: cannot read the connector's spec beside the manifest ({exc})") from None
                 if isinstance(loaded, dict):
                     schema = loaded.get("connectionSpecification") or loaded.get("connection_specification")
+                    at = f"{candidate} (beside the manifest): connectionSpecification.properties"
                     break
     if not isinstance(schema, dict):
         conv.lost("spec", "the manifest has no spec: the config schema is left open", "describe the settings in the spec's `config`", "changed")
-        return {"type": "object"}
+        return {"type": "object"}, "spec"
     if spec and spec.get("advanced_auth"):
         conv.lost("spec.advanced_auth", "Airbyte's OAuth consent flow is not converted", "run `connector-core authorize` for browser consent", "note")
-    return _our_schema(schema)  # type: ignore[no-any-return]
+    return _our_schema(schema), at
 
 
 def _our_schema(node: Any) -> Any:

@@ -59,7 +59,7 @@ def convert_cursor(node: Any, conv: Conversion, fallback: str) -> Cursor:
                       "set the stream's `cursor` to the field by hand")
         return Cursor()
     if kind == "IncrementingCountCursor":
-        spec = {"field": cursor_field, "type": "integer"}
+        spec: dict[str, Any] = {"field": cursor_field, "type": "integer"}
         start = node.get("start_value")
         if start is not None:
             spec["start"] = str(start)

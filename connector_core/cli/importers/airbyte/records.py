@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from connector_core.cli.importers.airbyte.context import Conversion, custom_class
-from connector_core.cli.importers.airbyte.templates import CONFIG_ONLY, RECORD, Scope
+from connector_core.cli.importers.airbyte.templates import CONFIG_ONLY, RECORD, Scope, translate_text
 
 EXTRACTOR_HOOK = ("write an extractor plugin (docs/plugins.md#stream-components-an-extractor-a-partition-router-a-slicer) "
                   "and set records.extractor, or edit the records path")
@@ -115,12 +115,10 @@ def convert_schema(node: Any, conv: Conversion, fallback: str, manifest_dir: Pat
 
 
 def _schema_file(loader: dict[str, Any], conv: Conversion, manifest_dir: Path | None) -> dict[str, Any] | None:
-    scope = Scope(allowed=frozenset(), params=conv.resolved.params(loader))
     params = conv.resolved.params(loader)
+    scope = Scope(allowed=frozenset(), params=params)
     template = loader.get("file_path") or f"./schemas/{params.get('name', '')}.json"
     try:
-        from connector_core.cli.importers.airbyte.templates import translate_text
-
         relative = str(translate_text(str(template), scope))
     except ValueError:
         return None
@@ -150,7 +148,7 @@ def _plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return clean(schema)  # type: ignore[no-any-return]
 
 
-def convert_transformations(nodes: Any, conv: Conversion, fallback: str) -> list[dict[str, Any]]:
+def convert_transformations(nodes: Any, conv: Conversion, fallback: str, slice_fields: dict[str, str]) -> list[dict[str, Any]]:
     transforms: list[dict[str, Any]] = []
     for i, node in enumerate(nodes or []):
         if not isinstance(node, dict):
@@ -160,7 +158,7 @@ def convert_transformations(nodes: Any, conv: Conversion, fallback: str) -> list
         if custom_class(node):
             conv.lost(at, f"custom transformation {custom_class(node)} is not converted", TRANSFORM_HOOK)
         elif kind == "AddFields":
-            transforms.extend(_add_fields(node, conv, at))
+            transforms.extend(_add_fields(node, conv, at, slice_fields))
         elif kind == "RemoveFields":
             transforms.extend(_remove_fields(node, conv, at))
         elif kind == "KeysToLower":
@@ -176,11 +174,11 @@ def convert_transformations(nodes: Any, conv: Conversion, fallback: str) -> list
     return transforms
 
 
-def _add_fields(node: dict[str, Any], conv: Conversion, at: str) -> list[dict[str, Any]]:
+def _add_fields(node: dict[str, Any], conv: Conversion, at: str, slice_fields: dict[str, str]) -> list[dict[str, Any]]:
     if node.get("condition"):
         conv.lost(f"{at}.condition", "the condition is not converted: the fields are added to every record",
                   "write the condition into each value as a template", "changed")
-    scope = Scope(allowed=RECORD, params=conv.resolved.params(node))
+    scope = Scope(allowed=RECORD, params=conv.resolved.params(node), slice_fields=slice_fields)
     fields: dict[str, Any] = {}
     casts: dict[str, str] = {}
     for j, definition in enumerate(node.get("fields") or []):

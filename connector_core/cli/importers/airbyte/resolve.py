@@ -29,6 +29,8 @@ class Resolved:
         self._manifest = manifest
         self._origins: dict[int, str] = {}
         self._params: dict[int, dict[str, Any]] = {}
+        self._key_paths: dict[str, dict[str, str]] = {}  # a mapping's path -> where each of its keys is written
+        self._param_paths: dict[str, dict[str, str]] = {}  # a mapping's path -> where each parameter in force is set
         self._keep: list[Any] = []  # resolved mappings stay alive, so their ids stay theirs
         data = self._resolve(manifest, "", 0, ())
         if not isinstance(data, dict):
@@ -85,6 +87,7 @@ class Resolved:
         if not isinstance(node, dict):
             return node
         result: dict[str, Any] = {}
+        key_paths: dict[str, str] = {}
         ref = node.get("$ref")
         if isinstance(ref, str):
             if ref in chain:
@@ -93,37 +96,70 @@ class Resolved:
             base = self._resolve(target, target_at, depth + 1, (*chain, ref))
             if isinstance(base, dict):
                 result.update(base)
+                base_at = self.origin(base, target_at)
+                key_paths.update({key: self._key_paths.get(base_at, {}).get(key, _join(base_at, key)) for key in base})
         for key, value in node.items():
             if key != "$ref":
                 result[key] = self._resolve(value, _join(at, key), depth + 1, chain)
+                key_paths[key] = _join(at, key)
+        self._key_paths[at] = key_paths
         self._origins[id(result)] = at
         self._keep.append(result)
         return result
 
     # -- parameters ------------------------------------------------------------------------------------
 
-    def _propagate(self, node: Any, inherited: dict[str, Any]) -> None:
+    def _propagate(self, node: Any, inherited: dict[str, Any], inherited_paths: dict[str, str] | None = None) -> None:
+        paths = inherited_paths or {}
         if isinstance(node, list):
             for item in node:
-                self._propagate(item, inherited)
+                self._propagate(item, inherited, paths)
             return
         if not isinstance(node, dict):
             return
         if node.get("type") == "DeclarativeStream" or "retriever" in node:
-            inherited = {}  # a stream (a parent stream written inside a child too) starts afresh
+            inherited, paths = {}, {}  # a stream (a parent stream written inside a child too) starts afresh
         own = node.get("$parameters")
         params = {**inherited, **own} if isinstance(own, dict) else inherited
+        if isinstance(own, dict):
+            at = self.origin(node)
+            own_at = self._key_paths.get(at, {}).get("$parameters", _join(at, "$parameters"))
+            paths = {**paths, **{key: self._key_paths.get(own_at, {}).get(key, _join(own_at, key)) for key in own}}
         self._params[id(node)] = params
+        self._param_paths.setdefault(self.origin(node), paths)
         for key, value in node.items():
             if key == "$parameters" and isinstance(value, dict):
                 for inner in value.values():  # a component given as a parameter becomes a field of this one
-                    self._propagate(inner, params)
+                    self._propagate(inner, params, paths)
             elif key not in ("schema", "schemas", "connection_specification"):
-                self._propagate(value, params)
+                self._propagate(value, params, paths)
+
+    def locate(self, path: str) -> str:
+        """Where the piece at ``path`` (a path through resolved mappings) is written in the manifest: a
+        key a ``$ref`` brought in lives at the referenced component, a field that a parameter fills in
+        lives in the ``$parameters`` that set it."""
+        steps = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+        for _ in range(_MAX_DEPTH):
+            for i in range(len(steps) - 1, 0, -1):
+                prefix = _steps_path(steps[:i])
+                key = steps[i]
+                written = self._key_paths.get(prefix, {}).get(key)
+                if written is None and key not in self._key_paths.get(prefix, {key: ""}):
+                    written = self._param_paths.get(prefix, {}).get(key)
+                if written is not None and written != _steps_path(steps[: i + 1]):
+                    steps = re.findall(r"[^.\[\]]+|\[\d+\]", written) + steps[i + 1 :]
+                    break
+            else:
+                break
+        return _steps_path(steps)
 
 
 def _join(at: str, key: str) -> str:
     return f"{at}.{key}" if at else key
+
+
+def _steps_path(steps: list[str]) -> str:
+    return "".join(step if step.startswith("[") else f".{step}" for step in steps).lstrip(".")
 
 
 __all__ = ["Resolved"]

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector_core.cli.importers.airbyte.asyncjob import ExportParts, convert_async
 from connector_core.cli.importers.airbyte.context import Conversion, custom_class
 from connector_core.cli.importers.airbyte.errors_map import ErrorHandling
 from connector_core.cli.importers.airbyte.incremental import Cursor, convert_cursor
-from connector_core.cli.importers.airbyte.paging import convert_paginator
+from connector_core.cli.importers.airbyte.paging import Paging, convert_paginator
 from connector_core.cli.importers.airbyte.records import (
     convert_decoder,
     convert_schema,
@@ -66,18 +67,22 @@ class StreamConverter:
         at = conv.where(node, f"streams.{name}")
         retriever = conv.resolved.field(node, "retriever") or {}
         r_at = conv.where(retriever, f"{at}.retriever")
-        if retriever.get("type") != "SimpleRetriever" or custom_class(retriever):
+        job: ExportParts | None = None
+        if retriever.get("type") == "AsyncRetriever" and not custom_class(retriever):
+            job = convert_async(retriever, conv, r_at)
+            if job is None:
+                return
+        elif retriever.get("type") != "SimpleRetriever" or custom_class(retriever):
             what = custom_class(retriever) or retriever.get("type")
-            todo = ("an export job may fit: see docs/exports.md#export-jobs" if what == "AsyncRetriever"
-                    else "write the stream by hand (docs/spec-reference.md#stream)")
-            conv.lost(r_at, f"stream '{name}' uses a {what} retriever, which is not converted: the stream is left out", todo)
+            conv.lost(r_at, f"stream '{name}' uses a {what} retriever, which is not converted: the stream is left out",
+                      "write the stream by hand (docs/spec-reference.md#stream)")
             return
         self.streams[name] = {}  # claimed before its parents, so a cycle stops here
-        requester = retriever.get("requester") or {}
-        q_at = conv.where(requester, f"{r_at}.requester")
+        requester = job.creation if job else (retriever.get("requester") or {})
+        q_at = conv.where(requester, f"{r_at}.creation_requester" if job else f"{r_at}.requester")
         cursor = convert_cursor(node.get("incremental_sync"), conv, f"{at}.incremental_sync")
-        partitioning = self._partitions(retriever, r_at)
-        paging = convert_paginator(retriever.get("paginator"), conv, f"{r_at}.paginator")
+        partitioning = Partitioning() if job else self._partitions(retriever, r_at)
+        paging = Paging() if job else convert_paginator(retriever.get("paginator"), conv, f"{r_at}.paginator")
         scope = Scope(allowed=REQUEST, params=conv.resolved.params(requester),
                       slice_fields={**cursor.slice_fields, **partitioning.slice_fields}, page_expr=paging.page_expr)
         stream: dict[str, Any] = {}
@@ -86,6 +91,7 @@ class StreamConverter:
         stream["request"], self.requesters[name] = self._request(requester, q_at, scope, cursor, partitioning)
         for key, value in (paging.first_query or {}).items():
             stream["request"].setdefault("query", {}).setdefault(key, value)
+        _token_from_parameters(paging.spec, retriever.get("paginator"), requester, stream["request"])
         if paging.spec is not None:
             stream["paginate"] = paging.spec
         record_scope = Scope(allowed=RECORD, params=conv.resolved.params(retriever), slice_fields=partitioning.slice_fields)
@@ -103,10 +109,13 @@ class StreamConverter:
         schema = convert_schema(node.get("schema_loader"), conv, f"{at}.schema_loader", self.manifest_dir)
         if schema:
             stream["schema"] = schema
-        transforms = convert_transformations(node.get("transformations"), conv, f"{at}.transformations")
+        transforms = convert_transformations(node.get("transformations"), conv, f"{at}.transformations", partitioning.slice_fields)
         if transforms:
             stream["transforms"] = transforms
-        decoder = convert_decoder(retriever.get("decoder") or requester.get("decoder"), conv, f"{r_at}.decoder")
+        if job:
+            stream["export"] = job.export
+        decoder_node = job.decoder if job else (retriever.get("decoder") or requester.get("decoder"))
+        decoder = convert_decoder(decoder_node, conv, f"{r_at}.download_decoder" if job else f"{r_at}.decoder")
         if decoder:
             stream["decoder"] = decoder
         for key_name in ("state_migrations", "file_uploader"):
@@ -248,6 +257,8 @@ class StreamConverter:
         if parent_key != "id":
             spec["field"] = parent_key
         fields = {partition_field: "partition.id"}
+        if "parent" in (self.streams.get(parent_name, {}).get("partitions") or {}):
+            fields["parent_slice"] = "partition.parent_partition"  # the grandparent's partition, as Airbyte's parent_slice
         for path in config.get("extra_fields") or []:
             fields[".".join(map(str, path))] = "partition.parent." + ".".join(map(str, path))
         for key in ("incremental_dependency", "lazy_read_pointer"):
@@ -272,6 +283,26 @@ class StreamConverter:
             self._hidden.add(hidden_name)
             self.convert(hidden_name, parent, hidden=True)
         return hidden_name if self.streams.get(hidden_name) else None
+
+
+_PAGE_PARAMS = {"cursor": "param", "offset": "offset_param", "page": "page_param"}
+
+
+def _token_from_parameters(spec: dict[str, Any] | None, paginator: Any, requester: dict[str, Any], request: dict[str, Any]) -> None:
+    """A manifest without a ``page_token_option`` sends the token itself, as a request parameter naming
+    ``next_page_token``: that parameter becomes the paginator's, so the token is not sent twice."""
+    if spec is None or spec.get("type") not in _PAGE_PARAMS or not isinstance(paginator, dict) or paginator.get("page_token_option"):
+        return
+    parameters = requester.get("request_parameters")
+    if not isinstance(parameters, dict):
+        return
+    for key, value in parameters.items():
+        if isinstance(value, str) and "next_page_token" in value and key in request.get("query", {}):
+            spec[_PAGE_PARAMS[spec["type"]]] = key
+            del request["query"][key]
+            if not request["query"]:
+                del request["query"]
+            return
 
 
 def _primary_key(value: Any) -> str | list[str] | None:

@@ -2,8 +2,8 @@
 
 Airbyte templates see ``config``, ``parameters``, ``stream_partition`` / ``stream_slice``,
 ``stream_interval``, ``next_page_token``, ``record`` and ``response``; ours see ``config``, ``partition``,
-``state`` (``state.since`` and ``state.until`` are the incremental bounds), ``page`` and ``record``
-(docs/tutorial.md#templates). ``parameters`` are known when the manifest is read, so they are written in
+``state`` (``state.since`` and ``state.until`` are the incremental bounds), ``slice`` (a time window's
+``slice.start`` and ``slice.end``), ``page`` and ``record`` (docs/tutorial.md#templates). ``parameters`` are known when the manifest is read, so they are written in
 as values. A template that still names something ours cannot see, or that does not parse, is refused
 with a reason; the caller leaves that piece out and reports it.
 """
@@ -21,7 +21,7 @@ from jinja2 import meta
 _BLOCK = re.compile(r"({{.*?}}|{%.*?%})", re.DOTALL)
 _SUBSCRIPT = re.compile(r"\[\s*(['\"])([A-Za-z_]\w*)\1\s*\]")
 _DICT_METHODS = frozenset({"items", "keys", "values", "get", "update", "copy", "pop", "clear", "setdefault"})
-_PARAMETER = re.compile(r"\b(?:parameters|options)(?:\.([A-Za-z_]\w*)|\.get\(\s*(['\"])(\w+)\2\s*(?:,\s*([^)]*))?\))")
+_PARAMETER = re.compile(r"\b(?:parameters|options)(?:\.get\(\s*(['\"])(\w+)\1\s*(?:,\s*([^)]*))?\)|\.([A-Za-z_]\w*))")
 _SLICE_NAMES = r"(?:stream_partition|stream_slice|stream_interval)"
 _SLICE_GET = re.compile(_SLICE_NAMES + r"\.get\(\s*(['\"])(\w+)\1\s*(?:,\s*[^)]*)?\)")
 _SLICE_ATTR = re.compile(_SLICE_NAMES + r"\.([A-Za-z_]\w*)")
@@ -124,12 +124,12 @@ def _rewrite_block(block: str, scope: Scope) -> str:
 
 
 def _parameter_literal(match: re.Match[str], params: Mapping[str, Any]) -> str:
-    name = match.group(1) or match.group(3)
+    name = match.group(2) or match.group(4)
     if name in params:
         value = params[name]
         return repr(value) if isinstance(value, str | int | float | bool) else repr(str(value))
-    if match.group(4) is not None:
-        return match.group(4).strip()
+    if match.group(3) is not None:
+        return match.group(3).strip()
     raise Untranslatable(f"it names the parameter '{name}', which no $parameters around it sets")
 
 
