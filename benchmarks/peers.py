@@ -20,7 +20,7 @@ reused). Phases:
 put first on PYTHONPATH), several times in the same run for before/after figures; without it the
 installed working tree is measured. Usage:
 
-    .venv/bin/python benchmarks/peers.py                      # about 10 minutes on a quiet 2-core machine
+    .venv/bin/python benchmarks/peers.py                      # about 5 minutes (the first run also installs the peers)
     .venv/bin/python benchmarks/peers.py --quick              # smoke run of every phase
     .venv/bin/python benchmarks/peers.py --tree before=/tmp/cc-head --tree after=/tmp/cc-mine --only startup
 
@@ -54,7 +54,8 @@ PLAIN = HERE / "plain_loop.py"
 CACHE = Path(os.environ.get("CONNECTOR_CORE_BENCH_CACHE", Path.home() / ".cache" / "connector-core-bench"))
 QUERY = "SELECT * FROM transaction ORDER BY id"
 EMPTY_QUERY = "SELECT * FROM transaction WHERE 1 = 0"
-PEERS = {"airbyte-cdk": "airbyte-cdk", "singer-sdk": "singer-sdk", "dlt": "dlt"}  # name -> PyPI requirement
+# The versions measured; pinned so that the figures in the README stay comparable from run to run.
+PEERS = {"airbyte-cdk": "7.39.1", "singer-sdk": "0.54.9", "dlt": "1.31.0"}
 PEER_ENV = {"RUNTIME__DLTHUB_TELEMETRY": "false", "DO_NOT_TRACK": "1"}  # no phoning home from the peers
 
 
@@ -69,11 +70,11 @@ def peer_venv(name: str) -> Path:
     """The peer's venv, created and installed from PyPI on first use; returns its bin directory."""
     venv = CACHE / name
     marker = venv / "installed.txt"
-    if not marker.exists():
-        say(f"installing {PEERS[name]} into {venv} (once)")
+    if not marker.exists() or marker.read_text(encoding="utf-8").strip() != PEERS[name]:
+        say(f"installing {name}=={PEERS[name]} into {venv} (once)")
         base = getattr(sys, "_base_executable", sys.executable)
         subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", PEERS[name], "requests"], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", f"{name}=={PEERS[name]}"], check=True)
         marker.write_text(version_of(venv, name), encoding="utf-8")
     return venv / "bin"
 
@@ -236,17 +237,19 @@ def phase_correctness(bench: Bench, tools: list[Tool]) -> dict[str, Any]:
 
 
 def paired(result: dict[str, Any], tool: str, baseline: str) -> list[float]:
-    """tool / baseline wall time, round by round: both ran minutes apart at most, under the same load."""
+    """tool / baseline wall time, round by round: within a round both ran seconds apart, under about the
+    same load, so these ratios vary less than a ratio of medians taken minutes apart."""
     return [a["wall_s"] / b["wall_s"] for a, b in zip(result[tool]["runs"], result[baseline]["runs"], strict=True)]
 
 
 def table(title: str, result: dict[str, Any], baseline: str, ratio_label: str) -> list[str]:
-    lines = [title, f"  {'tool':46s} {'median s':>8s} {'min–max s':>13s} {ratio_label:>8s} {'min–max':>11s} {'RSS MB':>6s}"]
+    head = f"  {'tool':58s} {'median s':>8s} {'min–max s':>13s} {ratio_label:>8s} {'min–max':>11s} {'span s':>6s} {'RSS MB':>6s}"
+    lines = [title, head]
     for name, res in sorted(result.items(), key=lambda item: item[1]["wall_median_s"]):
         ratios = paired(result, name, baseline)
         lines.append(
-            f"  {name:46s} {res['wall_median_s']:8.3f} {res['wall_min_s']:6.3f}–{res['wall_max_s']:<6.3f} "
-            f"{statistics.median(ratios):7.2f}× {min(ratios):5.2f}–{max(ratios):<5.2f} {res['rss_max_mb']:6.1f}"
+            f"  {name:58s} {res['wall_median_s']:8.3f} {res['wall_min_s']:6.3f}–{res['wall_max_s']:<6.3f} "
+            f"{statistics.median(ratios):7.2f}× {min(ratios):5.2f}–{max(ratios):<5.2f} {res['span_median_s']:6.3f} {res['rss_max_mb']:6.1f}"
         )
     return lines
 
@@ -255,7 +258,7 @@ def goal(label: str, values: list[float], op: str, target: float, unit: str = "�
     value = statistics.median(values)
     met = value <= target if op == "≤" else value >= target if op == "≥" else value < target
     spread = f"({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else ""
-    return f"  {label:64s} {value:7.2f}{unit} {spread:13s} {'MET' if met else 'MISSED'} (goal {op} {target}{unit})"
+    return f"  goal: {label:70s} {value:7.2f}{unit} {spread:13s} {'MET' if met else 'MISSED'} (goal {op} {target}{unit})"
 
 
 def render(results: dict[str, Any]) -> list[str]:

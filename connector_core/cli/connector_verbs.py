@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from connector_core.cli.app import CONFIG_OPTION, EXIT_USER, Context, guarded, pass_context
+from connector_core.cli.app import CONFIG_OPTION, EXIT_API, EXIT_USER, Context, guarded, pass_context
 from connector_core.cli.interop import CONNECTOR_ARGUMENT, FORMAT_OPTION
 from connector_core.cli.progress import progress_bar
 
@@ -66,7 +66,10 @@ def _print_config_schema(ctx: Context, connector: str) -> None:
 @pass_context
 @guarded
 def check(ctx: Context, connector: str, config: str | None, protocol: str | None) -> None:
-    """Make a test call with CONNECTOR and the given config."""
+    """Make a test call with CONNECTOR and the given config.
+
+    With several check streams, each is tried and reported; exit 3 when they failed for the API or
+    the network, 1 when a failure is the spec's or the config's to fix."""
     if protocol == "airbyte":
         from connector_core.cli.interop import airbyte
 
@@ -74,6 +77,9 @@ def check(ctx: Context, connector: str, config: str | None, protocol: str | None
     with ctx.open(connector, config) as opened:
         result = opened.check()
     click.echo(result.message, err=True)
+    if not result.ok:
+        failed = [s for s in result.details.get("streams", []) if not s["ok"]]
+        sys.exit(EXIT_API if failed and all(s["api"] for s in failed) else EXIT_USER)
 
 
 @click.command()
@@ -96,11 +102,14 @@ def discover(ctx: Context, connector: str, config: str | None, sample: bool, pro
     from connector_core.engine.loader import load_spec
 
     loaded = load_spec(connector, ctx.registry)
-    if sample:
+    described = [name for name, stream in loaded.spec.streams.items() if not stream.hidden and stream.record_schema is not None and not isinstance(stream.record_schema, dict)]
+    if sample or (described and config is not None):  # schemas `from` the API need a config
         with Connector(loaded, config, ctx.registry) as opened:
-            catalog = opened.discover(sample=True)
+            catalog = opened.discover(sample=sample)
     else:
         catalog = discover_streams(_Offline(loaded))
+        if described:
+            click.echo(f"note: the API describes the records of {', '.join(described)}; give -c CONFIG to fetch their schemas", err=True)
     click.echo(json.dumps(catalog, indent=2))
 
 

@@ -15,7 +15,7 @@ from connector_core.cli.app import Context, guarded, pass_context
 @click.option("--state-dir", type=click.Path(file_okay=False), help="Keep the copies and their state here (default: a temporary directory, removed).")
 @guarded
 def demo(directory: str | None, state_dir: str | None) -> None:
-    """Start the NetSuite and HubSpot emulators in-process and run every example connection once against them."""
+    """Start the NetSuite, HubSpot and Salesforce emulators in-process and run every example connection once against them."""
     from pathlib import Path
 
     from connector_core.cli.demo import run_demo

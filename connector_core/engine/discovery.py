@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
+from connector_core.engine.connection_check import check_streams, with_check_hint
 from connector_core.engine.reader import StreamReader
 from connector_core.errors import ConnectorError
 
@@ -24,7 +25,19 @@ class CheckResult:
 
 
 def check_connection(connector: ConnectorSession) -> CheckResult:
-    """Make the spec's test call (or read one page of its check stream, or of its first stream)."""
+    """Make the spec's test call, or read one page of its check stream(s), or of its first stream."""
+    check = connector.spec.check
+    if check is not None and check.streams:
+        return CheckResult(*check_streams(connector, check))
+    try:
+        return _check_once(connector)
+    except ConnectorError as exc:
+        if check is not None and check.hint:
+            with_check_hint(connector, check, exc)
+        raise
+
+
+def _check_once(connector: ConnectorSession) -> CheckResult:
     check = connector.spec.check
     if check is not None and check.request is not None:
         args = connector.build_request(check.request, {}, "check.request")
@@ -60,6 +73,13 @@ def infer_schema(records: list[dict[str, Any]]) -> dict[str, Any]:
         "type": "object",
         "properties": {k: {"type": sorted(v)[0] if len(v) == 1 else sorted(v)} for k, v in sorted(properties.items())},
     }
+
+
+def _has_session(connector: object) -> bool:
+    """Whether discovery may make requests (a connector bound to a config, not a spec alone)."""
+    from connector_core.engine.session import ConnectorSession
+
+    return isinstance(connector, ConnectorSession)
 
 
 def _json_type(value: Any) -> str:
@@ -101,14 +121,22 @@ def discover_streams(connector: ConnectorSession | SpecSource, *, sample: bool =
 
     A stream without a declared schema gets one inferred from its first records when ``sample`` is true
     (which needs a connector session: the overloads accept a bare :class:`SpecSource` only without it).
+    A stream whose schema is ``{from: ...}`` gets it from the API when ``connector`` is a session (once
+    per session), and ``{"type": "object"}`` from a bare spec.
     """
     streams = []
     for name, stream in connector.spec.streams.items():
         if stream.hidden:
             continue  # a helper that only feeds other streams' partitions
         schema = stream.record_schema
-        inferred = False
-        if schema is None and sample:
+        inferred = from_api = False
+        if schema is not None and not isinstance(schema, dict):  # `schema: {from: ...}`: the API describes the records
+            schema = None
+            if _has_session(connector):
+                from connector_core.engine.dynamic_schema import fetched_schema
+
+                schema, from_api = fetched_schema(cast("ConnectorSession", connector), name), True
+        elif schema is None and sample:
             session = cast("ConnectorSession", connector)  # sampling is only allowed with one (the overloads)
             records = list(StreamReader(session, name, None, limit=50).records())
             schema, inferred = infer_schema(records), True
@@ -120,6 +148,7 @@ def discover_streams(connector: ConnectorSession | SpecSource, *, sample: bool =
                 "description": stream.description,
                 "json_schema": schema or {"type": "object"},
                 "schema_inferred": inferred,
+                "schema_from_api": from_api,
                 "sync_modes": ["full_refresh", "incremental"] if cursor else ["full_refresh"],
                 "cursor_field": cursor,
                 "primary_key": [key] if isinstance(key, str) else key,

@@ -48,11 +48,13 @@ def check_export(problem: Problem, interpolator: Interpolator, at: PathKey, stre
         return
     where: PathKey = (*at, "export")
     checker = StreamChecker(problem, interpolator, at, stream)
-    if stream.paginate is not None:
+    if stream.paginate is not None and export.when is None and export.size is None:
         problem(
             (*at, "paginate"),
-            "an export stream is not paged by `paginate` (its request creates the job); page the results with export.download.next",
+            "an export stream is not paged by `paginate` (its request creates the job); page the results with export.download.next, "
+            "or add export.when and export.create to read pages where the job is not wanted",
         )
+    check_switch(problem, checker, where, export)
     records = stream.records
     if getattr(records, "extractor", None) is not None:
         problem((*at, "records", "extractor"), "an export stream's records come from its downloads, read by `decoder`; an extractor is not used")
@@ -79,4 +81,31 @@ def check_export(problem: Problem, interpolator: Interpolator, at: PathKey, stre
         problem((*where, "download"), "say where the results are: `request` (e.g. path: '/jobs/{{ job.id }}/results') or `url` (e.g. '{{ file.href }}')")
 
 
-__all__ = ["JOB_NAMES", "check_decoder", "check_export"]
+def check_switch(problem: Problem, checker: StreamChecker, where: PathKey, export: Any) -> None:
+    """`when` or `size` choose between the job and the stream's pages, so the job needs a request of its own."""
+    names = StreamChecker.REQUEST_NAMES - {"page"}
+    if export.when is not None:
+        checker.check_names((*where, "when"), export.when, names, "export.when")
+    if export.size is not None:
+        checker.check_request((*where, "size", "request"), export.size.request, names)
+        check_dotted_path(problem, (*where, "size", "path"), export.size.path)
+        if isinstance(export.size.above, str):
+            checker.check_names((*where, "size", "above"), export.size.above, frozenset(), "size.above")
+    switch = "when" if export.when is not None else "size" if export.size is not None else None
+    if switch is not None and export.create is None:
+        problem(
+            (*where, switch),
+            f"with `{switch}`, the stream's `request` reads pages where the job is not wanted, so the job needs its own request: "
+            "add export.create (e.g. {method: POST, path: /jobs, json: ...})",
+        )
+    if switch is None and export.create is not None:
+        problem((*where, "create"), "export.create is only sent with export.when or export.size (without them, the stream's `request` creates the job): add one, or move the request to the stream")
+    if export.create is not None:
+        checker.check_request((*where, "create"), export.create)
+    if export.records is not None:
+        checker.check_records_path((*where, "records"), export.records)
+        if "*" in export.records.split("."):
+            problem((*where, "records"), "export.records replaces the stream's records path up to its `*`; write that part only (a `*` stays in the stream's `records`)")
+
+
+__all__ = ["JOB_NAMES", "check_decoder", "check_export", "check_switch"]

@@ -24,7 +24,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from connector_core.engine.decoders import as_decoder, stream_records
 from connector_core.engine.http import effective_policy, network_reason, response_body
 from connector_core.engine.paths import get_path
-from connector_core.engine.spec import Decoder, ExportDownload, ExportJob, ExportPoll, IdFrom
+from connector_core.engine.spec import Decoder, ExportDownload, ExportJob, ExportPoll, ExportSize, IdFrom
 from connector_core.engine.urls import redact_url
 from connector_core.errors import ConnectorError, PaginationLoopError, RetriableHTTPError
 
@@ -44,9 +44,12 @@ def export_pages(
     ``records_path`` is the records path up to a wildcard, if any (``spread``: there is one)."""
     export: ExportJob = stream.export
     where = f"streams.{stream_name}"
-    job = _create(connector, where, stream.request, values, export.id)
+    if export.create is not None:
+        job = _create(connector, where, export.create, f"{where}.export.create", values, export.id)
+    else:
+        job = _create(connector, where, stream.request, f"{where}.request", values, export.id)
     job["status"] = _poll(connector, f"{where}.export.poll", export.poll, {**values, "job": job}, job["id"])
-    decoder = as_decoder(stream.decoder)
+    decoder = as_decoder(export.decoder if export.decoder is not None else stream.decoder)
     context = {**values, "job": job}
     for file in _files(export.download, job):
         batch: list[Any] = []
@@ -60,6 +63,50 @@ def export_pages(
             yield _enriched(connector, stream_name, stream, batch, values)
 
 
+def uses_export(connector: ConnectorSession, stream_name: str, export: ExportJob, values: dict[str, Any]) -> bool:
+    """Whether this read goes through the export job (``when`` true; else a count above ``size.above``;
+    always when neither is set) or reads the stream's pages."""
+    where = f"streams.{stream_name}.export"
+    if export.when is None and export.size is None:
+        return True
+    if export.when is not None and _yes(connector.render(export.when, values, f"{where}.when")):
+        log.info("%s: reading through the export job (export.when)", where)
+        return True
+    if export.size is not None:
+        count, above = _count(connector, where, export.size, values)
+        if count is not None and above is not None and count > above:
+            log.info("%s: %d records to read, above %d: reading through the export job", where, count, above)
+            return True
+    return False
+
+
+def _yes(chosen: Any) -> bool:
+    if isinstance(chosen, str):  # a template's text: "False", "0", "" and "none" mean no
+        return chosen.strip().lower() not in ("", "false", "0", "no", "none", "null")
+    return bool(chosen)
+
+
+def _count(connector: ConnectorSession, where: str, size: ExportSize, values: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The count the size request gives, and the threshold (None: no count asked for)."""
+    above = connector.render(size.above, values, f"{where}.size.above") if isinstance(size.above, str) else size.above
+    if above in (None, "", "None", "none"):
+        return None, None
+    try:
+        threshold = int(above)
+    except (TypeError, ValueError):
+        raise ConnectorError(f"{where}.size.above gave {above!r}, not a whole number", hint=f"make {where}.size.above a number, or a template giving one") from None
+    args = connector.build_request(size.request, {**values, "page": {}}, f"{where}.size.request")
+    body = response_body(connector.send(args))
+    found = get_path(body, size.path)
+    try:
+        return int(found), threshold
+    except (TypeError, ValueError):
+        raise ConnectorError(
+            f"{where}.size: the count request's reply has no whole number at '{size.path}': {_excerpt(connector, body)}",
+            hint=f"check {where}.size.path against the reply",
+        ) from None
+
+
 def _enriched(connector: ConnectorSession, stream_name: str, stream: Any, batch: list[Any], values: dict[str, Any]) -> list[Any]:
     """A batch with the stream's enrichments applied, as a page of a paged stream gets them."""
     if stream.enrich:
@@ -69,9 +116,10 @@ def _enriched(connector: ConnectorSession, stream_name: str, stream: Any, batch:
     return batch
 
 
-def _create(connector: ConnectorSession, where: str, request: Any, values: dict[str, Any], id_from: IdFrom) -> dict[str, Any]:
-    """Send the create request (retried only when the API refused it, e.g. 429: a job is not idempotent)."""
-    args = connector.build_request(request, {**values, "page": {}}, f"{where}.request")
+def _create(connector: ConnectorSession, where: str, request: Any, request_at: str, values: dict[str, Any], id_from: IdFrom) -> dict[str, Any]:
+    """Send the create request (declared at ``request_at``); retried only when the API refused it, e.g.
+    429: a job is not idempotent."""
+    args = connector.build_request(request, {**values, "page": {}}, request_at)
     response = connector.send(args, retry=False)
     body = response_body(response)
     job_id: Any = None
@@ -224,4 +272,4 @@ def _excerpt(connector: ConnectorSession, body: Any) -> str:
     return connector.redactor.text(str(body))[:200]
 
 
-__all__ = ["BATCH", "export_pages"]
+__all__ = ["BATCH", "export_pages", "uses_export"]

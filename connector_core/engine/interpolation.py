@@ -23,6 +23,7 @@ from urllib.parse import quote
 import jinja2
 from jinja2 import StrictUndefined, meta, nodes
 
+from connector_core.engine.clock import default_now
 from connector_core.engine.template_limits import (
     BoundedSandbox,
     TemplateLimitError,
@@ -133,8 +134,6 @@ def _wrap_each(values: Any, key: str) -> list[dict[str, Any]]:
 
 
 def _now_utc() -> dt.datetime:
-    from connector_core.engine.clock import default_now
-
     return default_now()
 
 

@@ -21,9 +21,11 @@ from connector_core.engine.documents import Document, PathKey, format_path, load
 from connector_core.engine.export_checks import check_export
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.paths import split_path
+from connector_core.engine.reach_checks import check_reach
 from connector_core.engine.registry import Registry
 from connector_core.engine.spec import ConnectorSpec, spec_model
 from connector_core.engine.spec_checks import StreamChecker, check_dotted_path, regex_problem, schema_patterns
+from connector_core.engine.spec_plugins import with_spec_plugins
 from connector_core.engine.validation import suggest, validate_document
 from connector_core.engine.validation_cache import already_valid, remember_valid
 from connector_core.engine.windows import check_window
@@ -41,6 +43,7 @@ class LoadedSpec:
 
     spec: ConnectorSpec[Any, Any, Any, Any, Any]
     document: Document
+    registry: Registry | None = None  # the registry with the spec's own `plugins`, when it names any
 
     @property
     def path(self) -> Path:
@@ -64,6 +67,8 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     """Load and fully check a spec; raise SpecError with every located problem."""
     path = resolve_spec_path(str(name_or_path), registry)
     doc = load_document(path)
+    given, registry = registry, with_spec_plugins(doc, registry)
+    own = registry if registry is not given else None
     made_problems = expand_stream_templates(doc)  # the streams made from stream templates join `streams` first
     fingerprint = (path.read_bytes(), json.dumps(sorted(registry.owners.items())), _checks_revision())
     known_valid = already_valid("spec", *fingerprint)
@@ -72,13 +77,13 @@ def load_spec(name_or_path: str | Path, registry: Registry) -> LoadedSpec:
     if spec is None:  # the full model reports problems with every known type in view
         spec = validate_document(registry.spec_model, doc, "connector spec", template_problems)
     if known_valid:
-        return LoadedSpec(spec, doc)
+        return LoadedSpec(spec, doc, own)
     problems = SpecChecker(doc, spec, registry).run()
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise SpecError(f"{path}: invalid connector spec ({len(problems)} {noun})", problems=problems, spec_path=str(path))
     remember_valid("spec", *fingerprint)
-    return LoadedSpec(spec, doc)
+    return LoadedSpec(spec, doc, own)
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +99,7 @@ def _checks_revision() -> str:
         documents,
         export_checks,
         interpolation,
+        reach_checks,
         spec,
         spec_checks,
         validation,
@@ -101,7 +107,7 @@ def _checks_revision() -> str:
     )
 
     digest = hashlib.sha256()
-    for module in (definitions, documents, export_checks, interpolation, spec, spec_checks, validation, windows, sys.modules[__name__]):
+    for module in (definitions, documents, export_checks, interpolation, reach_checks, spec, spec_checks, validation, windows, sys.modules[__name__]):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except OSError:  # pragma: no cover - a module without a readable source file
@@ -218,8 +224,12 @@ class SpecChecker(_Checker):
         streams = self.spec.streams
         for name, stream in streams.items():
             at: PathKey = ("streams", name)
-            if stream.record_schema is not None:
+            if isinstance(stream.record_schema, dict):
                 self.check_schema((*at, "schema"), stream.record_schema, "record schema")
+            elif stream.record_schema is not None:
+                from connector_core.engine.dynamic_schema import check_dynamic_schema
+
+                check_dynamic_schema(self.problem, self.interpolator(), self.registry, at, stream)
             if stream.partitions is not None:
                 self.check_partitions((*at, "partitions"), name, stream.partitions)
             for index, transform in enumerate(stream.transforms):
@@ -230,6 +240,7 @@ class SpecChecker(_Checker):
                 check_window(self.problem, (*at, "cursor"), stream.cursor)
             if stream.hidden:
                 self.check_hidden(at, name)
+        check_reach(self.problem, self.spec)
         for name, operation in self.spec.operations.items():
             at = ("operations", name)
             self.check_schema((*at, "input"), operation.input, "input schema")
@@ -245,14 +256,28 @@ class SpecChecker(_Checker):
         check = self.spec.check
         if check and check.stream and check.stream not in streams:
             self.unknown_stream(("check", "stream"), check.stream)
-        if check and not (check.stream or check.request):
-            self.problem(("check",), "set 'request' or 'stream'")
-        if check and check.stream and check.request:
-            self.problem(("check",), "set one of 'request' or 'stream', not both (the request would be made and the stream never read)")
+        if check is not None:
+            self.check_check(check)
         return sorted(set(self.problems), key=_position_key)
 
     def check_dotted_path(self, at: PathKey, path: str) -> None:
         check_dotted_path(self.problem, at, path)
+
+    def check_check(self, check: Any) -> None:
+        given = [key for key in ("request", "stream", "streams") if getattr(check, key)]
+        if not given:
+            self.problem(("check",), "set 'request', 'stream' or 'streams'")
+        elif len(given) > 1:
+            both = "both " if len(given) == 2 else "all of "
+            self.problem(("check",), f"set one of 'request', 'stream' or 'streams', not {both}{' and '.join(repr(k) for k in given)} (only one would be tried)")
+        seen: set[str] = set()
+        for index, item in enumerate(check.streams):
+            name, at = (item, ("check", "streams", index)) if isinstance(item, str) else (item.stream, ("check", "streams", index, "stream"))
+            if name not in self.spec.streams:
+                self.unknown_stream(at, name)
+            elif name in seen:
+                self.problem(at, f"stream '{name}' is listed twice; list it once")
+            seen.add(name)
 
     def unknown_stream(self, at: PathKey, name: str) -> None:
         guess = suggest(name, list(self.spec.streams))

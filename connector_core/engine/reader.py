@@ -257,10 +257,12 @@ class StreamReader:
         after them the paginator is asked for a next page again (a paginator that restarts past an
         API's cap begins a new window there)."""
         if self.stream.export is not None:
-            from connector_core.engine.exports import export_pages
+            from connector_core.engine.exports import export_pages, uses_export
 
-            yield from export_pages(self.connector, self.name, self.stream, values, self.extraction.head, spread=self.extraction.rest is not None)
-            return
+            if uses_export(self.connector, self.name, self.stream.export, values):
+                head = self.extraction.head if self.stream.export.records is None else self.stream.export.records
+                yield from export_pages(self.connector, self.name, self.stream, values, head, spread=self.extraction.rest is not None)
+                return
         paginator = self.paginator_model.start()
         page = paginator.first_page()
         result = self._fetch(paginator, page, values)
@@ -482,11 +484,13 @@ class _CursorTracker:
         return self._dump(self.max)
 
     def reach(self, value: Any) -> None:
-        """Everything up to ``value`` has been read (a time window is done): the cursor moves up to it."""
-        if self.max is None or value > self.max:
-            self.max = value
-            self.floor = self._minus(value, self.spec.lookback)
-            self.changed = True
+        """Everything up to ``value`` has been read (a time window is done): the cursor is ``value``.
+
+        Even when a record's cursor is later: the API may window on another field (created) than the
+        cursor (updated), and the windows after this one are not read yet."""
+        self.max = value
+        self.floor = self._minus(value, self.spec.lookback)
+        self.changed = True
 
     def observe(self, record: dict[str, Any]) -> Any:
         """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""

@@ -70,6 +70,7 @@ class ConnectorSession:
         now: dt.datetime | str | None = None,
     ) -> None:
         self.loaded = loaded
+        registry = loaded.registry or registry  # with the spec's own `plugins` (engine/spec_plugins.py)
         self.spec = loaded.spec
         self.name = self.spec.name
         self.registry = registry

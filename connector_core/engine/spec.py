@@ -12,7 +12,16 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Generic, Literal, Never, TypeVar, Union, cast, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
 
 from connector_core.engine.timeparse import parse_duration
 
@@ -288,8 +297,9 @@ class Window(SpecModel):
 
     The range runs from the saved cursor (less the lookback), else `start`, to `end`, else the
     engine's clock ("now", which `--now` pins). Requests see each window as `slice.start` and
-    `slice.end`, written with `format`. Once a window is read to its last page the cursor moves up to
-    its end and is saved, so a stopped read resumes at the first unfinished window.
+    `slice.end`, written with `format`. Once a window is read to its last page the cursor becomes its
+    end and is saved, so a stopped read resumes at the first unfinished window. A partition without
+    saved state begins at `start`. More in [time windows](records.md#incremental-reads-and-time-windows).
     """
 
     step: str | float = Field(
@@ -486,6 +496,25 @@ class ExportDownload(SpecModel):
     next: DownloadPaging | None = Field(None, description="Follow-up pages of each download, by a token in a response header.")
 
 
+class ExportSize(SpecModel):
+    """Read through the job only when the read is large: one count request first, its count compared with `above`.
+
+    ```yaml
+    size:
+      request: {path: /query, query: {q: "SELECT COUNT() FROM Account WHERE ..."}}
+      path: totalSize
+      above: "{{ config.bulk_above or none }}"
+    ```
+    """
+
+    request: RequestSpec = Field(..., description="The request that counts the records the read would give; templated as the stream's request (no `page`).")
+    path: str = Field(..., description="Dotted path of the count in its reply, e.g. 'totalSize'.")
+    above: int | str = Field(
+        ...,
+        description="The job is used when the count is above this: a number, or a template over `config` (null or empty: no count is made, pages are read).",
+    )
+
+
 class ExportJob(SpecModel):
     """Reads a stream through an asynchronous export job: the stream's `request` creates the job, then
     `poll` repeats until the job's status is one of `done`, then `download` fetches the results and
@@ -506,12 +535,92 @@ class ExportJob(SpecModel):
         next: {header: Sforce-Locator, param: locator}
     ```
 
+    One stream can also read either way: with `when` (e.g. `"{{ config.bulk }}"`) or `size` (a count
+    above a threshold) and `create` (the job's request), the stream's `request` and `paginate` read
+    pages where neither chooses the job; `decoder` and `records` here say how the downloads are read. See
+    [a job or pages, by a switch](exports.md#a-job-or-pages-by-a-switch).
+
     More, with NetSuite's asynchronous requests, in [export jobs](exports.md#export-jobs).
     """
 
     id: IdFrom = Field(..., description="Where the create reply gives the job's id: `{path: id}` in the body, or `{header: Location}` (its last segment).")
     poll: ExportPoll = Field(..., description="How the job's status is polled.")
     download: ExportDownload = Field(..., description="How the results are fetched.")
+    when: str | None = Field(
+        None,
+        description="Template over `config`, `state`, `partition` and `stream`: the stream reads through the job where it is true, and as pages "
+        "(its `request` and `paginate`) where it is false, e.g. \"{{ config.bulk }}\". Omit, with no `size`: always through the job. Needs `create`.",
+    )
+    size: ExportSize | None = Field(
+        None,
+        description="Use the job only above a number of records, counted by one request first (where `when` is false or absent).",
+    )
+    create: RequestSpec | None = Field(
+        None, description="The request that creates the job, when the stream's own `request` reads pages (a stream with `when` or `size`)."
+    )
+    decoder: Decoder | None = Field(
+        None,
+        description="How the downloads become records, when not as the stream's `decoder` says (e.g. csv, where the pages are JSON).",
+        json_schema_extra=lambda schema: _or_format_name(schema),
+    )
+    records: str | None = Field(
+        None, description="Dotted path of the records in each download, when not the stream's (a CSV's rows are the records: '')."
+    )
+
+    _decoder_shorthand = field_validator("decoder", mode="before")(lambda cls, v: {"format": v} if isinstance(v, str) else v)
+
+
+class SchemaFrom(SpecModel):
+    """Where a stream's record schema is fetched from the API, when `discover` runs with a config.
+
+    ```yaml
+    schema:
+      from:
+        request: {path: "/sobjects/Account/describe"}
+        transform: salesforce_json_schema      # a plugin's transform: the reply -> {..., json_schema: {...}}
+        path: json_schema
+    ```
+
+    The request is made once per run (the schema is kept for the rest of it) and its reply goes
+    through `transform`, a transform a plugin registers (`connector_register_transforms`), then
+    `path` picks the JSON Schema out of the result; `fields` keeps only the properties the stream
+    reads. The result must be a valid JSON Schema. A failed
+    request stops `discover` with the API's error and where the request is declared. Without a
+    config (`discover` alone) the schema is unknown and the stream is listed as `{"type": "object"}`.
+    More in [schemas from the API](records.md#schemas-from-the-api).
+    """
+
+    request: RequestSpec = Field(..., description="The request whose reply describes the records, templated over `config` and `stream` (the stream's name).")
+    transform: str | None = Field(
+        None, description="A plugin's transform (registered with connector_register_transforms) turning the reply body into the schema, or a mapping holding it."
+    )
+    path: str = Field("", description="Dotted path of the JSON Schema in the reply (after the transform); '' = all of it.")
+    fields: list[str] | str | None = Field(
+        None,
+        description="The fields the stream reads, when it reads fewer than the API describes: a list or a template over `config` giving one. "
+        "The schema keeps only these properties (and only these in `required`).",
+    )
+
+
+class DynamicSchema(SpecModel):
+    """A record schema fetched from the API at discover time: `schema: {from: {request, transform, path}}`."""
+
+    source: SchemaFrom = Field(..., alias="from", description="The request that describes the records, and how its reply becomes a JSON Schema.")
+
+
+def _schema_kind(value: Any) -> str:
+    """`schema: {from: ...}` is fetched from the API; any other mapping is a JSON Schema written out.
+    (The tags are capitalised like model names: error locations leave such union tags out.)"""
+    if isinstance(value, DynamicSchema) or (isinstance(value, dict) and "from" in value):
+        return "DynamicSchema"
+    return "JsonSchema"
+
+
+#: A stream's `schema`: a JSON Schema, or `{from: ...}` to fetch one from the API.
+StreamSchema = Annotated[
+    Union[Annotated[DynamicSchema, Tag("DynamicSchema")], Annotated[dict[str, Any], Tag("JsonSchema")]],  # noqa: UP007
+    Discriminator(_schema_kind),
+]
 
 
 class Stream(SpecModel, Generic[PaginatorT, ExtractorT, RouterT, SlicerT]):
@@ -532,7 +641,11 @@ class Stream(SpecModel, Generic[PaginatorT, ExtractorT, RouterT, SlicerT]):
     primary_key: str | list[str] | None = Field(None, description="Field(s) identifying a record.")
     cursor: str | Incremental[SlicerT] | None = Field(None, description="Cursor field name, or incremental settings. Enables incremental reads.")
     partitions: Partitions[RouterT] | None = Field(None, description="Run the stream once per value or per parent record.")
-    record_schema: dict[str, Any] | None = Field(None, alias="schema", description="JSON Schema of a record (inferred when omitted).")
+    record_schema: StreamSchema | None = Field(
+        None,
+        alias="schema",
+        description="JSON Schema of a record, or `{from: {request, transform, path}}` to fetch it from the API when `discover` runs (inferred with --sample when omitted).",
+    )
     transforms: list[Transform] = Field(default_factory=list, description="Record transforms applied in order.")
     enrich: list[Enrich] = Field(
         default_factory=list, description="Extra requests per page whose results are added to its records (before filter and transforms)."
@@ -685,8 +798,9 @@ class Operation(SpecModel):
     output: Any = Field(None, description="Template shaping the result from `response` (body), `input` and the id.")
     retry: bool | None = Field(
         None,
-        description="Retry this operation on transient errors. Default: yes for reads, updates, upserts and deletes, "
-        "and for creates only with an idempotency key.",
+        description="Retry this operation on transient errors (5xx, timeouts, dropped connections). Default: yes for "
+        "reads, updates, upserts and deletes, and for creates only with an idempotency key. A 429 is retried "
+        "whatever this says, creates included: the API refused the request without acting on it.",
     )
     errors: list[ErrorRule] = Field(
         default_factory=list, description="Error rules for this operation only, tried before the connector's (e.g. 409 → ignore)."
@@ -704,11 +818,40 @@ class ErrorRule(SpecModel):
     hint: str | None = Field(None, description="What the user should do about it.")
 
 
+class CheckStream(SpecModel):
+    """One stream `check` reads the first page of, and what to tell the user when it fails."""
+
+    stream: str = Field(..., min_length=1, description="Name of the stream (a hidden one too).")
+    hint: str | None = Field(
+        None, description="What to do when this stream fails, e.g. the permission the role needs (a template over `config`)."
+    )
+
+
 class CheckSpec(SpecModel):
-    """The test call made by `connector-core check`."""
+    """The test made by `connector-core check`: one request, one stream, or several streams.
+
+    ```yaml
+    check:
+      streams:
+        - customers
+        - {stream: invoices, hint: "give the role 'Transactions > Invoice: View'"}
+        - {stream: revenue, hint: "enable SuiteAnalytics Workbook for account {{ config.account_id }}"}
+    ```
+
+    With `streams`, the first page of each is read, every one even when an earlier one fails; the
+    check passes when all answer, and reports each failure with its error and its own hint (else
+    `hint`). `connector-core check` then exits 3 when every failure came from the API or the network,
+    1 when one is the spec's or the config's to fix (a template naming a missing config key).
+    """
 
     request: RequestSpec | None = Field(None, description="A request that succeeds when the connection works.")
     stream: str | None = Field(None, description="Or: read the first page of this stream.")
+    streams: list[str | CheckStream] = Field(
+        default_factory=list, description="Or: read the first page of each of these streams (a name, or {stream, hint})."
+    )
+    hint: str | None = Field(
+        None, description="What to do when the request or stream fails (a template over `config`); with `streams`, for those without their own."
+    )
 
 
 class StreamTemplate(SpecModel):
@@ -770,6 +913,11 @@ class ConnectorSpec(SpecModel, Generic[AuthT, PaginatorT, ExtractorT, RouterT, S
         description="JSON Schema of the user's settings. Mark secret fields with `secret: true`.",
     )
     base_url: str = Field(..., description="Scheme and host (and base path) of the API; a template over config.")
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="Python modules beside this spec loaded as its plugins (paths relative to the spec's folder, e.g. ./hooks.py), "
+        "to try a hook without packaging it. They are imported when the spec loads, `validate` included.",
+    )
     auth: AuthT | list[AuthChoice[AuthT]] | None = Field(
         None,
         description="How requests are authenticated: one auth, or a list of {when, use} of which the first whose `when` holds is used.",
@@ -819,11 +967,14 @@ __all__ = [
     "AuthChoice",
     "BatchSpec",
     "CheckSpec",
+    "CheckStream",
     "Decoder",
     "DownloadPaging",
+    "DynamicSchema",
     "ExportDownload",
     "ExportJob",
     "ExportPoll",
+    "ExportSize",
     "Enrich",
     "ConnectorSpec",
     "Expand",
@@ -845,6 +996,7 @@ __all__ = [
     "RequestDefaults",
     "RequestSpec",
     "RetryPolicy",
+    "SchemaFrom",
     "SpecModel",
     "Stream",
     "StreamTemplate",

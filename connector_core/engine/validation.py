@@ -22,6 +22,14 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _path_key_hint(text: str, keys: list[str]) -> str:
+    """For a bare path written where a mapping naming it is expected (``id: data.id``): the form to write."""
+    if "path" not in keys:
+        return ""
+    hint = f"; write the path under its key: {{path: {text}}}"
+    return hint + (" (or {header: NAME} for a response header)" if "header" in keys else "")
+
+
 def _got(value: Any) -> str:
     """How a received value is shown: scalars as written, containers by kind with a short preview."""
     if value is None:
@@ -316,6 +324,8 @@ def _describe(error: ErrorDetails, doc: Document, path: PathKey, walker: _Schema
         message = f"expected {_EXPECTED[kind]}, got {_got(value)}"
         if kind == "string_type" and isinstance(value, int | float | bool) and doc.path.suffix.lower() != ".json":
             message += " (YAML reads it as a number or boolean; put it in quotes to keep it as text)"
+        if kind in ("model_type", "model_attributes_type", "dict_type") and isinstance(value, str) and walker:
+            message += _path_key_hint(value, walker.keys_at(doc.data, path))
         return message, path, False
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))

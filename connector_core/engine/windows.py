@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from dateutil.relativedelta import relativedelta
 
@@ -25,7 +25,7 @@ from connector_core.engine.timeparse import parse_duration
 #: ISO 8601 periods with calendar parts (years, months), which have no fixed length.
 _CALENDAR = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+)S)?)?$")
 
-Step = dt.timedelta | relativedelta
+Step: TypeAlias = dt.timedelta | relativedelta
 
 
 def parse_step(value: Any) -> Step:
@@ -82,7 +82,7 @@ def _times(step: relativedelta, count: int) -> relativedelta:
     )
 
 
-def stamp_records(pages: Iterator[list[Any]], fields: dict[str, str], piece: dict[str, str]) -> Iterator[list[Any]]:
+def stamp_records(pages: Iterator[list[Any]], fields: Mapping[str, str], piece: dict[str, str]) -> Iterator[list[Any]]:
     """Pages whose records carry the window's bounds (``fields``: record field → ``start`` or ``end``)."""
     for records in pages:
         for record in records:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2 import meta
+
 from connector_core.engine.documents import Document, PathKey, format_path
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.loader import LoadedSpec, load_spec
@@ -119,14 +122,24 @@ class ConnectionChecker:
             if grouped is not None and grouped.cursor is not None:
                 self.problem((*at, "from", "group_by"), f"group_by needs a stream read in full; '{flow.from_.stream}' is incremental (a group would hold only the changed records)")
         if flow.to.write_back is not None:
+            write_back = flow.to.write_back
+            back_operation = None
             if read_spec is not None:
-                self.check_operation((*at, "to", "write_back", "operation"), read_spec, flow.to.write_back.operation, ("update", "upsert", "batch", "action"))
-            for name, value in flow.to.write_back.input.items():
+                back_operation = self.check_operation((*at, "to", "write_back", "operation"), read_spec, write_back.operation, ("update", "upsert", "batch", "action"))
+            for name, value in write_back.input.items():
                 self.check_template((*at, "to", "write_back", "input", name), value)
+            if back_operation is not None and back_operation.kind == "batch":
+                self.check_batch_input((*at, "to", "write_back", "batch_input"), write_back.operation, back_operation, write_back.batch_input)
+            elif write_back.batch_input and back_operation is not None:
+                self.problem(
+                    (*at, "to", "write_back", "batch_input"),
+                    f"batch_input is for a batch operation; '{write_back.operation}' is of kind {back_operation.kind}: put its values in write_back.input",
+                )
         if flow.filter:
             self.check_template((*at, "filter"), flow.filter)
-        for name, value in flow.to.input.items():
-            self.check_template((*at, "to", "input", name), value)
+        if not flow.to.batch:
+            for name, value in flow.to.input.items():
+                self.check_template((*at, "to", "input", name), value)
         input_schema: dict[str, Any] | None = None
         if write_spec is not None:
             kinds = ("create", "upsert", "update", "batch") if flow.to.batch else ("create", "upsert", "update")
@@ -138,9 +151,18 @@ class ConnectionChecker:
             if flow.to.batch:
                 batch_operation = self.check_operation((*at, "to", "batch", "operation"), write_spec, flow.to.batch.operation, ("batch",))
                 if batch_operation is not None:
-                    # each mapped record is one entry of the batch's `records`
+                    # each mapped record is one entry of the batch's `records`; to.input is the rest of the call's input
                     items = ((batch_operation.input or {}).get("properties") or {}).get("records", {}).get("items")
                     input_schema = items if isinstance(items, dict) else None
+                    self.check_batch_input((*at, "to", "input"), flow.to.batch.operation, batch_operation, flow.to.input)
+                    spec_batch = batch_operation.batch
+                    by_record = spec_batch is not None and (spec_batch.ok is not None or (spec_batch.key is not None and spec_batch.result_key is not None))
+                    if flow.to.batch.result_key is None and not by_record:
+                        self.problem(
+                            (*at, "to", "batch"),
+                            f"operation '{flow.to.batch.operation}' does not answer record by record (its spec has no batch.ok, nor batch.key with "
+                            "batch.result_key): set to.batch.result_key, the path in one result of the external id it answers",
+                        )
             if flow.match.lookup:
                 self.check_stream((*at, "match", "lookup", "stream"), write_spec, flow.match.lookup.stream)
         for field, rule in flow.mapping.items():
@@ -182,6 +204,24 @@ class ConnectionChecker:
             f"conflict.owners gives {', '.join(others)} to the other side: add match.lookup (the {flow.to.side} stream to look the "
             "external id up in) so an existing record is updated without those fields instead of overwritten",
         )
+
+    def check_batch_input(self, at: PathKey, name: str, operation: Any, values: dict[str, Any]) -> None:
+        """The fixed input of a batch call (besides `records`): known to the operation, what it requires given, no record in templates."""
+        schema = operation.input or {}
+        properties = schema.get("properties") or {}
+        for key, value in values.items():
+            if key == "records":
+                self.problem((*at, key), "`records` is what the runner sends (the mapped records); leave it out", key=True)
+            elif properties and key not in properties and schema.get("additionalProperties") is not True:
+                guess = suggest(key, [k for k in properties if k != "records"])
+                known = ", ".join(k for k in properties if k != "records") or "none besides records"
+                self.problem((*at, key), f"operation '{name}' takes no input '{key}'" + (f"; did you mean '{guess}'?" if guess else f" (it takes: {known})"), key=True)
+            self.check_template((*at, key), value)
+            if isinstance(value, str) and _mentions_record(value):
+                self.problem((*at, key), "a batch call's input is the same for all its records: a template here sees no `record` (map per-record values instead)")
+        missing = [key for key in schema.get("required") or [] if key != "records" and key not in values and "default" not in properties.get(key, {})]
+        if missing:
+            self.problem(at, f"operation '{name}' requires {', '.join(repr(k) for k in missing)} besides records: add {'it' if len(missing) == 1 else 'them'} here", key=True)
 
     def check_stream(self, at: PathKey, loaded: LoadedSpec, stream: str) -> None:
         streams = loaded.spec.streams
@@ -272,6 +312,8 @@ class ConnectionChecker:
         if rule.each is not None:
             if rule.each.filter:
                 self.check_template((*at, "each", "filter"), rule.each.filter)
+            if rule.each.template is not None:
+                self.check_template((*at, "each", "template"), rule.each.template)
             for sub, sub_rule in rule.each.mapping.items():
                 self.check_rule((*at, "each", "mapping", sub), sub, sub_rule, input_schema if element is not None else None, None, within=element)
         for index, entry in enumerate(rule.items or []):
@@ -299,6 +341,14 @@ class ConnectionChecker:
                 self.check_rule((*at, "inactivate_mapping", field), field, rule, input_schema, flow)
         if delete.policy != "ignore" and not flow.to.id and not flow.to.external_id:
             self.problem((*at, "policy"), f"policy {delete.policy} needs to.id (or to.external_id) to say which record to change")
+
+
+def _mentions_record(source: str) -> bool:
+    """The template reads `record` (a syntax error is reported by check_template, not here)."""
+    try:
+        return "record" in meta.find_undeclared_variables(jinja2.Environment().parse(source))
+    except jinja2.TemplateSyntaxError:
+        return False
 
 
 def _modified_path(flow: Flow, loaded: LoadedSpec) -> str | None:

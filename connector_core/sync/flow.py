@@ -262,7 +262,7 @@ class FlowRun(FlowWrites):
                 self.counts["conflict"] += 1
                 return
         try:
-            payload = self.build_input(mapped, values, external_id, dest_id)
+            payload = self.build_input(mapped, values, external_id, dest_id, batch_entry=flow.to.batch is not None)
         except InterpolationError as exc:
             self.fail(source_id, record, external_id, f"record {source_id}: to.input failed: {exc.message}", retry)
             return
@@ -285,9 +285,14 @@ class FlowRun(FlowWrites):
         if len(self.buffer) >= self.batch_size:
             self.flush(None)
 
-    def build_input(self, mapped: dict[str, Any], values: Mapping[str, Any], external_id: str | None, dest_id: str | None) -> dict[str, Any]:
+    def build_input(
+        self, mapped: dict[str, Any], values: Mapping[str, Any], external_id: str | None, dest_id: str | None, *, batch_entry: bool = False
+    ) -> dict[str, Any]:
+        """One call's input, or with ``batch_entry`` one entry of a batch call's `records` (to.input goes to the call: :meth:`batch_input`)."""
         to = self.flow.to
-        payload: dict[str, Any] = dict(self.runner.interpolator.render(to.input, values, f"{self.flow.name}.to.input")) if to.input else {}
+        payload: dict[str, Any] = {}
+        if to.input and not batch_entry:
+            payload = dict(self.runner.interpolator.render(to.input, values, f"{self.flow.name}.to.input"))
         if to.into:
             set_path(payload, to.into, mapped)
         else:

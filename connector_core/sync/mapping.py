@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cmp_to_key
 from typing import Any
 
 from connector_core.engine.interpolation import Interpolator, parse_datetime
@@ -200,6 +201,8 @@ class CompiledMapping:
         if rule.each is not None:
             if rule.each.filter:
                 self.interpolator.compile(rule.each.filter, f"{where}.each.filter")
+            if rule.each.template is not None:
+                self.interpolator.compile(rule.each.template, f"{where}.each.template")
             each = CompiledMapping(rule.each.mapping, self.interpolator, f"{where}.each.mapping")
         items = tuple(CompiledMapping(entry, self.interpolator, f"{where}.items[{i}]") for i, entry in enumerate(rule.items or []))
         fallback = self._compile(field, rule.fallback, f"{where}.fallback") if rule.fallback is not None else None
@@ -390,8 +393,16 @@ class CompiledMapping:
         if compiled.each is not None:
             each = compiled.rule.each
             assert each is not None
-            origin = f"from {origin_prefix}{each.from_}"
-            source = get_path(record, each.from_, MISSING)
+            if each.from_ is not None:
+                origin = f"from {origin_prefix}{each.from_}"
+                source = get_path(record, each.from_, MISSING)
+            else:
+                assert each.template is not None
+                origin = "from each.template"
+                try:
+                    source = self.interpolator.render(each.template, values, f"{self.where}.{compiled.field}.each.template")
+                except ConnectorError as exc:
+                    raise _RuleFailed(f"each.template failed: {exc.message}") from None
             if source is MISSING or source is None:
                 return source, origin
             if not isinstance(source, list):
@@ -407,7 +418,7 @@ class CompiledMapping:
                         continue
                     if not _truthy(keep):
                         continue
-                element_origin = f"{origin_prefix}{each.from_}.{index}."
+                element_origin = f"{origin_prefix}{each.from_ if each.from_ is not None else 'each.template'}.{index}."
                 if not isinstance(item, Mapping):
                     item = {}
                 element, more = compiled.each._map(item, scope, lookups, label, f"{field}[{len(out)}].", element_origin)
@@ -425,7 +436,10 @@ class CompiledMapping:
 
 
 def lookup_index(records: Iterable[Mapping[str, Any]], lookup: Lookup, interpolator: Interpolator) -> dict[str, Any]:
-    """{key as text: value} over a stream's records for one lookup: its filter, list-valued keys and sort order applied."""
+    """{key as text: value} over a stream's records for one lookup: its filter, list-valued keys and sort order applied.
+    With ``lookup.all``, {key as text: [every matching record's value]}, in read order or by ``sort_by``."""
+    if lookup.all:
+        return _every_match(records, lookup, interpolator)
     best: dict[str, tuple[Any, Any]] = {}
     for record in records:
         if lookup.filter and not _truthy(interpolator.render(lookup.filter, {"record": record}, f"lookup {lookup.stream}.filter")):
@@ -441,6 +455,25 @@ def lookup_index(records: Iterable[Mapping[str, Any]], lookup: Lookup, interpola
             if text not in best or (lookup.sort_by and _before(rank, best[text][0], lookup.order)):
                 best[text] = (rank, value)
     return {key: value for key, (_, value) in best.items()}
+
+
+def _every_match(records: Iterable[Mapping[str, Any]], lookup: Lookup, interpolator: Interpolator) -> dict[str, list[Any]]:
+    found: dict[str, list[tuple[Any, Any]]] = {}
+    for record in records:
+        if lookup.filter and not _truthy(interpolator.render(lookup.filter, {"record": record}, f"lookup {lookup.stream}.filter")):
+            continue
+        keys = get_path(record, lookup.key)
+        rank = get_path(record, lookup.sort_by) if lookup.sort_by else None
+        value = get_path(record, lookup.value) if lookup.value else record
+        for key in dict.fromkeys(k for k in (keys if isinstance(keys, list) else [keys]) if k is not None and not isinstance(k, dict | list)):
+            found.setdefault(coerce(key, "string"), []).append((rank, value))
+    if lookup.sort_by:
+        def compare(a: tuple[Any, Any], b: tuple[Any, Any]) -> int:
+            return -1 if _before(a[0], b[0], lookup.order) else 1 if _before(b[0], a[0], lookup.order) else 0
+
+        for matches in found.values():
+            matches.sort(key=cmp_to_key(compare))  # stable: equal ranks keep their read order
+    return {key: [value for _, value in matches] for key, matches in found.items()}
 
 
 def _before(rank: Any, current: Any, order: str) -> bool:

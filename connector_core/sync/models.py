@@ -55,6 +55,11 @@ class WriteBack(SpecModel):
     input: dict[str, Any] = Field(
         ..., description="Input (one entry of `records` for a batch operation); templates over `record`, `source` and `target` (target.id: the new id)."
     )
+    batch_input: dict[str, Any] = Field(
+        default_factory=dict,
+        description="With a batch operation: the call's further input besides `records`, the same for every call (e.g. {type: Account}); "
+        "templates see no record.",
+    )
 
 
 class SetupCall(SpecModel):
@@ -70,8 +75,10 @@ class BatchTarget(SpecModel):
 
     operation: str = Field(..., description="A write operation of kind `batch` taking {records: [...]}.")
     size: int = Field(100, ge=1, le=10000, description="Records per call.")
-    result_key: str = Field(
-        ..., description="Dotted path in one batch result of the value that identifies its input record (its external id, e.g. `properties.crm_id`)."
+    result_key: str | None = Field(
+        None,
+        description="Dotted path in one batch result of the value that identifies its input record (its external id, e.g. `properties.crm_id`). "
+        "Not needed when the operation answers record by record (its spec's `batch.ok`, e.g. Salesforce's sObject Collections).",
     )
     result_id: str = Field("id", description="Dotted path of the destination id in one batch result.")
     result_new: str | None = Field(
@@ -94,7 +101,10 @@ class Target(SpecModel):
     external_id: str | None = Field(None, description="Input path that receives the record's external id (e.g. `external_id`).")
     id: str | None = Field(None, description="Input path that receives the known destination id on updates and deletes (e.g. `record_id`).")
     input: dict[str, Any] = Field(
-        default_factory=dict, description="Further input values (templates over `record`, `source`, `target`), e.g. {record_type: customer}."
+        default_factory=dict,
+        description="The operation's further input: merged into each call's input (templates over `record`, `source`, `target`), e.g. "
+        "{record_type: customer}. With `batch`, the batch call's input besides `records`, the same for every call (e.g. "
+        "{type: Account, external_id_field: NetSuite_Id__c}; templates see no record).",
     )
     modified: str | None = Field(None, description="Dotted path in a write result's body of the destination's new last-modified time, when it returns one.")
     batch: BatchTarget | None = Field(None, description="Write through a batch operation instead of one call per record.")
@@ -144,16 +154,31 @@ class Lookup(SpecModel):
     filter: str | None = Field(None, description="Template over `record` (a record of the stream); records for which it is false are not candidates.")
     sort_by: str | None = Field(None, description="When several records match one key, take the one that comes first by this dotted path (see `order`); default the first read.")
     order: Literal["asc", "desc"] = Field("desc", description="With sort_by: desc takes the greatest (e.g. the most recent date), asc the smallest. Missing values come last.")
+    all: bool = Field(
+        False,
+        description="Every matching record's value, as a list (read order, or by sort_by and order), instead of one: e.g. the line items of an "
+        "Opportunity, for an `each` rule over `let`. Only the last lookup of a chain; a key without a match finds nothing.",
+    )
 
 
 class EachRule(SpecModel):
     """Build a list: one element per item of a list in the source record, each mapped by its own rules."""
 
-    from_: str = Field(..., alias="from", description="Dotted path of a list in the source record, e.g. `line_items`.")
+    from_: str | None = Field(None, alias="from", description="Dotted path of a list in the source record, e.g. `line_items`.")
+    template: str | None = Field(
+        None, description="Instead of `from`: a template giving the list, e.g. \"{{ let.line_items }}\" (a `let` rule with a lookup `all: true`)."
+    )
     mapping: dict[str, MappingRule] = Field(
         ..., description="Element field path → rule. `from` paths read the item; templates see `item`, `index` and the whole `record`."
     )
     filter: str | None = Field(None, description="Template over `item` (and `index`, `record`); items for which it is false are left out.")
+
+    @model_validator(mode="after")
+    def _one_list(self) -> EachRule:
+        given = [name for name in ("from_", "template") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("`each` needs exactly one of from (a list in the record) or template (e.g. \"{{ let.lines }}\")")
+        return self
 
 
 class Rule(SpecModel):
@@ -189,6 +214,11 @@ class Rule(SpecModel):
             extra = [name for name in ("map", "lookup", "type") if name in self.model_fields_set]
             if extra:
                 raise ValueError(f"a list rule ({given[0]}) builds a list: it cannot have {', '.join(extra)} (put them on the element rules)")
+        lookups = self.lookups
+        if any(lookup.all for lookup in lookups[:-1]):
+            raise ValueError("only the last lookup of a chain may have `all: true` (a list of values is no key for the next one)")
+        if lookups and lookups[-1].all and self.type is not None:
+            raise ValueError("a lookup with `all: true` gives a list: the rule cannot have `type` (iterate it with `each` and type the element rules)")
         return self
 
     @property

@@ -148,7 +148,7 @@ class Runner:
     def lookup(self, lookup: Lookup) -> dict[str, Any]:
         """A mapping lookup's {key as text: value} (filter, list keys and sort_by applied), over a stream read once per run."""
         side, _, stream = lookup.stream.partition(".")
-        cache_key = (side, stream, lookup.key, f"{lookup.value}|{lookup.filter}|{lookup.sort_by}|{lookup.order}")
+        cache_key = (side, stream, lookup.key, f"{lookup.value}|{lookup.filter}|{lookup.sort_by}|{lookup.order}|{lookup.all}")
         if cache_key not in self._lookups:
             self._lookups[cache_key] = lookup_index(self.connector(side).read(stream), lookup, self.interpolator)
         return self._lookups[cache_key]

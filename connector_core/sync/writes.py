@@ -280,7 +280,7 @@ class FlowWrites:
         if not writes:
             return
         connector = self.runner.connector(self.write_side)
-        result = connector.call(batch.operation, {"records": [item.input for item in writes]})
+        result = connector.call(batch.operation, {**self.batch_input(self.flow.to.input, "to.input"), "records": [item.input for item in writes]})
         refused = {
             outcome["index"]
             for outcome in result.get("records", [])
@@ -314,8 +314,10 @@ class FlowWrites:
             else:
                 reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
                 item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {reason}"
-        for entry in result.get("results", []):
-            key = get_path(entry, batch.result_key)
+        # without result_key the operation's per-record outcomes above are the only acknowledgements
+        results = result.get("results", []) if batch.result_key else []
+        for entry in results:
+            key = get_path(entry, batch.result_key or "")
             for item in by_key.get(str(key), []):
                 if id(item) in decided:
                     continue
@@ -342,6 +344,13 @@ class FlowWrites:
             if id(item) not in acknowledged and item.action != "fail":
                 detail = f": {'; '.join(loose)[:500]}" if loose else ""
                 item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
+
+    def batch_input(self, values: dict[str, Any], where: str) -> dict[str, Any]:
+        """A batch call's input besides `records` (to.input, write_back.batch_input): the same for every call, so no record."""
+        if not values:
+            return {}
+        context = {"source": {"stream": self.flow.from_.stream, "side": self.read_side}, "target": {"side": self.write_side}}
+        return dict(self.runner.interpolator.render(values, context, f"{self.flow.name}.{where}"))
 
     def created_or_updated(self, item: WriteItem, result: Any) -> None:
         """What the destination says happened (``to.batch.result_new``), not what the runner intended."""
@@ -450,7 +459,8 @@ class FlowWrites:
         try:
             if operation.kind == "batch":
                 try:
-                    result = connector.call(spec.operation, {"records": [payload for _, payload in inputs]})
+                    records = [payload for _, payload in inputs]
+                    result = connector.call(spec.operation, {**self.batch_input(spec.batch_input, "to.write_back.batch_input"), "records": records})
                 except AuthError:
                     raise
                 except (FatalHTTPError, OperationError) as exc:

@@ -2,7 +2,7 @@
 
 The method is named by ``auth_method`` or inferred from which credentials are present. Each builds the
 matching core auth with NetSuite's rules: the realm is the account ID in upper case with an
-underscore; M2M assertions are signed PS256 (ES256 accepted) with ``kid`` = certificate ID, since
+underscore; M2M assertions are signed PS256, or ES256/384/512 with an EC key, with ``kid`` = certificate ID, since
 NetSuite rejects RS256; authorization-code refresh tokens live 7 days and then need a new consent.
 """
 
@@ -30,6 +30,24 @@ REFRESH_TOKEN_LIFETIME = 7 * 24 * 3600
 _ALIASES = {"m2m": "client_credentials", "oauth2_client_credentials": "client_credentials", "token_based": "tba",
             "oauth1": "tba", "auth_code": "authorization_code", "oauth2_authorization_code": "authorization_code"}
 
+_EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+
+
+def algorithm_for_key(private_pem: str) -> str:
+    """The M2M algorithm a key signs with when none is named: ES256/384/512 for an EC key (by its curve),
+    PS256 for an RSA key. A key that cannot be read gets PS256; signing then reports what is wrong with it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = serialization.load_pem_private_key(str(private_pem).encode(), password=None)
+    except (ValueError, TypeError):
+        return "PS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return _EC_ALGORITHMS.get(key.curve.name, "PS256")
+    return "PS256"
+
+
 _NEEDS = {
     "tba": ("consumer_key", "consumer_secret", "token_id", "token_secret"),
     "client_credentials": ("consumer_key", "certificate_id", "private_key"),
@@ -50,7 +68,10 @@ class NetSuiteAuth(AuthModel):
     token_secret: str | None = Field(None, description="TBA access token secret.")
     certificate_id: str | None = Field(None, description="M2M certificate ID (the JWT kid).")
     private_key: str | None = Field(None, description="M2M private key, PEM.")
-    algorithm: str | None = Field(None, description="M2M signing algorithm (default PS256; RS256 is refused by NetSuite).")
+    algorithm: str | None = Field(
+        None,
+        description="M2M signing algorithm (default: ES256/384/512 for an EC key, by its curve, else PS256; RS256 is refused by NetSuite).",
+    )
     scopes: str | None = Field(None, description="OAuth 2.0 scopes (default rest_webservices).")
     token_url: str | None = Field(None, description="OAuth 2.0 token URL (default from the account ID or base_url).")
     access_token: str | None = Field(None, description="Authorization code: access token from the consent.")
@@ -108,7 +129,7 @@ class NetSuiteAuth(AuthModel):
                 signature_method="HMAC-SHA256",
             )
         if chosen == "client_credentials":
-            algorithm = (values.get("algorithm") or "PS256").upper()
+            algorithm = (values.get("algorithm") or algorithm_for_key(values["private_key"])).upper()
             if algorithm.startswith("RS"):
                 raise ConfigError(
                     f"NetSuite refuses JWT assertions signed {algorithm} (since March 2025)",

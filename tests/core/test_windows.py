@@ -266,3 +266,36 @@ class TestValidate:
         del stream["cursor"]["window"]
         problems = self.problems(tmp_path, registry, stream)
         assert any("streams.events.request.query.since: template uses 'slice'" in p for p in problems)
+
+
+def test_the_checkpoint_is_the_windows_end_even_past_a_later_record(api: FakeAPI, tmp_path: Path, registry: Registry) -> None:
+    # the API windows on `created`; the cursor is `updated`, which may be later than the window
+    rows = [{"id": 1, "created": "2024-01-02T00:00:00Z", "updated": "2024-01-25T00:00:00Z"}, {"id": 2, "created": "2024-01-09T00:00:00Z", "updated": "2024-01-10T00:00:00Z"}]
+
+    def handler(request: Request) -> Any:
+        return {"data": [r for r in rows if request.args["since"] <= r["created"] < request.args["until"]]}
+
+    api.route("/events", handler)
+    stream = events_stream({"step": "7d"}, filter_records=False)
+    stream["cursor"]["field"] = "updated"
+    loaded = load_spec(write_spec(tmp_path, {"events": stream}, api.url), registry)
+    conn = Connector(loaded, {"start_date": "2024-01-01T00:00:00Z"}, registry, now="2024-01-15T00:00:00Z")
+    checkpoints: list[dict[str, Any]] = []
+    assert [r["id"] for r in conn.read("events", on_checkpoint=checkpoints.append)] == [1, 2]
+    # after the first window the state says 2024-01-08, not 2024-01-25: a stop there would resume at the second window
+    assert [c["cursor"] for c in checkpoints[:2]] == ["2024-01-08T00:00:00Z", "2024-01-15T00:00:00Z"]
+
+
+def test_an_api_of_epoch_seconds_gets_window_bounds_as_epochs(api: FakeAPI, tmp_path: Path, registry: Registry) -> None:
+    def handler(request: Request) -> Any:
+        since, until = int(request.args["since"]), int(request.args["until"])
+        return {"data": [{"id": since, "at": since + 60}] if until - since == 86400 else []}
+
+    api.route("/events", handler)
+    stream = events_stream({"step": "1d"}, end="2024-01-03T00:00:00Z")
+    stream["request"]["query"] = {"since": "{{ slice.start | timestamp }}", "until": "{{ slice.end | timestamp }}"}
+    conn = Connector(load_spec(write_spec(tmp_path, {"events": stream}, api.url), registry), {"start_date": "2024-01-01T00:00:00Z"}, registry)
+    state: dict[str, Any] = {}
+    assert [r["at"] for r in conn.read("events", on_checkpoint=state.update)] == [1704067260, 1704153660]
+    assert windows_asked(api) == [("1704067200", "1704153600"), ("1704153600", "1704240000")]
+    assert state["cursor"] == "2024-01-03T00:00:00Z"

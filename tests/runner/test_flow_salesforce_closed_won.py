@@ -45,6 +45,10 @@ def opportunity(finance: SalesforceFinance, account: str, name: str, amount: flo
     return finance.create("Opportunity", **fields)
 
 
+def line_item(finance: SalesforceFinance, opportunity_id: str, code: str | None, quantity: float, price: float, description: str | None = None) -> str:
+    return finance.create("OpportunityLineItem", OpportunityId=opportunity_id, ProductCode=code, Quantity=quantity, UnitPrice=price, Description=description)
+
+
 def win(finance: SalesforceFinance, opportunity_id: str) -> None:
     finance.edit("Opportunity", opportunity_id, StageName="Closed Won")
 
@@ -58,40 +62,53 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     unlinked = finance.create("Account", Name="Not in NetSuite")
 
     licences = opportunity(finance, acme, "Acme licences", 1200.5, "USD")
-    renewal = opportunity(finance, abroad, "Abroad renewal", 800, currencies[other])
+    line_item(finance, licences, "ITEM-0002", 2, 100, "Seats")
+    line_item(finance, licences, "ITEM-0001", 1, 1000.5)
+    renewal = opportunity(finance, abroad, "Abroad renewal", 800, currencies[other])  # no line items: one line for the Amount
     still_open = opportunity(finance, acme, "Acme expansion", 999, "USD")
+    line_item(finance, still_open, "ITEM-0001", 3, 333)
     mismatch = opportunity(finance, acme, "Acme in euros", 700, "EUR")
     no_customer = opportunity(finance, unlinked, "Unlinked", 10, "USD")
-    for won in (licences, renewal, mismatch, no_customer):
+    unknown_product = opportunity(finance, acme, "Acme services", 50, "USD")
+    line_item(finance, unknown_product, "ITEM-0001", 1, 20)
+    line_item(finance, unknown_product, "CONSULTING", 1, 30)
+    for won in (licences, renewal, mismatch, no_customer, unknown_product):
         win(finance, won)
 
     first = finance.run()
     assert first.status == "failed_records", first.errors
-    assert first.counts[TO_INVOICE] == {"read": 4, "created": 2, "failed": 2}
+    assert first.counts[TO_INVOICE] == {"read": 5, "created": 2, "failed": 3}
     assert first.counts[BACK] == {"read": 2, "updated": 2}
 
-    # NetSuite: one invoice per won Opportunity, for its customer, in the customer's subsidiary's currency
+    # NetSuite: one invoice per won Opportunity, for its customer, in the customer's subsidiary's currency, with one
+    # line per OpportunityLineItem (its product's item, quantity and price)
     invoices = {row["externalid"]: row for row in finance.ns_invoices()}
     assert set(invoices) == {f"sf-opp-{licences}", f"sf-opp-{renewal}"}
     acme_invoice = invoices[f"sf-opp-{licences}"]
     assert acme_invoice["entity"] == usd and acme_invoice["currency"] == "1"
     assert float(acme_invoice["foreigntotal"]) == 1200.5
     assert acme_invoice["memo"] == f"Salesforce Opportunity {licences}: Acme licences"
-    (line,) = finance.ns_lines(acme_invoice["id"])
-    assert line["item"] == "1" and float(line["quantity"]) == 1 and float(line["rate"]) == 1200.5
-    assert invoices[f"sf-opp-{renewal}"]["entity"] == other
+    lines = [(line["item"], float(line["quantity"]), float(line["rate"]), line["memo"]) for line in finance.ns_lines(acme_invoice["id"])]
+    assert lines == [("2", 2.0, 100.0, "Seats"), ("1", 1.0, 1000.5, "ITEM-0001")]
+    renewal_invoice = invoices[f"sf-opp-{renewal}"]
+    assert renewal_invoice["entity"] == other
+    (line,) = finance.ns_lines(renewal_invoice["id"])
+    assert line["item"] == "1" and float(line["quantity"]) == 1 and float(line["rate"]) == 800
 
     # Salesforce: the invoice's id and number are on each won Opportunity; the others have none
     opportunities = finance.records("Opportunity")
     for opp, invoice in ((licences, acme_invoice), (renewal, invoices[f"sf-opp-{renewal}"])):
         assert opportunities[opp]["NetSuite_Order_Number__c"] == invoice["tranid"]
         assert opportunities[opp]["NetSuite_Id__c"] == str(invoice["id"])
-    for opp in (still_open, mismatch, no_customer):
+    for opp in (still_open, mismatch, no_customer, unknown_product):
         assert opportunities[opp]["NetSuite_Order_Number__c"] is None
 
     with finance.store() as store:
         letters = {letter.source_id: letter.reason for letter in store.dead_letters(TO_INVOICE)}
-    assert set(letters) == {mismatch, no_customer}
+    assert set(letters) == {mismatch, no_customer, unknown_product}
+    assert letters[unknown_product].startswith(
+        f"record {unknown_product}: field item.items[1].item.id: value 'CONSULTING' (from each.template.1.ProductCode) is not in the value map"
+    )
     assert letters[mismatch].startswith(f"record {mismatch}: check failed: currency mismatch: the Opportunity is in EUR (currency 4) but customer {usd}")
     assert letters[no_customer].startswith(f"record {no_customer}: let.customer: ")
     assert f"lookup found no record in destination.customers whose externalid is 'sf-{unlinked}'" in letters[no_customer]
@@ -99,7 +116,7 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     # a second run writes nothing on either side: the Opportunities our write-back changed are our echo
     ns_writes, sf_writes = finance.ns_writes(), finance.sf_writes()
     second = finance.run()
-    assert second.counts[TO_INVOICE] == {"retried": 2, "failed": 2, "read": 2, "echo": 2}
+    assert second.counts[TO_INVOICE] == {"retried": 3, "failed": 3, "read": 2, "echo": 2}
     assert second.counts[BACK] == {}
     assert (finance.ns_writes(), finance.sf_writes()) == (ns_writes, sf_writes)
     assert len(finance.ns_invoices()) == 2
@@ -109,12 +126,12 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     # retry still fails just before the fresh read succeeds and clears it
     finance.edit("Opportunity", mismatch, CurrencyIsoCode="USD")
     third = finance.run()
-    assert third.counts[TO_INVOICE] == {"retried": 2, "failed": 2, "read": 1, "created": 1}
+    assert third.counts[TO_INVOICE] == {"retried": 3, "failed": 3, "read": 1, "created": 1}
     fixed = finance.ns_invoices(f"t.externalid = 'sf-opp-{mismatch}'")[0]
     assert finance.records("Opportunity")[mismatch]["NetSuite_Order_Number__c"] == fixed["tranid"]
     assert len(finance.ns_invoices()) == 3
     with finance.store() as store:
-        assert [letter.source_id for letter in store.dead_letters(TO_INVOICE)] == [no_customer]
+        assert sorted(letter.source_id for letter in store.dead_letters(TO_INVOICE)) == sorted([no_customer, unknown_product])
 
 
 def test_a_won_opportunity_without_an_amount_is_reported_not_invoiced(finance: SalesforceFinance) -> None:
@@ -138,7 +155,10 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(finance: SalesforceFinance) -> None:
     usd = next(c for c, code in customer_currencies(finance).items() if code == "USD")
-    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "Acme licences", 400, "USD", stage="Closed Won")
+    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "Acme licences", 400, "USD")
+    line_item(finance, won, "ITEM-0001", 1, 100)
+    line_item(finance, won, "ITEM-0002", 3, 100)
+    win(finance, won)
     # the invoice request is held on the server long enough to kill the run while it is in flight
     finance.netsuite.faults.add("latency", seconds=1.5, path_prefix="/services/rest/record/v1/invoice", method="PUT")
     child = subprocess.Popen([*CLI, "run", str(finance.path)], cwd=finance.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -161,7 +181,8 @@ def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(fin
     assert resumed.counts[TO_INVOICE] == {"read": 1, "updated": 1}  # found by its external id, updated, not created again
     (invoice,) = finance.ns_invoices()
     assert invoice["externalid"] == f"sf-opp-{won}"
-    assert len(finance.ns_lines(invoice["id"])) == 1  # the update replaced the lines instead of appending a second one
+    # the update replaced the two lines instead of appending two more
+    assert [(line["item"], float(line["quantity"])) for line in finance.ns_lines(invoice["id"])] == [("1", 1.0), ("2", 3.0)]
     assert finance.records("Opportunity")[won]["NetSuite_Order_Number__c"] == invoice["tranid"]
     with finance.store() as store:
         assert store.pending(TO_INVOICE) == {}

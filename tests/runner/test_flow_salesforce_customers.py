@@ -119,20 +119,40 @@ class TestReruns:
 class TestWriteBack:
     def test_a_refused_write_back_is_dead_lettered_and_retried_without_duplicates(self, sync: SalesforceFinance) -> None:
         customers = [aid for aid, a in sync.records("Account").items() if is_customer(a)]
-        sync.salesforce.faults.add(kind="status", status=400, count=1, path_prefix=f"/services/data/v59.0/sobjects/Account/{customers[0]}")
+        # the write-backs go out as one sObject Collections request (PATCH /composite/sobjects): Salesforce refuses it
+        sync.salesforce.faults.add(kind="status", status=400, count=1, method="PATCH", path_prefix="/services/data/v59.0/composite/sobjects")
         first = sync.run()
         assert first.status == "failed_records", first.errors
-        assert first.counts[TO_NS]["failed"] == 1
+        assert first.counts[TO_NS]["failed"] == len(customers)
         with sync.store() as store:
-            (letter,) = store.dead_letters(TO_NS)
-        assert letter.source_id == customers[0] and "write-back update_record" in letter.reason
-        assert sync.records("Account")[customers[0]]["NetSuite_Id__c"] is None
+            letters = {letter.source_id: letter.reason for letter in store.dead_letters(TO_NS)}
+        assert sorted(letters) == sorted(customers)
+        assert all("write-back update_records failed" in reason for reason in letters.values())
+        assert all(sync.records("Account")[aid]["NetSuite_Id__c"] is None for aid in customers)
 
         second = sync.run()
         assert second.status == "ok", (second.counts, sync.reporter.messages)
-        assert second.counts[TO_NS]["retried"] == 1
+        assert second.counts[TO_NS]["retried"] == len(customers)
         created = from_salesforce(sync)
         assert sorted(created) == sorted(customers)  # the upsert by external id: no duplicate
-        assert sync.records("Account")[customers[0]]["NetSuite_Id__c"] == str(created[customers[0]]["id"])
+        after = sync.records("Account")
+        assert all(after[aid]["NetSuite_Id__c"] == str(created[aid]["id"]) for aid in customers)
         with sync.store() as store:
             assert store.dead_letters() == []
+
+
+class TestCollections:
+    def test_writes_and_write_backs_go_200_records_a_request(self, sync: SalesforceFinance) -> None:
+        """Through sObject Collections, the first run's 20 upserts and every write-back take one request each way,
+        not one per record (upsert_record and update_record, before, made one request per Account)."""
+        customers = [aid for aid, a in sync.records("Account").items() if is_customer(a)]
+        seeded = sync.suiteql("SELECT id FROM customer WHERE isinactive = 'F'")
+        sync.salesforce.stats.reset()
+        run = sync.run()
+        assert run.status == "ok", run.errors
+        assert run.counts[TO_SF]["created"] == len(seeded) and run.counts[TO_NS]["created"] == len(customers)
+        routes = sync.salesforce.stats.snapshot(0)["by_route"]
+        writes = {route: n for route, n in routes.items() if route.startswith(("sobjects.", "composite."))}
+        assert set(writes) == {"composite.update", "composite.upsert"}, writes
+        assert writes["composite.upsert"] == 1  # all the new Accounts in one request
+        assert writes["composite.update"] <= 2  # the write-backs, drained while the last writes finish and once the read is over

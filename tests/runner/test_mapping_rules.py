@@ -249,3 +249,87 @@ class TestFallbacksChainsAndChecks:
         )
         assert target.resolve({}, record_id=1, lookups=self.lookups) == (None, "match.target gave nothing")
 
+
+
+class TestEveryMatch:
+    """A lookup with `all: true` gives every matching record's value as a list; an `each` rule iterates it through `let`."""
+
+    ORDERS = [{"id": "o1"}, {"id": "o2"}, {"id": "o3"}]
+    LINES = [
+        {"id": "l1", "order": "o1", "sku": "A", "qty": 2, "seq": 2},
+        {"id": "l2", "order": "o2", "sku": "B", "qty": 1, "seq": 1},
+        {"id": "l3", "order": "o1", "sku": "B", "qty": 5, "seq": 1},
+        {"id": "l4", "order": "o1", "sku": "A", "qty": 0, "seq": 3},
+    ]
+
+    def lookups(self, lookup: Lookup) -> dict[str, Any]:
+        from connector_core.sync.mapping import lookup_index
+
+        return lookup_index(self.LINES, lookup, Interpolator())
+
+    def lines_of_the_order(self, **lookup: Any) -> CompiledMapping:
+        return CompiledMapping(
+            {
+                "item.items": {
+                    "each": {
+                        "template": "{{ let.lines }}",
+                        "filter": "{{ item.qty > 0 }}",
+                        "mapping": {"item.id": {"from": "sku", "map": {"A": "7", "B": "8"}}, "quantity": {"from": "qty", "type": "number"}},
+                    },
+                    "fallback": {"items": [{"item.id": {"const": "1"}, "quantity": {"const": 1}}]},
+                }
+            },
+            Interpolator(),
+            let={"lines": {"from": "id", "lookup": {"stream": "source.lines", "key": "order", "value": "", "all": True, **lookup}, "default": []}},
+        )
+
+    def test_every_match_in_read_order_or_sorted(self) -> None:
+        def ids(**options: Any) -> dict[str, Any]:
+            return lookup_index_of(self.LINES, {"stream": "source.lines", "key": "order", "value": "id", "all": True, **options})
+
+        assert ids() == {"o1": ["l1", "l3", "l4"], "o2": ["l2"]}
+        assert ids(sort_by="seq", order="asc") == {"o1": ["l3", "l1", "l4"], "o2": ["l2"]}
+        assert ids(sort_by="seq") == {"o1": ["l4", "l1", "l3"], "o2": ["l2"]}
+        assert ids(filter="{{ record.sku == 'B' }}") == {"o1": ["l3"], "o2": ["l2"]}
+        # a list-valued key files the record under each of its items, once per record
+        assert lookup_index_of([{"id": "x", "tags": ["a", "b", "a"]}], {"stream": "s.t", "key": "tags", "value": "id", "all": True}) == {"a": ["x"], "b": ["x"]}
+
+    def test_each_over_every_match_builds_one_element_per_matching_record(self) -> None:
+        mapping = self.lines_of_the_order(sort_by="seq", order="asc")
+        mapped, problems = mapping.apply({"id": "o1"}, record_id="o1", lookups=self.lookups)
+        assert problems == []
+        assert mapped == {"item": {"items": [{"item": {"id": "8"}, "quantity": 5}, {"item": {"id": "7"}, "quantity": 2}]}}
+        assert mapping.apply({"id": "o2"}, lookups=self.lookups)[0] == {"item": {"items": [{"item": {"id": "8"}, "quantity": 1}]}}
+
+    def test_no_match_takes_the_default_and_the_list_rule_falls_back(self) -> None:
+        assert self.lines_of_the_order().apply({"id": "o3"}, lookups=self.lookups) == ({"item": {"items": [{"item": {"id": "1"}, "quantity": 1}]}}, [])
+
+    def test_element_problems_name_the_matching_record(self) -> None:
+        lines = [*self.LINES, {"id": "l5", "order": "o2", "sku": "Z", "qty": 1}]
+        _, problems = self.lines_of_the_order().apply({"id": "o2"}, record_id="o2", lookups=lambda lookup: lookup_index_of(lines, lookup.model_dump()))
+        assert problems == [
+            "record o2: field item.items[1].item.id: value 'Z' (from each.template.1.sku) is not in the value map (known: 'A', 'B'); add it to `map` or set a `default`"
+        ]
+
+    def test_each_template_must_give_a_list(self) -> None:
+        mapping = CompiledMapping({"lines": {"each": {"template": "{{ record.name }}", "mapping": {"a": "a"}}}}, Interpolator())
+        assert mapping.apply({"name": "x"}, record_id=3)[1] == ["record 3: field lines: 'x' (from each.template) is a str, not a list (expected a list for `each`)"]
+
+    @pytest.mark.parametrize(
+        ("rule", "words"),
+        [
+            ({"from": "a", "lookup": [{"stream": "s.t", "key": "k", "value": "v", "all": True}, {"stream": "s.u", "key": "k", "value": "v"}]}, "only the last lookup of a chain"),
+            ({"from": "a", "type": "string", "lookup": {"stream": "s.t", "key": "k", "value": "v", "all": True}}, "cannot have `type`"),
+            ({"each": {"from": "a", "template": "{{ let.b }}", "mapping": {}}}, "exactly one of from"),
+            ({"each": {"mapping": {}}}, "exactly one of from"),
+        ],
+    )
+    def test_refused_shapes(self, rule: dict[str, Any], words: str) -> None:
+        with pytest.raises(ValueError, match=words):
+            compiled({"x": rule})
+
+
+def lookup_index_of(records: list[dict[str, Any]], lookup: dict[str, Any]) -> dict[str, Any]:
+    from connector_core.sync.mapping import lookup_index
+
+    return lookup_index(records, Lookup(**lookup), Interpolator())

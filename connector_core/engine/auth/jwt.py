@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from connector_core.engine.auth.base import AuthContext, _required
+from connector_core.engine.auth.tokens import _duration
 from connector_core.engine.spec import SpecModel
 from connector_core.errors import ConfigError
 
@@ -37,11 +38,13 @@ class JwtAssertion(SpecModel):
     claims: dict[str, Any] = Field(
         default_factory=dict, description="Claims added to iss, aud, iat, exp (templates allowed)."
     )
-    lifetime: float = Field(300, gt=0, le=3600, description="Seconds until the assertion expires.")
+    lifetime: float = Field(300, gt=0, le=3600, description="Seconds until the assertion expires (or a duration such as '5m').")
     allowed_algorithms: list[str] | None = Field(
         None,
         description="Algorithms the API accepts; any other is refused when the connector opens, before any request.",
     )
+
+    _parse_lifetime = field_validator("lifetime", mode="before")(lambda cls, v: _duration(v))
 
     @field_validator("allowed_algorithms")
     @classmethod

@@ -23,7 +23,9 @@ class RecentsExtractor(ExtractorModel):
 
     type: Literal["pipedrive_recents"] = "pipedrive_recents"
     items: str = Field("data", description="Dotted path of the list of wrapped items in the body.")
-    nested: str = Field("data", description="Field of each item holding its record (null for a deleted record).")
+    nested: str = Field(
+        "data", description="Field of each item holding its record (null for a deleted record)."
+    )
 
     def extract(self, response: requests.Response, body: Any) -> Iterable[Any]:
         for item in get_path(body, self.items) or []:

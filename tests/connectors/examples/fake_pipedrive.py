@@ -14,7 +14,13 @@ API_TOKEN = "5c7f3a9d1e2b4c6a8f0e1d2c3b4a5f6e7d8c9b0a"
 
 
 def _deal(i: int) -> dict[str, Any]:
-    return {"id": i, "title": f"Deal {i}", "value": 100 * i, "currency": "EUR", "update_time": f"2024-02-{i:02d} 10:00:00"}
+    return {
+        "id": i,
+        "title": f"Deal {i}",
+        "value": 100 * i,
+        "currency": "EUR",
+        "update_time": f"2024-02-{i:02d} 10:00:00",
+    }
 
 
 class FakePipedrive(PortedAPI):
@@ -25,8 +31,16 @@ class FakePipedrive(PortedAPI):
         self.recents: dict[str, list[dict[str, Any]]] = {
             "deal": [{"item": "deal", "id": i, "data": None if i == 3 else _deal(i)} for i in range(1, 13)],
             "user": [
-                {"item": "user", "id": 1, "data": [{"id": 1, "name": "Ada", "modified": "2024-02-01 09:00:00"}]},
-                {"item": "user", "id": 2, "data": [{"id": 2, "name": "Bo", "modified": "2024-02-02 09:00:00"}]},
+                {
+                    "item": "user",
+                    "id": 1,
+                    "data": [{"id": 1, "name": "Ada", "modified": "2024-02-01 09:00:00"}],
+                },
+                {
+                    "item": "user",
+                    "id": 2,
+                    "data": [{"id": 2, "name": "Bo", "modified": "2024-02-02 09:00:00"}],
+                },
             ],
         }
         self.lists: dict[str, list[dict[str, Any]]] = {
@@ -34,8 +48,14 @@ class FakePipedrive(PortedAPI):
             "/v1/currencies": [{"id": 1, "code": "EUR"}, {"id": 2, "code": "USD"}],
             "/v1/mailbox/mailThreads": [],
         }
-        self.threads = {"inbox": [{"id": 101, "subject": "Hello"}], "sent": [{"id": 201, "subject": "Re: Hello"}]}
-        self.messages = {101: [{"id": 1001, "thread_id": 101, "body_url": "https://x/1001"}], 201: [{"id": 2001, "thread_id": 201}]}
+        self.threads = {
+            "inbox": [{"id": 101, "subject": "Hello"}],
+            "sent": [{"id": 201, "subject": "Re: Hello"}],
+        }
+        self.messages = {
+            101: [{"id": 1001, "thread_id": 101, "body_url": "https://x/1001"}],
+            201: [{"id": 2001, "thread_id": 201}],
+        }
 
     def answer(self, request: Request) -> Response:
         if request.args.get("api_token") != API_TOKEN:
@@ -54,7 +74,10 @@ class FakePipedrive(PortedAPI):
             return self._page(request, self.messages.get(int(path.split("/")[4]), []))
         if path.startswith("/v1/deals/") and path.endswith("/products"):
             deal = int(path.split("/")[3])
-            return self._page(request, [{"id": deal * 10, "deal_id": deal, "product_id": 5, "quantity": 1}] if deal % 4 == 0 else [])
+            return self._page(
+                request,
+                [{"id": deal * 10, "deal_id": deal, "product_id": 5, "quantity": 1}] if deal % 4 == 0 else [],
+            )
         if path in self.lists:
             return self._page(request, self.lists[path])
         return json_reply({"success": False, "error": "Unknown method .", "errorCode": 404}, 404)

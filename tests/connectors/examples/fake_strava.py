@@ -37,8 +37,21 @@ def _activity(i: int) -> dict[str, Any]:
 STATS = {
     "biggest_ride_distance": 175454.0,
     "biggest_climb_elevation_gain": 1882.6999999999998,
-    "recent_ride_totals": {"count": 1, "distance": 25012.0, "moving_time": 3600, "elapsed_time": 4000, "elevation_gain": 120.0, "achievement_count": 0},
-    "all_run_totals": {"count": 70, "distance": 353500.0, "moving_time": 107415, "elapsed_time": 110000, "elevation_gain": 0.0},
+    "recent_ride_totals": {
+        "count": 1,
+        "distance": 25012.0,
+        "moving_time": 3600,
+        "elapsed_time": 4000,
+        "elevation_gain": 120.0,
+        "achievement_count": 0,
+    },
+    "all_run_totals": {
+        "count": 70,
+        "distance": 353500.0,
+        "moving_time": 107415,
+        "elapsed_time": 110000,
+        "elevation_gain": 0.0,
+    },
 }
 
 
@@ -53,14 +66,30 @@ class FakeStrava(PortedAPI):
     def answer(self, request: Request) -> Response:
         if request.path == "/oauth/token":
             form = request.form
-            if (form.get("grant_type"), form.get("client_id"), form.get("client_secret"), form.get("refresh_token")) != (
-                "refresh_token", CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
-            ):
-                return json_reply({"message": "Bad Request", "errors": [{"resource": "RefreshToken", "code": "invalid"}]}, 400)
+            if (
+                form.get("grant_type"),
+                form.get("client_id"),
+                form.get("client_secret"),
+                form.get("refresh_token"),
+            ) != ("refresh_token", CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN):
+                return json_reply(
+                    {"message": "Bad Request", "errors": [{"resource": "RefreshToken", "code": "invalid"}]},
+                    400,
+                )
             self.tokens_issued += 1
-            return json_reply({"token_type": "Bearer", "access_token": ACCESS_TOKEN, "expires_in": 21600, "refresh_token": REFRESH_TOKEN})
+            return json_reply(
+                {
+                    "token_type": "Bearer",
+                    "access_token": ACCESS_TOKEN,
+                    "expires_in": 21600,
+                    "refresh_token": REFRESH_TOKEN,
+                }
+            )
         if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
-            return json_reply({"message": "Authorization Error", "errors": [{"resource": "Athlete", "code": "invalid"}]}, 401)
+            return json_reply(
+                {"message": "Authorization Error", "errors": [{"resource": "Athlete", "code": "invalid"}]},
+                401,
+            )
         if request.path == f"/api/v3/athletes/{ATHLETE_ID}/stats":
             return json_reply(STATS)
         if request.path == "/api/v3/athlete/activities":

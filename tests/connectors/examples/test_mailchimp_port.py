@@ -26,13 +26,27 @@ def config(api: FakeMailchimp, **extra: Any) -> dict[str, Any]:
 
 
 def test_lists_are_read_since_the_start_sorted_and_without_empty_fields(mailchimp: FakeMailchimp) -> None:
-    with Connector.open(SPEC, config(mailchimp, start_date="2024-01-02T00:00:00Z")) as connector:
+    pinned = "2024-06-01T00:00:00Z"  # the engine's "now" for this run: the window's end
+    with Connector.open(SPEC, config(mailchimp, start_date="2024-01-02T00:00:00Z"), now=pinned) as connector:
         read = read_stream(connector, "lists")
     assert read.records == [{"id": "l2", "name": "Customers", "date_created": "2024-01-05T10:00:00+00:00"}]
     query = mailchimp.requests_to("/3.0/lists")[0].query
     assert query["sort_field"] == "date_created" and query["sort_dir"] == "ASC" and query["count"] == "1000"
-    assert query["since_date_created"] == "2024-01-01T23:59:59.000000Z"  # the start less the 1 s lookback
-    assert query["exclude_fields"] == "lists._links" and "before_date_created" in query
+    assert (
+        query["since_date_created"] == "2024-01-02T00:00:00.000000Z"
+    )  # the lookback applies to a saved cursor only
+    assert (
+        query["exclude_fields"] == "lists._links"
+        and query["before_date_created"] == "2024-06-01T00:00:00.000000Z"
+    )
+    with Connector.open(SPEC, config(mailchimp), now="2024-06-02T00:00:00Z") as connector:
+        again = read_stream(connector, "lists", read.state)
+    assert [
+        r["id"] for r in again.records
+    ] == []  # l2 comes back inside the 1 s lookback and is not emitted again
+    assert (
+        mailchimp.requests_to("/3.0/lists")[-1].query["since_date_created"] == "2024-01-05T09:59:59.000000Z"
+    )
 
 
 def test_interests_reach_their_grandparent_list(mailchimp: FakeMailchimp) -> None:
@@ -53,10 +67,19 @@ def test_segment_members_carry_the_segment_id(mailchimp: FakeMailchimp) -> None:
 def test_email_activity_gives_one_record_per_activity_with_the_email_fields(mailchimp: FakeMailchimp) -> None:
     with Connector.open(SPEC, config(mailchimp, start_date="2024-01-01T00:00:00Z")) as connector:
         read = read_stream(connector, "email_activity")
-    assert len(read.records) == 6  # 2 activities in each of 3 campaigns; the email without activity gives none
+    assert (
+        len(read.records) == 6
+    )  # 2 activities in each of 3 campaigns; the email without activity gives none
     assert read.records[1] == {
-        "action": "click", "timestamp": "2024-02-03T09:01:00+00:00", "url": "https://example.com", "ip": "10.0.0.1",
-        "campaign_id": "c1", "list_id": "l1", "list_is_active": True, "email_id": "e1", "email_address": "m1@l1.example",
+        "action": "click",
+        "timestamp": "2024-02-03T09:01:00+00:00",
+        "url": "https://example.com",
+        "ip": "10.0.0.1",
+        "campaign_id": "c1",
+        "list_id": "l1",
+        "list_is_active": True,
+        "email_id": "e1",
+        "email_address": "m1@l1.example",
     }
 
 
@@ -68,7 +91,10 @@ def test_members_tags_and_unsubscribes(mailchimp: FakeMailchimp) -> None:
 
 
 def test_oauth_credentials_send_a_bearer_token(mailchimp: FakeMailchimp) -> None:
-    oauth = {"credentials": {"auth_type": "oauth2.0", "access_token": "tok"}, "base_url": f"{mailchimp.url}/3.0"}
+    oauth = {
+        "credentials": {"auth_type": "oauth2.0", "access_token": "tok"},
+        "base_url": f"{mailchimp.url}/3.0",
+    }
     with Connector.open(SPEC, oauth) as connector, pytest.raises(Exception, match="401|API Key Invalid"):
         read_stream(connector, "campaigns")
     assert mailchimp.requests_to("/3.0/campaigns")[0].headers["Authorization"] == "Bearer tok"

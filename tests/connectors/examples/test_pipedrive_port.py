@@ -1,4 +1,5 @@
-"""The Pipedrive port (connectors/examples/pipedrive, with its extractor plugin) against a local Pipedrive."""
+"""The Pipedrive port (connectors/examples/pipedrive, with the extractor its spec loads from plugin.py) against a
+local Pipedrive."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from fake_pipedrive import API_TOKEN, FakePipedrive
 
 from connector_core.engine.connector import Connector
 from connector_core.errors import ConnectorError
-from connector_core.plugins import build_registry, make_plugin_manager
 from connector_core.testing import read_stream
-from connectors.examples.pipedrive import plugin
 
 SPEC = Path(__file__).parents[3] / "connectors" / "examples" / "pipedrive" / "pipedrive.yaml"
 
@@ -25,9 +24,8 @@ def pipedrive() -> Iterator[FakePipedrive]:
 
 
 def open_pipedrive(api: FakePipedrive, start: str = "2024-02-02T00:00:00Z", **extra: Any) -> Connector:
-    registry = build_registry(make_plugin_manager(entry_points=False, plugins=[plugin]))
     config = {"api_token": API_TOKEN, "replication_start_date": start, "base_url": f"{api.url}/v1", **extra}
-    return Connector.open(SPEC, config, registry=registry)
+    return Connector.open(SPEC, config)
 
 
 def test_deals_unwrap_recents_and_keep_a_deleted_deal(pipedrive: FakePipedrive) -> None:
@@ -36,10 +34,18 @@ def test_deals_unwrap_recents_and_keep_a_deleted_deal(pipedrive: FakePipedrive) 
     ids = [r["id"] for r in read.records]
     assert ids == [2, 3, *range(4, 13)]
     deleted = read.records[1]
-    assert deleted == {"item": "deal", "id": 3, "data": None}  # the wrapper itself, as Airbyte's extractor gives
+    assert deleted == {
+        "item": "deal",
+        "id": 3,
+        "data": None,
+    }  # the wrapper itself, as Airbyte's extractor gives
     assert read.records[0]["title"] == "Deal 2"
     first = pipedrive.requests_to("/v1/recents")[0].query
-    assert first["items"] == "deal" and first["since_timestamp"] == "2024-02-02 00:00:00" and first["limit"] == "50"
+    assert (
+        first["items"] == "deal"
+        and first["since_timestamp"] == "2024-02-02 00:00:00"
+        and first["limit"] == "50"
+    )
     assert read.state["cursor"] == "2024-02-12T10:00:00Z"  # state keeps cursors as ISO 8601
 
 

@@ -48,7 +48,9 @@ def test_activities_are_paged_by_page_number_and_filtered_by_after(strava: FakeS
     assert {p.query["after"] for p in pages} == {"1704412800"}  # 2024-01-05T00:00:00Z as epoch seconds
     assert first.state["cursor"] == "2024-03-10T07:00:00Z"
 
-    strava.activities.append({**strava.activities[-1], "id": 20_000_000, "start_date": "2024-03-11T07:00:00Z"})
+    strava.activities.append(
+        {**strava.activities[-1], "id": 20_000_000, "start_date": "2024-03-11T07:00:00Z"}
+    )
     with Connector.open(SPEC, config(strava)) as connector:
         second = read_stream(connector, "activities", first.state)
     assert [r["id"] for r in second.records] == [20_000_000]

@@ -3,6 +3,7 @@ cassette, and the scrubbed cassette replays with the emulator stopped (the org's
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ def _session(connector: Connector) -> dict[str, Any]:
 def test_recorded_session_has_no_secrets_and_replays_offline(tmp_path: Path) -> None:
     scrubber = CassetteScrubber()
     cassette = tmp_path / "salesforce.yaml"
+    # the queries' upper bound is "now" to the second: pinned, the replay asks what the recording asked
+    now = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(microsecond=0)
     with SalesforceEmulator(SalesforceSettings(**SETTINGS)) as emu:
         config = jwt_config(emu)
-        with Connector.open("salesforce", config, session=SerialSession()) as connector:
+        with Connector.open("salesforce", config, session=SerialSession(), now=now) as connector:
             scrubber.watch(connector.redactor)
             with make_vcr(tmp_path, record_mode="all", scrubber=scrubber).use_cassette(str(cassette)):
                 recorded = _session(connector)
@@ -41,7 +44,7 @@ def test_recorded_session_has_no_secrets_and_replays_offline(tmp_path: Path) -> 
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     offline = {**config, "private_key": other_key, "login_url": "http://127.0.0.1:9"}  # the emulator is gone
-    with Connector.open("salesforce", offline) as connector:
+    with Connector.open("salesforce", offline, now=now) as connector:
         with make_vcr(tmp_path, record_mode="none").use_cassette(str(cassette)):
             replayed = _session(connector)
     assert replayed == recorded
