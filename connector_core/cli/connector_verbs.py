@@ -97,28 +97,12 @@ def discover(ctx: Context, connector: str, config: str | None, sample: bool, pro
         speaker: Any = airbyte if protocol == "airbyte" else singer
         speaker.discover(ctx, connector, config, sample)
         return
-    from connector_core.engine.connector import Connector
-    from connector_core.engine.discovery import discover_streams
-    from connector_core.engine.loader import load_spec
+    from connector_core.cli.interop.offers import discovered
 
-    loaded = load_spec(connector, ctx.registry)
-    described = [name for name, stream in loaded.spec.streams.items() if not stream.hidden and stream.record_schema is not None and not isinstance(stream.record_schema, dict)]
-    if sample or (described and config is not None):  # schemas `from` the API need a config
-        with Connector(loaded, config, ctx.registry) as opened:
-            catalog = opened.discover(sample=sample)
-    else:
-        catalog = discover_streams(_Offline(loaded))
-        if described:
-            click.echo(f"note: the API describes the records of {', '.join(described)}; give -c CONFIG to fetch their schemas", err=True)
+    catalog, not_fetched = discovered(ctx, connector, config, sample=sample)
+    if not_fetched:
+        click.echo(f"note: the API describes the records of {', '.join(not_fetched)}; give -c CONFIG to fetch their schemas", err=True)
     click.echo(json.dumps(catalog, indent=2))
-
-
-class _Offline:
-    """Enough of a Connector for discovery without a config."""
-
-    def __init__(self, loaded: Any) -> None:
-        self.spec = loaded.spec
-        self.name = loaded.spec.name
 
 
 @click.command()

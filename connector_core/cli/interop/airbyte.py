@@ -29,7 +29,7 @@ from connector_core.cli.interop.airbyte_messages import (
     stream_status_message,
     trace_error_message,
 )
-from connector_core.cli.interop.offers import offers_of_connector, offers_of_spec
+from connector_core.cli.interop.offers import discovered, offers_of_spec, stream_offers
 from connector_core.cli.interop.output import MessageWriter
 
 
@@ -63,15 +63,9 @@ def check(ctx: Context, connector: str, config: str | None) -> None:
 def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> None:
     """CATALOG from the spec alone (no request), or, with ``--sample``, with the schemas it leaves out
     inferred from the first records."""
-    from connector_core.engine.loader import load_spec
-
     with speaking() as out:
-        if sample:
-            with ctx.open(connector, config) as opened:
-                offers = offers_of_connector(opened, sample=True)
-        else:
-            offers = offers_of_spec(load_spec(connector, ctx.registry))
-        out.write(catalog_message(offers))
+        catalog, _ = discovered(ctx, connector, config, sample=sample)
+        out.write(catalog_message(stream_offers(catalog)))
 
 
 def read(ctx: Context, connector: str, config: str | None, catalog: str | None, state: str | None, limit: int | None) -> None:

@@ -49,6 +49,25 @@ def stream_offers(catalog: dict[str, Any]) -> dict[str, StreamOffer]:
     }
 
 
+def discovered(ctx: Any, connector: str, config: str | None, *, sample: bool) -> tuple[dict[str, Any], list[str]]:
+    """The catalog ``discover`` prints: from the spec alone, or from an open connector when ``sample``
+    asks for inferred schemas or a stream's schema comes from the API (``schema: {from: ...}``) and a
+    config is given. Also the streams whose schemas the API describes but were not fetched (no config)."""
+    from connector_core.engine.connector import Connector
+    from connector_core.engine.discovery import discover_streams
+    from connector_core.engine.loader import load_spec
+
+    loaded = load_spec(connector, ctx.registry)
+    described = [
+        name for name, stream in loaded.spec.streams.items()
+        if not stream.hidden and stream.record_schema is not None and not isinstance(stream.record_schema, dict)
+    ]
+    if sample or (described and config is not None):
+        with Connector(loaded, config, ctx.registry) as opened:
+            return opened.discover(sample=sample), []
+    return discover_streams(_SpecOnly(loaded)), described
+
+
 def offers_of_spec(loaded: Any) -> dict[str, StreamOffer]:
     """The offers of a loaded spec, without a config and without a request."""
     from connector_core.engine.discovery import discover_streams
@@ -70,4 +89,4 @@ class _SpecOnly:
         self.name = loaded.spec.name
 
 
-__all__ = ["StreamOffer", "path_steps", "offers_of_connector", "offers_of_spec", "stream_offers"]
+__all__ = ["StreamOffer", "discovered", "offers_of_connector", "offers_of_spec", "path_steps", "stream_offers"]

@@ -16,28 +16,22 @@ import click
 
 from connector_core.cli.app import Context
 from connector_core.cli.interop.inputs import InputFile
-from connector_core.cli.interop.offers import offers_of_connector, offers_of_spec
+from connector_core.cli.interop.offers import discovered, offers_of_connector, stream_offers
 from connector_core.cli.interop.output import MessageWriter
 from connector_core.cli.interop.singer_catalog import SelectedStream, catalog, every_stream, load_catalog
 
 
 def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> None:
     """The Singer catalog on stdout, from the spec alone or, with ``--sample``, with inferred schemas."""
-    from connector_core.engine.loader import load_spec
-
-    if sample:
-        with ctx.open(connector, config) as opened:
-            offers = offers_of_connector(opened, sample=True)
-    else:
-        offers = offers_of_spec(load_spec(connector, ctx.registry))
-    click.echo(json.dumps(catalog(offers), indent=2))
+    found, _ = discovered(ctx, connector, config, sample=sample)
+    click.echo(json.dumps(catalog(stream_offers(found)), indent=2))
 
 
 def read(ctx: Context, connector: str, config: str | None, catalog_path: str | None, state: str | None, limit: int | None, only: str | None) -> None:
     """The selected streams in catalog order (every stream without a catalog), each as SCHEMA then
     RECORDs, with a STATE after each checkpoint of an incremental stream."""
     with ctx.open(connector, config) as opened:
-        offers = offers_of_spec(opened.loaded)
+        offers = offers_of_connector(opened)  # SCHEMA messages carry the schemas the API describes, too
         streams = load_catalog(Path(catalog_path), offers, opened.name) if catalog_path else every_stream(offers)
         if only is not None:
             streams = _only(streams, only, offers)
