@@ -237,6 +237,9 @@ class FlowWrites:
         """
         try:
             while self.inflight:
+                # taken before the commit: a write answered between the two wakes the wait below at once,
+                # where a list taken after would leave its batch uncommitted until another write is answered
+                watching = self.outstanding()
                 self.commit_finished()
                 if not self.inflight:
                     break
@@ -244,7 +247,7 @@ class FlowWrites:
                 if sending_write_backs and self.outbox_ids:
                     self.send_write_backs()
                     continue
-                wait(self.outstanding(), return_when=FIRST_COMPLETED)
+                wait(watching, return_when=FIRST_COMPLETED)
         except BaseException:
             self.abandon()
             raise

@@ -4,8 +4,11 @@ customers, one upsert each, over loopback with a real SQLite state)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sync_batch_support import CrmSync, companies_to_customers
@@ -39,7 +42,11 @@ def sync(tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, r
 
 
 def ids_in_read_order(sync: CrmSync) -> list[str]:
-    return sorted((c["id"] for c in sync.companies()), key=int)
+    """The companies in the order the flow reads them: the same stream, read through the connector."""
+    from connector_core.engine.connector import Connector
+
+    with Connector.open("hubspot", sync.hubspot_config(), sync.registry) as hubspot:
+        return [str(record["id"]) for record in hubspot.read("companies")]
 
 
 def customers_by_external_id(sync: CrmSync) -> dict[str, int]:
@@ -53,22 +60,36 @@ def customers_by_external_id(sync: CrmSync) -> dict[str, int]:
 def test_batches_after_a_retrying_write_commit_before_it(sync: CrmSync, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = ids_in_read_order(sync)
     first = ids[0]
-    # the first record read meets five 503s; while the others are answered, each retry waits 0.5-1 s
-    monkeypatch.setenv("CONNECTOR_CORE_RETRIES", "backoff=1,max_backoff=2")
-    sync.netsuite.faults.add("status", status=503, count=5, path_prefix=f"{RECORDS}/eid:hs-{first}")
-
-    run = sync.run()
-
+    # the full batches read after the first one, which the retrying write belongs to (the last, partial
+    # batch is flushed when the read ends, after the final drain)
+    later_batches = ids[25:100]
+    # the first record read meets 503s until the later batches are committed (or 60 s pass), retried
+    # up to 20 times 0.25-0.5 s apart: the order is decided by the test, not by the machine's speed
+    monkeypatch.setenv("CONNECTOR_CORE_RETRIES", "attempts=20,backoff=0.5,max_backoff=0.5")
+    fault = sync.netsuite.faults.add("status", status=503, count=None, path_prefix=f"{RECORDS}/eid:hs-{first}")
+    finished: list[Any] = []
+    running = threading.Thread(target=lambda: finished.append(sync.run()), name="the run")
+    running.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and running.is_alive():
+            with sync.store() as store:
+                committed = {row.source_id for row in store.mapped_rows(FLOW)}
+            if set(later_batches) <= committed:
+                break
+            time.sleep(0.1)
+        assert first not in committed
+    finally:
+        sync.netsuite.faults.remove(fault.id)
+        running.join(120)
+    (run,) = finished
     assert run.status == "ok", run.errors
     assert run.counts[FLOW] == {"read": COMPANIES, "created": COMPANIES}
+    # with batches committed in read order none would be: all 75 were, while the first waited
+    assert set(later_batches) <= committed, f"{len(committed & set(later_batches))} of {len(later_batches)} later records were committed before the retrying one"
     with sync.store() as store:
         rows = {row.source_id: row for row in store.mapped_rows(FLOW)}
     assert sorted(rows, key=int) == ids
-    held = rows[first].written_at
-    later_batches = ids[25:]  # read after the first batch, which the retrying write belongs to
-    committed_first = [sid for sid in later_batches if rows[sid].written_at < held]
-    # with batches committed in read order none would be; on a loaded machine the last few may finish after it
-    assert len(committed_first) >= 50, f"{len(committed_first)} of {len(later_batches)} later records were committed before the retrying one"
     assert set(customers_by_external_id(sync).values()) == {1}
 
 
