@@ -139,7 +139,9 @@ def test_a_second_start_of_a_running_connection_is_joined_or_rejected_never_a_se
 
     sync, crm_customers, seeded_ns = finance(tmp_path, hubspot, netsuite_ns, registry)
     name = sync.load().name
-    slow = hubspot.faults.add("latency", seconds=0.3, count=None, path_prefix="/crm/")  # the run lasts until it is removed
+    # every HubSpot request of the run takes 3 s until this is removed: it outlasts the checks below even on
+    # a loaded machine (at 0.3 s the first run once finished before the duplicate workflow started)
+    slow = hubspot.faults.add("latency", seconds=3.0, count=None, path_prefix="/crm/")
     queue = task_queue()
     worker = Worker(sync.path.parent, temporal, queue, max_concurrent=3)
     via = [CLI, "run", str(sync.path), "--via", "temporal", "--temporal", temporal, "--task-queue", queue]
