@@ -17,6 +17,7 @@ def _deal(i: int) -> dict[str, Any]:
     return {
         "id": i,
         "title": f"Deal {i}",
+        "org_id": None,
         "value": 100 * i,
         "currency": "EUR",
         "update_time": f"2024-02-{i:02d} 10:00:00",
@@ -28,7 +29,19 @@ class FakePipedrive(PortedAPI):
 
     def __init__(self) -> None:
         super().__init__()
+        kinds = ("file", "filter", "note", "activity", "person", "pipeline", "product", "stage")
         self.recents: dict[str, list[dict[str, Any]]] = {
+            **{
+                kind: [
+                    {
+                        "item": kind,
+                        "id": i,
+                        "data": {"id": i, "kind": kind, "update_time": f"2024-02-0{i} 08:00:00"},
+                    }
+                    for i in range(1, 4)
+                ]
+                for kind in kinds
+            },
             "deal": [{"item": "deal", "id": i, "data": None if i == 3 else _deal(i)} for i in range(1, 13)],
             "user": [
                 {
@@ -47,6 +60,21 @@ class FakePipedrive(PortedAPI):
             "/v1/dealFields": [{"id": i, "key": f"field_{i}", "name": f"Field {i}"} for i in range(1, 8)],
             "/v1/currencies": [{"id": 1, "code": "EUR"}, {"id": 2, "code": "USD"}],
             "/v1/mailbox/mailThreads": [],
+            **{
+                f"/v1/{path}": [{"id": i, "name": f"{path} {i}", "active_flag": True} for i in range(1, 4)]
+                for path in (
+                    "leads",
+                    "activityFields",
+                    "organizationFields",
+                    "personFields",
+                    "productFields",
+                    "roles",
+                    "leadLabels",
+                    "activityTypes",
+                    "permissionSets",
+                    "organizations",
+                )
+            },
         }
         self.threads = {
             "inbox": [{"id": 101, "subject": "Hello"}],

@@ -47,6 +47,39 @@ class FakeSendGrid(PortedAPI):
         match request.path:
             case "/v3/suppression/bounces":
                 return self._suppressions(request, self.bounces)
+            case (
+                "/v3/suppression/spam_reports"
+                | "/v3/suppression/blocks"
+                | "/v3/suppression/invalid_emails"
+                | "/v3/suppression/unsubscribes"
+            ):
+                kind = request.path.rsplit("/", 1)[-1]
+                rows = [
+                    {"created": T0 + 7200 * i, "email": f"{kind}{i}@example.com", "reason": kind}
+                    for i in range(1, 5)
+                ]
+                return self._suppressions(request, rows)
+            case "/v3/asm/suppressions":
+                rows = [
+                    {
+                        "created_at": T0 + 7200 * i,
+                        "email": f"g{i}@example.com",
+                        "group_id": 1,
+                        "group_name": "Weekly",
+                    }
+                    for i in range(1, 5)
+                ]
+                return self._suppressions(request, rows, "created_at")
+            case "/v3/marketing/singlesends" | "/v3/marketing/campaigns":
+                kind = request.path.rsplit("/", 1)[-1]
+                rows = [{"id": f"{kind}-{i}", "name": f"{kind} {i}", "status": "sent"} for i in range(1, 4)]
+                return self._marketing(request, rows)
+            case "/v3/marketing/stats/singlesends" | "/v3/marketing/stats/automations":
+                stats = [
+                    {"id": f"s-{i}", "aggregation": "total", "stats": {"delivered": 10 * i, "opens": i}}
+                    for i in range(1, 4)
+                ]
+                return self._marketing(request, stats, key="results")  # statistics come under `results`
             case "/v3/marketing/lists":
                 return self._marketing(request, self.lists)
             case "/v3/templates":
@@ -64,7 +97,7 @@ class FakeSendGrid(PortedAPI):
                     ]
                 )
             case "/v3/marketing/segments/2.0":
-                return json_reply({"results": [{"segment_id": "s1", "name": "Openers", "contacts_count": 2}]})
+                return json_reply({"results": [{"id": "s1", "name": "Openers", "contacts_count": 2}]})
             case "/v3/marketing/contacts/exports" if request.method == "POST":
                 return json_reply(
                     {"id": "exp-1", "_metadata": {"self": f"{self.url}/v3/marketing/contacts/exports/exp-1"}},
@@ -83,18 +116,18 @@ class FakeSendGrid(PortedAPI):
         return json_reply({"errors": [{"message": "resource not found"}]}, 404)
 
     @staticmethod
-    def _suppressions(request: Request, rows: Sequence[dict[str, Any]]) -> Response:
+    def _suppressions(request: Request, rows: Sequence[dict[str, Any]], field: str = "created") -> Response:
         start, end = int(request.args.get("start_time", "0")), int(request.args.get("end_time", str(2**40)))
-        chosen = [r for r in rows if start <= r["created"] <= end]
+        chosen = [r for r in rows if start <= r[field] <= end]
         offset, limit = int(request.args.get("offset", "0")), int(request.args.get("limit", "500"))
         return json_reply(chosen[offset : offset + limit])
 
-    def _marketing(self, request: Request, rows: Sequence[dict[str, Any]]) -> Response:
+    def _marketing(self, request: Request, rows: Sequence[dict[str, Any]], key: str = "result") -> Response:
         size, token = int(request.args.get("page_size", "100")), int(request.args.get("page_token", "0"))
         meta: dict[str, Any] = {"self": request.url, "count": len(rows)}
         if token + size < len(rows):
             meta["next"] = f"{self.url}{request.path}?page_size={size}&page_token={token + size}"
-        return json_reply({"result": list(rows[token : token + size]), "_metadata": meta})
+        return json_reply({key: list(rows[token : token + size]), "_metadata": meta})
 
     @staticmethod
     def _download(path: str) -> Response:

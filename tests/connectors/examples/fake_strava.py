@@ -4,6 +4,7 @@ Strava's documented answers (developers.strava.com/docs/reference)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from ported_api_server import PortedAPI, json_reply
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 CLIENT_ID = "12345"
 CLIENT_SECRET = "fc6243f283e51f6ca989aab298b17da125496f50"
-REFRESH_TOKEN = "e5n567567rt6d2e0ee50ae1f4a4b1f2a2b3c4d5e"
+REFRESH_TOKEN = "e5f567567ab6d2e0ee50ae1f4a4b1f2a2b3c4d5e"
 ACCESS_TOKEN = "a4b945687g6e2f9c8d7e6f5a4b3c2d1e0f9a8b7c"
 ATHLETE_ID = 17831421
 
@@ -81,6 +82,7 @@ class FakeStrava(PortedAPI):
                 {
                     "token_type": "Bearer",
                     "access_token": ACCESS_TOKEN,
+                    "expires_at": int(time.time()) + 21600,
                     "expires_in": 21600,
                     "refresh_token": REFRESH_TOKEN,
                 }

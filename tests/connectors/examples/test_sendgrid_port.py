@@ -105,7 +105,7 @@ def test_a_throttled_request_waits_for_the_reset_header(sendgrid: FakeSendGrid) 
 def test_segments_and_check(sendgrid: FakeSendGrid) -> None:
     with open_sendgrid(sendgrid) as connector:
         assert read_stream(connector, "segments").records == [
-            {"segment_id": "s1", "name": "Openers", "contacts_count": 2}
+            {"id": "s1", "name": "Openers", "contacts_count": 2}
         ]
         assert connector.check().ok
 
