@@ -46,6 +46,11 @@ def reason_kind(reason: str) -> str:
     return _NUMBER.sub("N", _QUOTED.sub("'…'", _RECORD_PREFIX.sub("", reason, count=1)))
 
 
+def _in_record_order(reason: str) -> tuple[tuple[int, int, str], ...]:
+    """Sorts ``record 9: …`` before ``record 10: …``: numbers by value, the rest as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", reason) if part)
+
+
 class DeadLetterDigest:
     """A run's dead letters for its summary: counts by flow and reason, with the first record of each.
 
@@ -64,14 +69,17 @@ class DeadLetterDigest:
         key = (flow, reason_kind(reason))
         if key not in self.kinds and len(self.kinds) >= self.KINDS:
             key = (flow, "")
-        self.kinds.setdefault(key, [0, reason])[0] += 1
+        kind = self.kinds.setdefault(key, [0, reason])
+        kind[0] += 1
+        if _in_record_order(reason) < _in_record_order(kind[1]):
+            kind[1] = reason  # the first in record order, not in arrival order: concurrent writes answer in any order
 
     def lines(self, listing: str, shown: int = 5, width: int = 300) -> list[str]:
         """The summary's lines: the reasons by count, the first record of each as the example, then
         ``listing`` (where to see every one)."""
         if not self.total:
             return []
-        ranked = sorted(self.kinds.items(), key=lambda item: -item[1][0])  # (stable: first seen first among equals)
+        ranked = sorted(self.kinds.items(), key=lambda item: (-item[1][0], item[0][0], _in_record_order(item[1][1])))
         digits = len(str(ranked[0][1][0]))
         lines = [f"  dead letters: {self.total} in this run, by reason (with the first record of each):"]
         for (flow, _), (count, example) in ranked[:shown]:
