@@ -9,6 +9,7 @@ from typing import Any
 from connector_core.engine.documents import PathKey
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.spec_checks import Problem, StreamChecker, check_dotted_path
+from connector_core.engine.urls import host_pattern_problem
 
 #: What the poll and download requests of an export see besides the request's names.
 JOB_NAMES = StreamChecker.REQUEST_NAMES | {"job"}
@@ -77,8 +78,23 @@ def check_export(problem: Problem, interpolator: Interpolator, at: PathKey, stre
     checker.check_request((*where, "download", "request"), download.request, names)
     if download.url is not None:
         checker.check_names((*where, "download", "url"), download.url, names, "a download URL")
+    check_hosts(problem, checker, (*where, "download"), download)
     if download.url is None and not download.request.path:
         problem((*where, "download"), "say where the results are: `request` (e.g. path: '/jobs/{{ job.id }}/results') or `url` (e.g. '{{ file.href }}')")
+
+
+def check_hosts(problem: Problem, checker: StreamChecker, where: PathKey, download: Any) -> None:
+    """Each `hosts` pattern names hosts, not URLs, and never every host; templates see only `config`."""
+    if download.hosts and download.url is None:
+        problem((*where, "hosts"), "hosts are only used for a `url` (a request's path always stays on the connector's host): add url, or remove hosts")
+    for index, pattern in enumerate(download.hosts):
+        at: PathKey = (*where, "hosts", index)
+        if "{{" in pattern or "{%" in pattern:
+            checker.check_names(at, pattern, frozenset(), "a host pattern")
+            continue
+        reason = host_pattern_problem(pattern)
+        if reason is not None:
+            problem(at, reason)
 
 
 def check_switch(problem: Problem, checker: StreamChecker, where: PathKey, export: Any) -> None:
@@ -108,4 +124,4 @@ def check_switch(problem: Problem, checker: StreamChecker, where: PathKey, expor
             problem((*where, "records"), "export.records replaces the stream's records path up to its `*`; write that part only (a `*` stays in the stream's `records`)")
 
 
-__all__ = ["JOB_NAMES", "check_decoder", "check_export", "check_switch"]
+__all__ = ["JOB_NAMES", "check_decoder", "check_export", "check_hosts", "check_switch"]

@@ -5,28 +5,44 @@ The stream's ``request`` creates the job; ``export.poll`` is repeated (waits gro
 API's message when it is ``failed``; then each result file (``download.files``, or the one
 ``download.request``) is fetched as a streamed response and its records decoded one by one
 (:func:`~connector_core.engine.decoders.stream_records`), page after page while ``download.next`` finds
-a token. The reader gets the records in small batches, as from pages, so cursors, partitions, filters
-and transforms apply unchanged; at most one batch and one network buffer are in memory.
+a token. A ``download.url`` on a host ``download.hosts`` lists (pre-signed links, e.g. on S3) is fetched
+by a plain client of that host: no auth, no connector headers, query or cookies. The reader gets the
+records in small batches, as from pages, so cursors, partitions, filters and transforms apply unchanged;
+at most one batch and one network buffer are in memory.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from http.client import IncompleteRead
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from connector_core.engine.decoders import as_decoder, stream_records
-from connector_core.engine.http import effective_policy, network_reason, response_body
+from connector_core.engine.governance import Governor
+from connector_core.engine.http import HttpClient, effective_policy, network_reason, response_body
 from connector_core.engine.paths import get_path
 from connector_core.engine.spec import Decoder, ExportDownload, ExportJob, ExportPoll, ExportSize, IdFrom
-from connector_core.engine.urls import redact_url
-from connector_core.errors import ConnectorError, PaginationLoopError, RetriableHTTPError
+from connector_core.engine.urls import (
+    check_transport,
+    host_listed,
+    host_pattern_problem,
+    redact_url,
+    same_origin,
+)
+from connector_core.errors import (
+    ConfigError,
+    ConnectorError,
+    HTTPError,
+    PaginationLoopError,
+    RetriableHTTPError,
+)
 
 if TYPE_CHECKING:
     from connector_core.engine.session import ConnectorSession, RequestArgs
@@ -51,16 +67,20 @@ def export_pages(
     job["status"] = _poll(connector, f"{where}.export.poll", export.poll, {**values, "job": job}, job["id"])
     decoder = as_decoder(export.decoder if export.decoder is not None else stream.decoder)
     context = {**values, "job": job}
-    for file in _files(export.download, job):
-        batch: list[Any] = []
-        for download in _downloads(connector, f"{where}.export.download", export.download, {**context, "file": file}):
-            for record in download.records(decoder, records_path, spread):
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    yield _enriched(connector, stream_name, stream, batch, values)
-                    batch = []
-        if batch:
-            yield _enriched(connector, stream_name, stream, batch, values)
+    hosts = _Hosts(connector, ("streams", stream_name, "export", "download"), export.download)
+    try:
+        for file in _files(export.download, job):
+            batch: list[Any] = []
+            for download in _downloads(connector, hosts, {**context, "file": file}):
+                for record in download.records(decoder, records_path, spread):
+                    batch.append(record)
+                    if len(batch) >= BATCH:
+                        yield _enriched(connector, stream_name, stream, batch, values)
+                        batch = []
+            if batch:
+                yield _enriched(connector, stream_name, stream, batch, values)
+    finally:
+        hosts.close()
 
 
 def uses_export(connector: ConnectorSession, stream_name: str, export: ExportJob, values: dict[str, Any]) -> bool:
@@ -192,9 +212,11 @@ def _files(download: ExportDownload, job: dict[str, Any]) -> list[Any]:
     return found if isinstance(found, list) else [found]
 
 
-def _downloads(connector: ConnectorSession, where: str, download: ExportDownload, values: dict[str, Any]) -> Iterator[_Download]:
+def _downloads(connector: ConnectorSession, hosts: _Hosts, values: dict[str, Any]) -> Iterator[_Download]:
     """The pages of one download: the first, then one per token in ``download.next`` (read once the page's records are)."""
+    download, where = hosts.download, hosts.where
     args = connector.build_request(download.request, {**values, "page": {}}, f"{where}.request")
+    send = _own_host(connector)
     if download.url is not None:
         url = connector.render(download.url, values, f"{where}.url")
         if not isinstance(url, str) or not url.strip() or url == "None":
@@ -203,10 +225,14 @@ def _downloads(connector: ConnectorSession, where: str, download: ExportDownload
                 hint=f"check {where}.url against the poll reply",
             )
         args.path = url.strip()
+        plain = hosts.plain_client(args.path)
+        if plain is not None:  # only the link itself: the request's query and headers are the API's
+            args = replace(args, method="GET", params={}, headers={}, json=None, data=None, files=None, has_json=False, bucket=None)
+            send = _other_host(plain, where)
     paging = download.next
     seen: set[str] = set()
     while True:
-        page = _Download(connector, where, args)
+        page = _Download(connector, where, args, send)
         yield page
         if paging is None or page.headers is None:
             return
@@ -230,6 +256,7 @@ class _Download:
     connector: ConnectorSession
     where: str
     args: RequestArgs
+    send: Callable[[RequestArgs], requests.Response]
     headers: Any = None
 
     def records(self, decoder: Decoder, records_path: str, spread: bool) -> Iterator[Any]:
@@ -240,7 +267,7 @@ class _Download:
         done = 0
         attempt = 1
         while True:
-            response = connector.send(self.args, stream=True)
+            response = self.send(self.args)
             self.headers = response.headers
             name = redact_url(response.url, connector.redactor)
             try:
@@ -266,6 +293,116 @@ class _Download:
                 log.warning("%s: the download of %s broke off after %d records (%s); downloading it again (attempt %d of %d)", self.where, name, done, reason, attempt + 1, policy.attempts)
                 attempt += 1
                 connector.http.sleep(policy.backoff)
+
+
+def _own_host(connector: ConnectorSession) -> Callable[[RequestArgs], requests.Response]:
+    def send(args: RequestArgs) -> requests.Response:
+        return connector.send(args, stream=True)
+
+    return send
+
+
+def _other_host(client: HttpClient, where: str) -> Callable[[RequestArgs], requests.Response]:
+    """Sends through ``client`` (a plain one), with a hint fit for a link that needs no credentials."""
+
+    def send(args: RequestArgs) -> requests.Response:
+        try:
+            return client.send(args.method, args.path, params=args.params, headers={}, timeout=args.timeout, stream=True)
+        except HTTPError as exc:
+            if exc.status in (400, 401, 403, 404, 410):
+                exc.hint = (
+                    f"the link comes from the API's reply ({where}.url) and is sent without credentials; "
+                    "a refused or missing file usually means the link expired: read again to start a new job"
+                )
+            raise
+
+    return send
+
+
+class _Hosts:
+    """Which client each download URL goes through: the connector's own (with its credentials) on its host,
+    a plain one (no auth, headers, query or cookies of the connector) on a host ``download.hosts`` lists,
+    none elsewhere. Plain clients are made once per origin and closed with the export."""
+
+    def __init__(self, connector: ConnectorSession, at: tuple[str, ...], download: ExportDownload) -> None:
+        self.connector = connector
+        self.at = at
+        self.where = ".".join(at)
+        self.download = download
+        self._patterns: list[str] | None = None
+        self._clients: dict[str, HttpClient] = {}
+
+    def plain_client(self, url: str) -> HttpClient | None:
+        """The plain client for ``url``, or None when it is on the connector's own host; refuses other hosts."""
+        connector = self.connector
+        base = connector.http.effective_base_url()
+        parts = urlsplit(url)
+        if not parts.hostname or same_origin(url, base):
+            return None  # a path, or the connector's host: joined to base_url, which refuses anything odd
+        self._hide_signature(url)
+        host = parts.hostname
+        if not host_listed(host, self.patterns()):
+            located = f"{connector.loaded.document.where((*self.at, 'url'))}: "
+            raise ConnectorError(
+                f"{located}{self.where}.url gave a link to {redact_url(url, connector.redactor)}: host {host!r} is not on the connector's host "
+                f"({urlsplit(base).hostname}) and not listed in {self.where}.hosts",
+                hint=f"credentials never go to another host; if the API hands out links there that need none (pre-signed), add to the spec: "
+                f"{self.where}.hosts: [{_suggested(host)!r}]",
+            )
+        check_transport(url, f"{self.where}.url")
+        origin = f"{parts.scheme.lower()}://{parts.netloc.rpartition('@')[2].lower()}"
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = self._plain(origin)
+        return client
+
+    def patterns(self) -> list[str]:
+        """The host patterns, templates rendered over `config` (an empty result is left out)."""
+        if self._patterns is None:
+            patterns: list[str] = []
+            for index, item in enumerate(self.download.hosts):
+                value = self.connector.render(item, {}, f"{self.where}.hosts[{index}]")
+                text = "" if value is None else str(value).strip()
+                if text in ("", "None"):
+                    continue
+                reason = host_pattern_problem(text)
+                if reason is not None:
+                    raise ConfigError(f"{self.where}.hosts[{index}] gave {text!r}: {reason}", hint="check the config value this host pattern is made from")
+                patterns.append(text)
+            self._patterns = patterns
+        return self._patterns
+
+    def _hide_signature(self, url: str) -> None:
+        """A pre-signed link is a credential of its own: its query values are masked wherever it is named."""
+        for _, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if len(value) >= 8:
+                self.connector.redactor.add(value)
+
+    def _plain(self, origin: str) -> HttpClient:
+        connector = self.connector
+        defaults = connector.spec.defaults
+        sleep = connector.http.sleep
+        return HttpClient(
+            base_url=origin,
+            auth=None,
+            redactor=connector.redactor,
+            governor=Governor(connector.governor.concurrency, sleep=sleep),
+            retry=defaults.retries,
+            timeout=defaults.timeout,
+            session=requests.Session(),  # its own cookie jar and headers: nothing of the connector's session
+            sleep=sleep,
+        )
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.session.close()
+        self._clients.clear()
+
+
+def _suggested(host: str) -> str:
+    """A pattern for ``host``: its parent domain with a wildcard when it has four labels or more (a bucket under a storage domain)."""
+    labels = host.split(".")
+    return "*." + ".".join(labels[1:]) if len(labels) >= 4 and not host.replace(".", "").isdigit() else host
 
 
 def _excerpt(connector: ConnectorSession, body: Any) -> str:

@@ -97,17 +97,21 @@ def _checks_revision() -> str:
     from connector_core.engine import (
         definitions,
         documents,
+        dynamic_schema,
         export_checks,
         interpolation,
         reach_checks,
         spec,
         spec_checks,
+        spec_plugins,
+        urls,
         validation,
         windows,
     )
 
     digest = hashlib.sha256()
-    for module in (definitions, documents, export_checks, interpolation, reach_checks, spec, spec_checks, validation, windows, sys.modules[__name__]):
+    checking = (definitions, documents, dynamic_schema, export_checks, interpolation, reach_checks, spec, spec_checks, spec_plugins, urls, validation, windows)
+    for module in (*checking, sys.modules[__name__]):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except OSError:  # pragma: no cover - a module without a readable source file

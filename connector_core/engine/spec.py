@@ -487,7 +487,14 @@ class ExportDownload(SpecModel):
     url: str | None = Field(
         None,
         description="Template of the URL to download, replacing the request's path: e.g. '{{ file.href }}', '{{ file }}' for a list of URLs, "
-        "or '{{ job.status.resultUrl }}'. It must be on the connector's base host (credentials never go elsewhere).",
+        "or '{{ job.status.resultUrl }}'. It must be on the connector's base host (credentials never go elsewhere), or on one `hosts` lists.",
+    )
+    hosts: list[str] = Field(
+        default_factory=list,
+        description="Other hosts the `url` may point to, for pre-signed links that need no credentials (e.g. ['*.s3.amazonaws.com']): "
+        "host names with `*` wildcards, no scheme, port or path; an item may be a template over `config` (empty: ignored). "
+        "A download from a listed host is sent without any credentials, the connector's headers or its query. "
+        "See [files on another host](exports.md#files-on-another-host).",
     )
     request: RequestSpec = Field(
         default_factory=RequestSpec,

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import posixpath
 import re
@@ -58,6 +59,38 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs share scheme, host and port (where credentials may go)."""
+    return _origin(url) == _origin(other)
+
+
+def host_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot name hosts that downloads without credentials may come from (None: it can).
+
+    A pattern is a host name with ``*`` or ``?`` wildcards (``*.s3.amazonaws.com``): no scheme, port or path,
+    and, with a wildcard, at least two labels without one, so it never opens a whole top-level domain."""
+    if not pattern.strip():
+        return "an empty host pattern names no host"
+    if "://" in pattern:
+        return f"{pattern!r} has a scheme: give the host name only, e.g. {pattern.split('://', 1)[1].split('/', 1)[0]!r}"
+    if any(c in pattern for c in "/#@\\ "):
+        return f"{pattern!r} is not a host name: give the host only (no path, query, user or spaces), e.g. '*.s3.amazonaws.com'"
+    if ":" in pattern:
+        return f"{pattern!r} has a port: give the host name only (any port of a listed host is accepted)"
+    if pattern.strip("*.") == "":
+        return f"{pattern!r} would accept every host: list the hosts the API's links point to, e.g. '*.s3.amazonaws.com'"
+    labels = [label for label in pattern.lower().split(".") if label.strip("*?")]
+    if ("*" in pattern or "?" in pattern) and len(labels) < 2:
+        return f"{pattern!r} would accept hosts anywhere under a top-level domain: name the storage's own domain, e.g. '*.s3.amazonaws.com'"
+    return None
+
+
+def host_listed(host: str, patterns: list[str]) -> bool:
+    """Whether ``host`` matches one of ``patterns`` (``*`` and ``?`` wildcards, case ignored)."""
+    name = host.lower().rstrip(".")
+    return any(fnmatch.fnmatchcase(name, pattern.lower().rstrip(".")) for pattern in patterns)
+
+
 def join_url(base_url: str, path: str) -> str:
     """``base_url`` + ``path``, refusing any result that leaves the base URL's origin and path."""
     # Only http(s) and scheme-relative URLs are absolute; "items:search" stays a path under the base.
@@ -97,4 +130,4 @@ def redact_url(url: str, redactor: Redactor | None) -> str:
     return redactor.text(url) if redactor else mask_userinfo(url)
 
 
-__all__ = ["check_transport", "is_loopback", "join_url", "redact_url"]
+__all__ = ["check_transport", "host_listed", "host_pattern_problem", "is_loopback", "join_url", "redact_url", "same_origin"]

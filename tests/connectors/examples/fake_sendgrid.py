@@ -1,6 +1,9 @@
 """A local SendGrid v3 API (docs.sendgrid.com/api-reference): bearer API key; suppression lists paged by
 `offset`/`limit` and filtered by `start_time`/`end_time` (epoch seconds); marketing lists under `result`
-with the next page's URL at `_metadata.next`; the contacts export job, whose files are gzipped CSVs."""
+with the next page's URL at `_metadata.next`; the contacts export job, whose files are gzipped CSVs.
+
+As SendGrid's files are pre-signed links on S3, the fake's files are on another host by name: `localhost`
+(the API is 127.0.0.1), and like S3 it refuses a download that carries an Authorization header."""
 
 from __future__ import annotations
 
@@ -31,9 +34,18 @@ class FakeSendGrid(PortedAPI):
         self.lists = [{"id": f"list-{i}", "name": f"List {i}", "contact_count": i} for i in range(1, 6)]
         self.polls = 0
         self.throttle_once = False
+        self.files_url = self.url.replace("127.0.0.1", "localhost")  # the "storage" host of the export files
 
     def answer(self, request: Request) -> Response:
         if request.path.startswith("/downloads/"):
+            if request.host != self.files_url.split("://", 1)[1]:
+                return Response("not found", status=404)  # the files are not on the API's host
+            if "Authorization" in request.headers:  # S3's answer to a pre-signed link sent with a header
+                return Response(
+                    "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>",
+                    status=400,
+                    content_type="application/xml",
+                )
             return self._download(request.path)
         if request.headers.get("Authorization") != f"Bearer {API_KEY}":
             return json_reply({"errors": [{"field": None, "message": "authorization required"}]}, 401)
@@ -109,7 +121,8 @@ class FakeSendGrid(PortedAPI):
                     return json_reply(
                         {"id": "exp-1", "status": "pending", "created_at": "2024-03-01T00:00:00Z"}
                     )
-                urls = [f"{self.url}/downloads/contacts-1.csv.gz", f"{self.url}/downloads/contacts-2.csv.gz"]
+                signed = "X-Amz-Expires=3600&X-Amz-Signature=9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+                urls = [f"{self.files_url}/downloads/contacts-{n}.csv.gz?{signed}" for n in (1, 2)]
                 return json_reply(
                     {"id": "exp-1", "status": "ready", "urls": urls, "message": "", "contact_count": 3}
                 )

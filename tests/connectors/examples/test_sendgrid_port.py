@@ -10,6 +10,7 @@ import pytest
 from fake_sendgrid import API_KEY, T0, FakeSendGrid
 
 from connector_core.engine.connector import Connector
+from connector_core.errors import ConnectorError
 from connector_core.testing import read_stream
 
 SPEC = Path(__file__).parents[3] / "connectors" / "examples" / "sendgrid" / "sendgrid.yaml"
@@ -37,10 +38,10 @@ class WallClock:
 
 
 def open_sendgrid(
-    api: FakeSendGrid, wall: WallClock | None = None, start: str = "2024-01-01T02:30:00Z"
+    api: FakeSendGrid, wall: WallClock | None = None, start: str = "2024-01-01T02:30:00Z", **extra: str
 ) -> Connector:
     wall = wall or WallClock()
-    config = {"api_key": API_KEY, "start_date": start, "base_url": api.url}
+    config = {"api_key": API_KEY, "start_date": start, "base_url": api.url, **extra}
     return Connector.open(SPEC, config, sleep=wall.sleep, clock=wall.clock, now="2024-06-01T00:00:00Z")
 
 
@@ -69,7 +70,7 @@ def test_marketing_lists_follow_metadata_next(sendgrid: FakeSendGrid) -> None:
 
 def test_contacts_come_from_an_export_job_of_gzipped_csv_files(sendgrid: FakeSendGrid) -> None:
     wall = WallClock()
-    with open_sendgrid(sendgrid, wall) as connector:
+    with open_sendgrid(sendgrid, wall, files_host="localhost") as connector:
         contacts = read_stream(connector, "contacts").records
     assert contacts == [
         {
@@ -92,6 +93,17 @@ def test_contacts_come_from_an_export_job_of_gzipped_csv_files(sendgrid: FakeSen
         },
     ]
     assert sendgrid.polls == 2 and len(wall.sleeps) == 2  # a wait before each poll
+    downloads = [s for s in sendgrid.seen if s.path.startswith("/downloads/")]
+    assert [s.headers["Host"] for s in downloads] == [sendgrid.files_url.split("://", 1)[1]] * 2
+    assert not any("Authorization" in s.headers or API_KEY in str(s) for s in downloads)  # pre-signed: no API key
+
+
+def test_contacts_files_on_a_host_the_spec_does_not_list_are_refused(sendgrid: FakeSendGrid) -> None:
+    with open_sendgrid(sendgrid) as connector, pytest.raises(ConnectorError) as refused:
+        read_stream(connector, "contacts")
+    assert "host 'localhost' is not on the connector's host (127.0.0.1)" in refused.value.message
+    assert "streams.contacts.export.download.hosts" in refused.value.message
+    assert not [s for s in sendgrid.seen if s.path.startswith("/downloads/")]
 
 
 def test_a_throttled_request_waits_for_the_reset_header(sendgrid: FakeSendGrid) -> None:
