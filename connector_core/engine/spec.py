@@ -4,238 +4,61 @@ These models are the single source of truth: ``specs/connector.schema.json`` is 
 (``python -m connector_core.cli.schemas``) and a test fails when the committed file drifts. Auth types and
 paginators come from plugins, so the spec is generic over their unions; :func:`spec_model` builds the
 concrete model for the set of installed plugins.
+
+The models are split by what they describe: ``spec_base`` (the base model, durations, HTTP methods),
+``spec_requests`` (requests, defaults, retries, rate limits), ``spec_exports`` (decoders, export jobs),
+``spec_writes`` (operations, batches, error rules); this module holds streams, records, partitions,
+transforms, checks and the connector itself, and every name stays importable from here.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import Annotated, Any, Generic, Literal, Never, TypeVar, Union, cast, get_args
+from typing import Annotated, Any, Generic, Literal, Never, TypeVar, Union, cast
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
-    WithJsonSchema,
     field_validator,
 )
 
-from connector_core.engine.timeparse import parse_duration
+from connector_core.engine.spec_base import HTTP_METHODS, Duration, HttpMethod, SpecModel, _seconds
+from connector_core.engine.spec_exports import (
+    Decoder,
+    DecoderFormat,
+    DownloadPaging,
+    ExportDownload,
+    ExportJob,
+    ExportPoll,
+    ExportSize,
+    _or_format_name,
+)
+from connector_core.engine.spec_requests import (
+    FilePart,
+    QuotaHeader,
+    RateLimit,
+    RateLimitHeaders,
+    RateLimitReset,
+    RequestDefaults,
+    RequestSpec,
+    RetryPolicy,
+)
+from connector_core.engine.spec_writes import (
+    BatchSpec,
+    ErrorRule,
+    IdempotencyKey,
+    IdFrom,
+    Operation,
+    OperationRetries,
+)
 
 AuthT = TypeVar("AuthT")
 PaginatorT = TypeVar("PaginatorT")
 ExtractorT = TypeVar("ExtractorT")
 RouterT = TypeVar("RouterT")
 SlicerT = TypeVar("SlicerT")
-
-HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-class SpecModel(BaseModel):
-    """Base of every spec model: unknown keys are rejected, values are immutable once loaded."""
-
-    # defer_build: validators are built on first use, so start-up does not pay for models a spec never uses
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-def _seconds(value: Any) -> float:
-    return parse_duration(value).total_seconds()
-
-
-#: A duration as every field of the format takes it: seconds (30, 0.5), '500ms', '90s', '15m', '2h', '1d',
-#: '1w', or ISO 8601 'PT1H30M'; the model holds seconds.
-Duration = Annotated[
-    float,
-    BeforeValidator(_seconds),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)?\s*$|^[Pp](\d+[Ww])?(\d+[Dd])?([Tt](\d+[Hh])?(\d+[Mm])?(\d+(\.\d+)?[Ss])?)?$"},
-            ]
-        }
-    ),
-]
-
-
-class RateLimitReset(SpecModel):
-    """A response header telling when a throttled API accepts requests again, e.g. `X-RateLimit-Reset`.
-
-    A retried response (a status in `statuses`, typically 429) that carries it and no Retry-After
-    waits until that time; a wait longer than `max_wait` stops the read at once with an error saying
-    when the limit resets, instead of retrying too early. Example:
-    `retries: {reset: {header: X-RateLimit-Reset, unit: epoch}}`.
-    """
-
-    header: str = Field(..., min_length=1, description="Name of the header, e.g. 'X-RateLimit-Reset' or 'RateLimit-Reset'.")
-    unit: Literal["seconds", "epoch", "epoch_ms", "auto"] = Field(
-        "auto",
-        description="seconds: seconds to wait; epoch / epoch_ms: the reset time in Unix seconds / milliseconds; "
-        "auto: epoch seconds above 10^9, milliseconds above 10^12, else seconds to wait.",
-    )
-
-
-class RetryPolicy(SpecModel):
-    """How failed requests are retried: exponential backoff with jitter, honouring Retry-After."""
-
-    attempts: int = Field(5, ge=1, le=20, description="Total attempts per request, the first one included.")
-    backoff: Duration = Field(0.5, ge=0, description="Seconds (or a duration such as '1s') before the first retry; doubles with each further failed attempt after a 429, and after a 5xx or network error while the API is failing (most of its latest requests failed, none answered since). While it answers, a retry after a 5xx waits as after a first failure: a longer wait would relieve nothing. Each wait is jittered to between half and all of it.")
-    max_backoff: Duration = Field(60, ge=0, description="Upper bound, in seconds (or a duration), of one wait between attempts.")
-    statuses: list[int] = Field(
-        default_factory=lambda: [429, 500, 502, 503, 504],
-        description="HTTP statuses that are retried. Network errors and timeouts are always retried.",
-    )
-    respect_retry_after: bool = Field(True, description="Wait as long as a Retry-After header asks (capped by max_wait).")
-    max_wait: Duration = Field(300, ge=0, description="Longest Retry-After, in seconds, that is honoured; a longer reset (see reset) stops the read.")
-    reset: RateLimitReset | None = Field(
-        None, description="A header giving the time the rate limit resets; a throttled request waits until then (when no Retry-After says otherwise)."
-    )
-
-
-class RateLimit(SpecModel):
-    """At most ``requests`` requests started per ``per`` seconds, shared by all streams of a connection."""
-
-    requests: int | str = Field(..., description="Requests allowed in each window (a number or a template, e.g. from config).")
-    per: Duration = Field(1.0, gt=0, description="Window length in seconds (or a duration such as '10s').")
-
-    _parse_per = field_validator("per", mode="before")(lambda cls, v: _seconds(v))
-
-    @field_validator("requests")
-    @classmethod
-    def _positive(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be at least 1")
-        return value
-
-
-class RateLimitHeaders(SpecModel):
-    """Pace requests by the budget the API announces in response headers, so the window is never overrun.
-
-    After each response the remaining budget is read; when it is down to ``reserve`` (counting the
-    requests still in flight), new requests wait for the window to pass. With ``limit`` (and a window
-    length) the connection also paces itself to ``limit - reserve`` requests per window.
-    """
-
-    remaining: str = Field(..., description="Header with the requests left in the current window, e.g. X-RateLimit-Remaining.")
-    limit: str | None = Field(None, description="Header with the budget of one window, e.g. X-RateLimit-Limit.")
-    window: str | None = Field(None, description="Header with the window length (see window_unit).")
-    window_unit: Literal["s", "ms"] = Field("s", description="Unit of the window header: seconds or milliseconds.")
-    default_window: Duration = Field(1.0, gt=0, description="Window length in seconds (or a duration) when the API sends none.")
-    reserve: int = Field(1, ge=0, description="Requests of each window left unused (for other clients of the same account).")
-    reset: RateLimitReset | None = Field(
-        None,
-        description="A header with the time the window resets (e.g. X-RateLimit-Reset): once the budget is spent, requests wait "
-        "until then (at most retries.max_wait) instead of a window's length.",
-    )
-
-    _parse_default_window = field_validator("default_window", mode="before")(lambda cls, v: _seconds(v))
-
-
-class QuotaHeader(SpecModel):
-    """Stop before an allowance spanning a long window (e.g. a daily API quota) is spent.
-
-    After each response the header is read with ``pattern``; once the requests left, less those in
-    flight, are down to ``reserve``, no further request is sent: it fails at once with a
-    RetriableHTTPError saying so (not retried), so a sync stops cleanly and a later run resumes.
-    """
-
-    header: str = Field(..., description="Response header announcing the allowance, e.g. Sforce-Limit-Info.")
-    pattern: str = Field(
-        r"(?P<used>\d+)/(?P<limit>\d+)",
-        description="Regular expression over the header with the named groups `used` and `limit`, or `remaining`, "
-        "e.g. 'api-usage=(?P<used>\\d+)/(?P<limit>\\d+)'.",
-    )
-    reserve: int | str = Field(0, description="Requests of the allowance left unused (a number or a template, e.g. from config).")
-    hint: str | None = Field(None, description="What the user can do when the run stops for the allowance (template over config).")
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            groups = set(re.compile(value).groupindex)
-        except re.error as exc:
-            raise ValueError(f"pattern {value!r} is not a regular expression: {exc}") from None
-        if not ({"used", "limit"} <= groups or "remaining" in groups):
-            raise ValueError(f"pattern {value!r} needs the named groups (?P<used>...) and (?P<limit>...), or (?P<remaining>...)")
-        return value
-
-
-class RequestDefaults(SpecModel):
-    """Options applied to every request of the connector unless a request overrides them."""
-
-    headers: dict[str, str] = Field(default_factory=dict, description="Headers sent with every request (templates allowed).")
-    query: dict[str, Any] = Field(default_factory=dict, description="Query parameters sent with every request.")
-    timeout: Duration = Field(60, gt=0, description="Seconds to wait for a response (or a duration such as '2m').")
-    retries: RetryPolicy = Field(default_factory=RetryPolicy, description="Retry policy for failed requests.")
-    concurrency: int | str = Field(
-        4, description="Most requests in flight at once for the whole connection (all streams together); a number or a template."
-    )
-    rate_limit: RateLimit | None = Field(None, description="Most requests started per time window for the connection.")
-    rate_limits: dict[str, RateLimit] = Field(
-        default_factory=dict,
-        description="Named extra limits. A request that names one (`rate_limit: NAME`) counts against it as well as the connection's.",
-    )
-    rate_limit_headers: RateLimitHeaders | None = Field(
-        None, description="Pace requests by the remaining budget the API reports in its response headers."
-    )
-    quota: QuotaHeader | None = Field(
-        None, description="Stop before a long-window allowance (a daily request quota) announced in a response header is spent."
-    )
-
-    _parse_timeout = field_validator("timeout", mode="before")(lambda cls, v: _seconds(v))
-
-
-class FilePart(SpecModel):
-    """One file in a multipart body."""
-
-    content: Any = Field(..., description="File content: text, or a template evaluating to text or bytes.")
-    filename: str | None = Field(None, description="File name sent with the part.")
-    content_type: str | None = Field(None, description="MIME type of the part.")
-
-
-class RequestSpec(SpecModel):
-    """An HTTP request. Every string may be a template over config, state, partition, page, record and input."""
-
-    method: HttpMethod | str = Field("GET", description="HTTP method (or a template choosing one, e.g. from an action's input).")
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _check_method(cls, value: Any) -> Any:
-        if isinstance(value, str) and "{{" not in value:
-            upper = value.upper()
-            if upper not in HTTP_METHODS:
-                raise ValueError(f"{value!r} is not an HTTP method; expected one of {', '.join(HTTP_METHODS)}")
-            return upper
-        return value
-    path: str = Field(
-        "",
-        description="Path appended to the connector's base_url. Never a full URL: requests cannot leave the base host.",
-    )
-    query: dict[str, Any] | str = Field(
-        default_factory=dict, description="Query parameters (or one template giving a mapping); a null value omits the parameter."
-    )
-    headers: dict[str, str] | str = Field(default_factory=dict, description="Extra headers (or one template giving a mapping).")
-    json_body: Any = Field(None, alias="json", description="JSON body (any value; a single-expression template keeps its type).")
-    form: dict[str, Any] | str | None = Field(None, description="Form-urlencoded body (or one template giving a mapping).")
-    multipart: dict[str, Any] | str | None = Field(None, description="Multipart text fields: name → value (or one template).")
-    files: dict[str, FilePart] | str | None = Field(
-        None, description="Multipart file parts: name → file, or one template giving name → {content, filename, content_type}."
-    )
-    body: str | None = Field(None, description="Raw text body, sent as is.")
-    timeout: float | str | None = Field(None, description="Overrides defaults.timeout for this request (seconds, duration or template).")
-    rate_limit: str | None = Field(None, description="Name of a defaults.rate_limits limit this request also counts against.")
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _parse_timeout(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and "{{" in value):
-            return value
-        return _seconds(value)
-
 
 class Expand(SpecModel):
     """One record per item of a nested list, carrying fields of the record it came from.
@@ -404,179 +227,6 @@ class Enrich(SpecModel):
     set: dict[str, Any] = Field(..., description="Fields to set on each record: path → template over `record` and `result`.")
 
 
-DecoderFormat = Literal["auto", "json", "jsonl", "csv", "xml", "zip"]
-
-
-class Decoder(SpecModel):
-    """How a response body becomes records (a stream's pages, or an export job's downloads).
-
-    `json` (the default) parses the body and takes the records at the stream's `records` path. `jsonl`
-    reads one record per line and `csv` one per row, keyed by the header row, values as text; their
-    rows are the records, so `records` stays empty. `xml` turns each element into a mapping (attributes
-    as `@name`, text beside attributes or children as `#text`, a child repeated under one name as a
-    list), and the `records` path starts at the root element (`feed.entry`). `zip` reads each file of
-    the archive in turn, by its extension or `members`. `auto` picks the format from the Content-Type,
-    else from the file name's extension. A gzip body is recognised by its first bytes and unpacked as
-    it arrives. Example: `decoder: {format: csv, delimiter: ";"}`, or just `decoder: jsonl`.
-    More in [export jobs and body formats](exports.md#body-formats).
-    """
-
-    format: DecoderFormat = Field("json", description="json, jsonl, csv, xml, zip, or auto (from the Content-Type, else the file extension).")
-    compression: Literal["auto", "gzip", "none"] = Field(
-        "auto", description="gzip: always gunzip; auto: gunzip a body that starts like gzip; none: never."
-    )
-    delimiter: str = Field(",", min_length=1, max_length=1, description="CSV: the field separator.")
-    encoding: str = Field("utf-8", description="CSV: the text encoding, e.g. 'utf-8-sig' or 'latin-1'.")
-    nulls: list[str] = Field(
-        default_factory=list, description="CSV: values read as null, e.g. [''] where an empty field means no value (Salesforce)."
-    )
-    members: Literal["auto", "json", "jsonl", "csv", "xml"] = Field(
-        "auto", description="zip: the format of the archive's files (auto: by each file's extension)."
-    )
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        import codecs
-
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"{value!r} is not a text encoding Python knows, e.g. 'utf-8', 'utf-8-sig', 'latin-1', 'cp1252'") from None
-        return value
-
-
-def _or_format_name(schema: dict[str, Any]) -> None:
-    """The published schema of `decoder` also takes a format's name alone (`decoder: csv`)."""
-    options = schema["anyOf"]
-    if isinstance(options, list):
-        options.insert(1, {"type": "string", "enum": list(get_args(DecoderFormat))})
-
-
-class ExportPoll(SpecModel):
-    """How an export job is polled until it is done: one request, repeated with growing waits."""
-
-    request: RequestSpec = Field(..., description="The status request, templated over `job` (e.g. '/jobs/{{ job.id }}').")
-    status: str = Field(..., description="Dotted path of the job's status in the poll reply, e.g. 'state'.")
-    done: list[Any] = Field(..., min_length=1, description="Status values meaning the results are ready, e.g. [JobComplete] or [true].")
-    failed: list[Any] = Field(default_factory=list, description="Status values meaning the job failed: the read stops with the API's message.")
-    message: str | None = Field(None, description="Dotted path of the API's error message in the poll reply, shown when the job failed.")
-    interval: Duration = Field(1.0, ge=0, description="Wait before the first poll (seconds or a duration such as '2s').")
-    max_interval: Duration = Field(30.0, ge=0, description="Longest wait between two polls.")
-    backoff: float = Field(1.5, ge=1, description="Each wait is the previous one times this factor, up to max_interval.")
-    timeout: Duration = Field(
-        3600.0, gt=0, description="Give up (with the last status) when the job is not done after waiting this long in all between polls."
-    )
-
-
-class DownloadPaging(SpecModel):
-    """Pages of one download chained by a token in a response header (Salesforce's `Sforce-Locator`)."""
-
-    header: str = Field(..., description="Response header holding the next page's token.")
-    param: str = Field(..., description="Query parameter the token is sent in.")
-    stop: list[str] = Field(default_factory=lambda: ["", "null"], description="Token values meaning there is no next page (a missing header too).")
-
-
-class ExportDownload(SpecModel):
-    """Where the results of a finished job are fetched; each body is decoded as it arrives (the stream's `decoder`)."""
-
-    files: str | None = Field(
-        None,
-        description="Dotted path, in the last poll reply, of the result files (a list, or one): one download per item, seen by the request as `file`.",
-    )
-    url: str | None = Field(
-        None,
-        description="Template of the URL to download, replacing the request's path: e.g. '{{ file.href }}', '{{ file }}' for a list of URLs, "
-        "or '{{ job.status.resultUrl }}'. It must be on the connector's base host (credentials never go elsewhere), or on one `hosts` lists.",
-    )
-    hosts: list[str] = Field(
-        default_factory=list,
-        description="Other hosts the `url` may point to, for pre-signed links that need no credentials (e.g. ['*.s3.amazonaws.com']): "
-        "host names with `*` wildcards, no scheme, port or path; an item may be a template over `config` (empty: ignored). "
-        "A download from a listed host is sent without any credentials, the connector's headers or its query. "
-        "See [files on another host](exports.md#files-on-another-host).",
-    )
-    request: RequestSpec = Field(
-        default_factory=RequestSpec,
-        description="The download request, templated over `job` (and `file`), e.g. '/jobs/{{ job.id }}/results'.",
-    )
-    next: DownloadPaging | None = Field(None, description="Follow-up pages of each download, by a token in a response header.")
-
-
-class ExportSize(SpecModel):
-    """Read through the job only when the read is large: one count request first, its count compared with `above`.
-
-    ```yaml
-    size:
-      request: {path: /query, query: {q: "SELECT COUNT() FROM Account WHERE ..."}}
-      path: totalSize
-      above: "{{ config.bulk_above or none }}"
-    ```
-    """
-
-    request: RequestSpec = Field(..., description="The request that counts the records the read would give; templated as the stream's request (no `page`).")
-    path: str = Field(..., description="Dotted path of the count in its reply, e.g. 'totalSize'.")
-    above: int | str = Field(
-        ...,
-        description="The job is used when the count is above this: a number, or a template over `config` (null or empty: no count is made, pages are read).",
-    )
-
-
-class ExportJob(SpecModel):
-    """Reads a stream through an asynchronous export job: the stream's `request` creates the job, then
-    `poll` repeats until the job's status is one of `done`, then `download` fetches the results and
-    the stream's `decoder` streams them record by record (never holding a file in memory).
-
-    Poll and download templates see `job`: `job.id`, `job.created` (the create reply) and `job.status`
-    (the last poll reply), beside `config`, `state`, `partition` and `stream`. Cursors, partitions,
-    filters and transforms work as on any stream. Example (Salesforce Bulk API 2.0):
-
-    ```yaml
-    request: {method: POST, path: /services/data/v59.0/jobs/query, json: {operation: query, query: "SELECT Id FROM Account"}}
-    decoder: csv
-    export:
-      id: {path: id}
-      poll: {request: {path: "/services/data/v59.0/jobs/query/{{ job.id }}"}, status: state, done: [JobComplete], failed: [Failed, Aborted], message: errorMessage}
-      download:
-        request: {path: "/services/data/v59.0/jobs/query/{{ job.id }}/results", query: {maxRecords: 50000}}
-        next: {header: Sforce-Locator, param: locator}
-    ```
-
-    One stream can also read either way: with `when` (e.g. `"{{ config.bulk }}"`) or `size` (a count
-    above a threshold) and `create` (the job's request), the stream's `request` and `paginate` read
-    pages where neither chooses the job; `decoder` and `records` here say how the downloads are read. See
-    [a job or pages, by a switch](exports.md#a-job-or-pages-by-a-switch).
-
-    More, with NetSuite's asynchronous requests, in [export jobs](exports.md#export-jobs).
-    """
-
-    id: IdFrom = Field(..., description="Where the create reply gives the job's id: `{path: id}` in the body, or `{header: Location}` (its last segment).")
-    poll: ExportPoll = Field(..., description="How the job's status is polled.")
-    download: ExportDownload = Field(..., description="How the results are fetched.")
-    when: str | None = Field(
-        None,
-        description="Template over `config`, `state`, `partition` and `stream`: the stream reads through the job where it is true, and as pages "
-        "(its `request` and `paginate`) where it is false, e.g. \"{{ config.bulk }}\". Omit, with no `size`: always through the job. Needs `create`.",
-    )
-    size: ExportSize | None = Field(
-        None,
-        description="Use the job only above a number of records, counted by one request first (where `when` is false or absent).",
-    )
-    create: RequestSpec | None = Field(
-        None, description="The request that creates the job, when the stream's own `request` reads pages (a stream with `when` or `size`)."
-    )
-    decoder: Decoder | None = Field(
-        None,
-        description="How the downloads become records, when not as the stream's `decoder` says (e.g. csv, where the pages are JSON).",
-        json_schema_extra=lambda schema: _or_format_name(schema),
-    )
-    records: str | None = Field(
-        None, description="Dotted path of the records in each download, when not the stream's (a CSV's rows are the records: '')."
-    )
-
-    _decoder_shorthand = field_validator("decoder", mode="before")(lambda cls, v: {"format": v} if isinstance(v, str) else v)
-
-
 class SchemaFrom(SpecModel):
     """Where a stream's record schema is fetched from the API, when `discover` runs with a config.
 
@@ -736,95 +386,6 @@ class Transform(SpecModel):
     plugin: str | None = Field(None, description="A named transform contributed by a plugin.")
 
 
-class IdFrom(SpecModel):
-    """Where a write operation finds the id of the record it created or changed."""
-
-    header: str | None = Field(None, description="Response header holding the record URL, e.g. 'Location' (its last segment is the id).")
-    path: str | None = Field(None, description="Dotted path of the id in the response body.")
-
-
-class IdempotencyKey(SpecModel):
-    """Sends a key so that retrying a write cannot apply it twice."""
-
-    header: str = Field(..., description="Header that carries the key.")
-    value: str = Field("{{ uuid4() }}", description="Template for the key (default: a fresh UUID per call, reused across retries).")
-
-
-class BatchSpec(SpecModel):
-    """Splits ``input.records`` into chunks; each chunk is sent as one request."""
-
-    size: int = Field(100, ge=1, description="Records per request.")
-    results: str = Field("results", description="Dotted path of per-record successes in the response body.")
-    errors: str | None = Field("errors", description="Dotted path of per-record failures in the response body.")
-    error_message: str = Field("{{ error.message | default(error) }}", description="Template turning one failure (`error`) into a message.")
-    item: Any = Field(
-        None,
-        description="What each input record is sent as: a template over `record` and `input`. The request sees the chunk as `items`.",
-    )
-    key: str | None = Field(
-        None, description="Template over `record` (an input record) giving its key; with result_key/error_keys, outcomes are matched per record."
-    )
-    result_key: str | None = Field(None, description="Template over `result` (one success) giving the key of the input record it answers.")
-    error_keys: str | None = Field(
-        None, description="Template over `error` (one failure) giving the key, or a list of keys, of the input records it concerns."
-    )
-    ok: str | None = Field(
-        None,
-        description="For APIs answering every record in one list, in input order, each entry saying whether it succeeded "
-        "(e.g. Salesforce sObject Collections): a template over `result` (one entry of `results`) that is true for a success. "
-        "Entries are matched to records by position; failed ones are errors (error_message sees the entry as `error`).",
-    )
-
-
-class OperationRetries(SpecModel):
-    """Per-operation retry settings; each value may be a template over `input` (e.g. an action's retry inputs)."""
-
-    attempts: int | str = Field(1, description="Total attempts, the first included (1: no retry).")
-    delay: float | str = Field(0, description="Fixed seconds between attempts, when not exponential.")
-    exponential: bool | str = Field(False, description="Use exponential backoff with jitter instead of the fixed delay.")
-    on_all_errors: bool | str = Field(False, description="Retry every error status (4xx too), not only 429 and 5xx.")
-
-
-class Operation(SpecModel):
-    """A write operation or action, callable with `connector-core call`."""
-
-    kind: Literal["create", "update", "upsert", "delete", "batch", "action"] = Field(..., description="What the operation does.")
-    description: str | None = Field(None, description="Shown by `connector-core discover` and in errors.")
-    input: dict[str, Any] = Field(
-        default_factory=lambda: {"type": "object"}, description="JSON Schema of the input (defaults are applied)."
-    )
-    request: RequestSpec = Field(..., description="The request, templated over `input` and `config`.")
-    id: IdFrom | None = Field(None, description="Where to read the id of the written record.")
-    idempotency_key: IdempotencyKey | None = Field(None, description="Makes retries of a non-idempotent write safe.")
-    batch: BatchSpec | None = Field(None, description="For kind 'batch': how input records are chunked and results read.")
-    response: Literal["json", "text", "binary", "none"] | str = Field(
-        "json", description="How to read the response body: json, text, binary or none (or a template choosing one)."
-    )
-    retries: OperationRetries | None = Field(None, description="Retry settings for this operation, overriding defaults.retries.")
-    debug: bool | str = Field(False, description="Log this operation's requests and responses (secrets redacted); a template may read the input.")
-    output: Any = Field(None, description="Template shaping the result from `response` (body), `input` and the id.")
-    retry: bool | None = Field(
-        None,
-        description="Retry this operation on transient errors (5xx, timeouts, dropped connections). Default: yes for "
-        "reads, updates, upserts and deletes, and for creates only with an idempotency key. A 429 is retried "
-        "whatever this says, creates included: the API refused the request without acting on it.",
-    )
-    errors: list[ErrorRule] = Field(
-        default_factory=list, description="Error rules for this operation only, tried before the connector's (e.g. 409 → ignore)."
-    )
-
-
-class ErrorRule(SpecModel):
-    """Turns an API error response into a user-facing message and an action."""
-
-    status: int | list[int] | None = Field(None, description="HTTP status(es) this rule matches.")
-    contains: str | None = Field(None, description="Text the response body must contain.")
-    when: str | None = Field(None, description="Template over `response` (status, body, headers) that must be true.")
-    action: Literal["fail", "retry", "ignore"] = Field("fail", description="fail: stop with the message; retry: treat as transient; ignore: treat as empty success.")
-    message: str | None = Field(None, description="Message for the user (template over `response`).")
-    hint: str | None = Field(None, description="What the user should do about it.")
-
-
 class CheckStream(SpecModel):
     """One stream `check` reads the first page of, and what to tell the user when it fails."""
 
@@ -971,6 +532,12 @@ def spec_model(
 
 
 __all__ = [
+    "HTTP_METHODS",
+    "DecoderFormat",
+    "Duration",
+    "FilePart",
+    "HttpMethod",
+    "OperationRetries",
     "AuthChoice",
     "BatchSpec",
     "CheckSpec",
