@@ -23,6 +23,7 @@ from connector_core.engine.extraction import Extraction
 from connector_core.engine.interpolation import parse_datetime
 from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.engine.paths import delete_path, get_path, set_path
+from connector_core.engine.read_ahead import wait_to_parse
 from connector_core.engine.spec import Incremental, RecordSelector, Stream
 from connector_core.engine.urls import redact_url
 from connector_core.errors import ConnectorError
@@ -81,12 +82,47 @@ class StreamReader:
         partitions = self.stream.partitions
         if partitions is None:
             yield from self._read_partition(None, None)
-        else:
-            for partition, key in self._partitions():
-                self.current_partition = partition
-                yield from self._read_partition(partition, key)
-                if self.limit is not None and self.emitted >= self.limit:
-                    return
+            return
+        from connector_core.engine.read_ahead import read_ahead
+
+        for (partition, key, planned), pages in read_ahead(self._partition_jobs(), self.read_ahead_width(sliced=False)):
+            self.current_partition = partition
+            yield from self._read_partition(partition, key, planned, pages)
+            if self.limit is not None and self.emitted >= self.limit:
+                return
+
+    def read_ahead_width(self, *, sliced: bool) -> int:
+        """How many partitions (``sliced``: time windows or slices of one partition) are fetched at once.
+
+        The concurrency when the spec sets ``defaults.concurrency`` itself: a spec that leaves it at its
+        default keeps the order in which its requests reach the API (cassettes recorded before, APIs that
+        expect ascending windows). Never with a record limit (a sequential read stops making requests at
+        the limit) nor for exports (a job per partition on the API's side). A sliced stream reads its
+        slices concurrently and its partitions one after another."""
+        inc = self.incremental
+        is_sliced = inc is not None and (inc.slicer is not None or inc.window is not None)
+        chosen = "concurrency" in self.connector.spec.defaults.model_fields_set
+        if not chosen or self.limit is not None or self.stream.export is not None or is_sliced != sliced:
+            return 1
+        return self.connector.governor.concurrency
+
+    def _partition_jobs(self) -> Iterator[tuple[tuple[Any, str, Any], Callable[[], Iterator[list[Any]]] | None]]:
+        """Each partition with its cursor and template values planned, and how to fetch its pages ahead.
+        A partition whose state key repeats one already planned is not fetched ahead: its plan must see
+        the state the earlier one saves."""
+        planned_keys: set[str] = set()
+        ahead = self.read_ahead_width(sliced=False) > 1
+        for partition, key in self._partitions():
+            if not ahead or key in planned_keys:
+                yield (partition, key, None), None
+                continue
+            planned_keys.add(key)
+            plan = self._plan_partition(partition, key)
+            yield (partition, key, plan), self.fetcher(plan[1])
+
+    def fetcher(self, values: dict[str, Any]) -> Callable[[], Iterator[list[Any]]]:
+        """Starts fetching the pages these template values ask for (in a read-ahead thread)."""
+        return lambda: self._pages(values)
 
     def _partitions(self) -> Iterator[tuple[Any, str]]:
         from connector_core.engine.partitions import partitions_of
@@ -116,7 +152,8 @@ class StreamReader:
         if self.on_checkpoint is not None:
             self.on_checkpoint(_copy_state(self.state))
 
-    def _read_partition(self, partition: Any, key: str | None) -> Iterator[dict[str, Any]]:
+    def _plan_partition(self, partition: Any, key: str | None) -> tuple[_CursorTracker | None, dict[str, Any]]:
+        """The partition's cursor (from its saved state) and the values its requests' templates see."""
         inc = self.incremental
         saved = self._partition_state(key)
         cursor = (
@@ -127,9 +164,20 @@ class StreamReader:
         template_state = {"cursor": saved.get("cursor")}
         if cursor is not None:
             template_state.update(since=cursor.lower, until=cursor.upper)
-        values = {"state": template_state, "partition": partition, "stream": self.name}
+        return cursor, {"state": template_state, "partition": partition, "stream": self.name}
+
+    def _read_partition(
+        self,
+        partition: Any,
+        key: str | None,
+        planned: tuple[_CursorTracker | None, dict[str, Any]] | None = None,
+        fetched: Iterator[list[Any]] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The partition's records; ``planned`` and ``fetched`` when they were prepared ahead of it."""
+        inc = self.incremental
+        cursor, values = planned if planned is not None else self._plan_partition(partition, key)
         pipeline = self._pipeline(cursor, partition)
-        for records in self._emitted_pages(values, cursor, key):
+        for records in self._emitted_pages(values, cursor, key, fetched):
             if pipeline is None and self.limit is None:
                 self.emitted += len(records)
                 yield from records
@@ -147,11 +195,13 @@ class StreamReader:
         if cursor is not None and cursor.changed:
             self._save(key, cursor.state())
 
-    def _emitted_pages(self, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None) -> Iterator[list[Any]]:
+    def _emitted_pages(
+        self, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None, fetched: Iterator[list[Any]] | None = None
+    ) -> Iterator[list[Any]]:
         """The pages of one partition (slice by slice when a slicer divides it), as the stream emits them."""
         from connector_core.engine.slicing import sliced_pages
 
-        pages = sliced_pages(self, values, cursor, key)
+        pages = fetched if fetched is not None else sliced_pages(self, values, cursor, key)
         return self.extraction.emitted(pages) if self.extraction.changes_records else pages
 
     # -- records -------------------------------------------------------------------------------------
@@ -323,6 +373,7 @@ class StreamReader:
     def _page_result(self, response: requests.Response, page: Page, values: dict[str, Any]) -> PageResult:
         """Parse a page. Done by the consumer, not the fetching threads: parsing holds the GIL anyway,
         and a window of raw bodies takes a fraction of the memory of parsed ones."""
+        wait_to_parse()  # a partition or window fetched ahead parses only when its turn is near
         connector = self.connector
         body = None
         if self.stream.decoder is not None and response.content and response.status_code < 400:

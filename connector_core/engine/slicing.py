@@ -1,10 +1,11 @@
 """Reading a partition slice by slice, as a plugin's slicer (``cursor.slicer``) or time windows
 (``cursor.window``, :mod:`connector_core.engine.windows`) divide it.
 
-Each slice is read to its last page before the next begins; requests see it as ``slice``. Because the
-reader hands every record of a page to its caller before asking for the next page, the moment this
-generator moves on from a slice is the moment all its records have been taken: the cursor is
-checkpointed there. Slices must come in ascending cursor order, so the checkpoint never passes a
+Slices are handed over in order, each to its last page before the next; with a concurrency above 1 the
+following slices are fetched meanwhile (:mod:`connector_core.engine.read_ahead`). Requests see a slice as
+``slice``. Because the reader hands every record of a page to its caller before asking for the next
+page, the moment this generator moves on from a slice is the moment all its records have been taken:
+the cursor is checkpointed there. Slices must come in ascending cursor order, so the checkpoint never passes a
 record that has not been read.
 """
 
@@ -27,10 +28,13 @@ def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTr
     if incremental is None or cursor is None or (incremental.slicer is None and incremental.window is None):
         yield from reader._pages(values)
         return
+    from connector_core.engine.read_ahead import read_ahead
+
     window = incremental.window
     slices = _plugin_slices(reader, values, cursor) if window is None else _window_slices(reader, cursor)
-    for piece, reached in slices:
-        pages = reader._pages({**values, "slice": piece})
+    jobs = (((piece, reached), reader.fetcher({**values, "slice": piece})) for piece, reached in slices)
+    for (piece, reached), fetched in read_ahead(jobs, reader.read_ahead_width(sliced=True)):
+        pages = fetched if fetched is not None else reader._pages({**values, "slice": piece})
         yield from stamp_records(pages, window.fields, piece) if window is not None and window.fields else pages
         if reached is not None:
             cursor.reach(reached)  # the window is read: nothing before its end is left to read

@@ -288,9 +288,10 @@ def make_vcr(
 class SerialSession(requests.Session):
     """A session that sends one request at a time, process-wide.
 
-    While vcrpy forwards a request to the real server it removes its patches for the whole process, so a
-    request another thread starts at that moment is neither recorded nor replayed. Connectors opened
-    for recording use this session; replaying needs no such care and keeps the connector's concurrency.
+    While vcrpy sets up a connection it removes its patches for the whole process, so a request another
+    thread starts at that moment is neither recorded nor replayed: it reaches the network. This happens
+    while replaying too (seen with partitions read concurrently), so connectors used under a cassette,
+    recording or replaying, use this session.
     """
 
     _lock = threading.RLock()

@@ -121,13 +121,13 @@ def load_connector(
 
     ``spec`` is an installed connector name or a spec path. Without ``registry``, one is built from the
     built-ins, the installed plugins (unless ``entry_points=False``) and ``plugins``. The connector's
-    secrets are scrubbed from the test's cassettes. When cassettes may record, the connector sends its
-    requests one at a time (see :class:`SerialSession`).
+    secrets are scrubbed from the test's cassettes. The connector sends its requests one at a time (see
+    :class:`SerialSession`): under a cassette, concurrent requests (pages, partitions, windows) could
+    otherwise slip past vcrpy, whether it records or replays.
     """
     from connector_core.engine.connector import Connector
 
     opened: list[Connector] = []
-    recording = _record_mode(request.config) != "none"
 
     def load(
         spec: str | Path,
@@ -142,7 +142,7 @@ def load_connector(
             from connector_core.engine.registry import build_registry, make_plugin_manager
 
             registry = build_registry(make_plugin_manager(entry_points=entry_points, plugins=plugins))
-        if recording and "session" not in kwargs:
+        if "session" not in kwargs:
             kwargs["session"] = SerialSession()
         connector = Connector.open(spec, config, registry=registry, **kwargs)
         cassette_scrubber.watch(connector.redactor)

@@ -31,6 +31,7 @@ from connector_core.cli.interop.airbyte_messages import (
 )
 from connector_core.cli.interop.offers import discovered, offers_of_spec, stream_offers
 from connector_core.cli.interop.output import MessageWriter
+from connector_core.cli.interop.several_streams import read_each, streams_at_once
 
 
 def spec(ctx: Context, connector: str) -> None:
@@ -69,7 +70,8 @@ def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> 
 
 
 def read(ctx: Context, connector: str, config: str | None, catalog: str | None, state: str | None, limit: int | None) -> None:
-    """Each stream of the configured catalog in turn. A stream that fails is reported (INCOMPLETE and a
+    """Each stream of the configured catalog (several at once with ``CONNECTOR_CORE_STREAMS_AT_ONCE``:
+    :mod:`~connector_core.cli.interop.several_streams`). A stream that fails is reported (INCOMPLETE and a
     TRACE naming it) and the others are still read; the command then exits non-zero."""
     with speaking() as out:
         if catalog is None:
@@ -80,7 +82,8 @@ def read(ctx: Context, connector: str, config: str | None, catalog: str | None, 
             streams = load_configured_catalog(Path(catalog), offers_of_spec(opened.loaded), opened.name)
             saved = load_state(Path(state)) if state else {}
             failures: list[BaseException] = []
-            for stream in streams:
+
+            def read_one(stream: ConfiguredStream) -> None:
                 try:
                     _read_stream(opened, stream, saved.get(stream.name) if stream.incremental else None, out, limit)
                 except BrokenPipeError:
@@ -90,6 +93,8 @@ def read(ctx: Context, connector: str, config: str | None, catalog: str | None, 
                     out.write(stream_status_message(stream.name, "INCOMPLETE", stream.namespace))
                     out.write(trace_error_message(exc, stream=stream.name, namespace=stream.namespace))
                     failures.append(exc)
+
+            read_each(streams, read_one, streams_at_once(opened, len(streams)))
         if failures:
             names = ", ".join(sorted({type(exc).__name__ for exc in failures}))
             out.write(log_message("ERROR", f"{len(failures)} of {len(streams)} stream(s) failed ({names}); see the TRACE messages"))

@@ -18,6 +18,7 @@ from connector_core.cli.app import Context
 from connector_core.cli.interop.inputs import InputFile
 from connector_core.cli.interop.offers import discovered, offers_of_connector, stream_offers
 from connector_core.cli.interop.output import MessageWriter
+from connector_core.cli.interop.several_streams import read_each, streams_at_once
 from connector_core.cli.interop.singer_catalog import SelectedStream, catalog, every_stream, load_catalog
 
 
@@ -28,8 +29,9 @@ def discover(ctx: Context, connector: str, config: str | None, sample: bool) -> 
 
 
 def read(ctx: Context, connector: str, config: str | None, catalog_path: str | None, state: str | None, limit: int | None, only: str | None) -> None:
-    """The selected streams in catalog order (every stream without a catalog), each as SCHEMA then
-    RECORDs, with a STATE after each checkpoint of an incremental stream."""
+    """The selected streams in catalog order (every stream without a catalog; several at once, their
+    messages interleaved, with ``CONNECTOR_CORE_STREAMS_AT_ONCE``), each as SCHEMA then RECORDs, with a STATE
+    after each checkpoint of an incremental stream."""
     with ctx.open(connector, config) as opened:
         offers = offers_of_connector(opened)  # SCHEMA messages carry the schemas the API describes, too
         streams = load_catalog(Path(catalog_path), offers, opened.name) if catalog_path else every_stream(offers)
@@ -40,8 +42,7 @@ def read(ctx: Context, connector: str, config: str | None, catalog_path: str | N
         bookmarks = load_bookmarks(Path(state)) if state else {}
         out = MessageWriter()
         try:
-            for stream in streams:
-                _read_stream(opened, stream, bookmarks, out, limit)
+            read_each(streams, lambda stream: _read_stream(opened, stream, bookmarks, out, limit), streams_at_once(opened, len(streams)))
             if any(stream.incremental for stream in streams):
                 # last, so that a target which keeps only a STATE nothing follows (most do) keeps this one
                 out.write({"type": "STATE", "value": {"bookmarks": dict(bookmarks)}})
