@@ -231,8 +231,9 @@ class TestActions:
 
 class TestStopping:
     def test_stopping_the_dashboard_stops_a_running_job_at_a_safe_point(self, dashboard: Dashboard, shop_sync: ShopSync) -> None:
-        # every write slow, not only the first: under load the flow could otherwise be past its last safe point when the stop lands
-        shop_sync.netsuite.faults.add("slow", seconds=0.5, count=None, path_prefix="/services/rest/record")
+        # every write answered after 3 s (a "slow" body does nothing to the 204 of an upsert): the stop lands while
+        # the run waits for its writes, however loaded the machine (under a CI run the flow was once past its last safe point)
+        shop_sync.netsuite.faults.add("latency", seconds=3.0, count=None, path_prefix="/services/rest/record")
         client = signed_in(dashboard)
         response = client.post("/c/shop_to_netsuite/run", data={"csrf": csrf_of(dashboard, client)})
         job = dashboard.jobs.get(job_id_of(response.headers["Location"]))
