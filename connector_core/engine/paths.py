@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,11 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = split_path(path)
     if not parts:
         raise ValueError("cannot set the empty path")
+    set_parts(data, parts, value)
+
+
+def set_parts(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    """Set ``value`` under the keys ``parts`` (at least one), making (or replacing) mappings on the way."""
     current = data
     for part in parts[:-1]:
         nxt = current.get(part)
@@ -58,4 +64,4 @@ def delete_path(data: dict[str, Any], path: str) -> None:
         current.pop(parts[-1], None)
 
 
-__all__ = ["delete_path", "get_path", "set_path", "split_path"]
+__all__ = ["delete_path", "get_path", "set_parts", "set_path", "split_path"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from connector_core.engine.paths import get_path, set_path, split_path
+from connector_core.engine.paths import get_path, set_parts, set_path, split_path
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -142,15 +142,7 @@ def _unflatten(spec: Any) -> Step:
     def unflatten(record: dict[str, Any]) -> dict[str, Any]:
         nested: dict[str, Any] = {}
         for key, value in record.items():
-            parts = [p for p in str(key).split(separator) if p] or [str(key)]
-            node = nested
-            for part in parts[:-1]:
-                child = node.get(part)
-                if not isinstance(child, dict):
-                    child = {}
-                    node[part] = child
-                node = child
-            node[parts[-1]] = value
+            set_parts(nested, [p for p in str(key).split(separator) if p] or [str(key)], value)
         return nested
 
     return unflatten
