@@ -9,13 +9,14 @@ public names from :mod:`connector_core` or :mod:`connector_core.plugins`.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import sys
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 MOVED: dict[str, str] = {
     f"connector_core.{old}": f"connector_core.{new}"
@@ -61,11 +62,13 @@ MOVED: dict[str, str] = {
 }
 
 
-class _MovedModuleLoader(importlib.abc.Loader):
+# The finder and loader follow importlib's protocols without subclassing importlib.abc's classes:
+# importing importlib.abc costs every command several milliseconds of start-up.
+class _MovedModuleLoader:
     def __init__(self, new_name: str) -> None:
         self.new_name = new_name
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
@@ -79,16 +82,19 @@ class _MovedModuleLoader(importlib.abc.Loader):
         sys.modules[module.__name__] = importlib.import_module(self.new_name)
 
 
-class MovedModuleFinder(importlib.abc.MetaPathFinder):
+class MovedModuleFinder:
     """Resolves the 0.1 module names listed in :data:`MOVED`; every other name is left to the others."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         new_name = MOVED.get(fullname)
         if new_name is None:
             return None
-        return importlib.util.spec_from_loader(fullname, _MovedModuleLoader(new_name))
+        import importlib.util
+
+        loader: Any = _MovedModuleLoader(new_name)  # the protocol typeshed names also wants the removed load_module
+        return importlib.util.spec_from_loader(fullname, loader)
 
 
 def install() -> None:

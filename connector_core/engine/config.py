@@ -36,8 +36,8 @@ def resolve_references(
     value: Any, base_dir: Path, secrets: list[str], problems: list[str], doc: Document | None = None, at: PathKey = ()
 ) -> Any:
     """Replace ``{env: NAME}`` and ``{file: PATH}`` values, collecting problems instead of stopping."""
-    where = f"{doc.where(at)}: " if doc else ""
     if _is_reference(value):
+        where = f"{doc.where(at)}: " if doc else ""  # only for a problem: locating reads the file's positions
         kind, target = next(iter(value.items()))
         if kind == "env":
             resolved = os.environ.get(str(target))
@@ -304,7 +304,7 @@ def _is_secret_path(schema: Mapping[str, Any], at: PathKey) -> bool:
 def load_config_file(path: str | Path) -> tuple[dict[str, Any], list[str], Document]:
     """Read a config file; return the resolved values, the secrets read from env/file, and the document."""
     try:
-        doc = load_document(path)
+        doc = load_document(path, locate_later=True)  # positions only matter to an error message
     except SpecError as exc:
         raise ConfigError(exc.message, problems=exc.problems, hint=exc.hint) from None
     if doc.data is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,8 @@ class StateFile:
             return
         self.data["streams"][name] = state
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # on first save: a read without --state never needs it
+
         fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
