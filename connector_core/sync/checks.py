@@ -155,14 +155,13 @@ class ConnectionChecker:
                     items = ((batch_operation.input or {}).get("properties") or {}).get("records", {}).get("items")
                     input_schema = items if isinstance(items, dict) else None
                     self.check_batch_input((*at, "to", "input"), flow.to.batch.operation, batch_operation, flow.to.input)
-                    spec_batch = batch_operation.batch
-                    by_record = spec_batch is not None and (spec_batch.ok is not None or (spec_batch.key is not None and spec_batch.result_key is not None))
-                    if flow.to.batch.result_key is None and not by_record:
+                    if flow.to.batch.result_key is None and not _answers_by_record(batch_operation):
                         self.problem(
                             (*at, "to", "batch"),
                             f"operation '{flow.to.batch.operation}' does not answer record by record (its spec has no batch.ok, nor batch.key with "
                             "batch.result_key): set to.batch.result_key, the path in one result of the external id it answers",
                         )
+                self.check_batch_update(at, flow, write_spec)
             if flow.match.lookup:
                 self.check_stream((*at, "match", "lookup", "stream"), write_spec, flow.match.lookup.stream)
         for field, rule in flow.mapping.items():
@@ -205,8 +204,54 @@ class ConnectionChecker:
             "external id up in) so an existing record is updated without those fields instead of overwritten",
         )
 
-    def check_batch_input(self, at: PathKey, name: str, operation: Any, values: dict[str, Any]) -> None:
-        """The fixed input of a batch call (besides `records`): known to the operation, what it requires given, no record in templates."""
+    def check_batch_update(self, at: PathKey, flow: Flow, write_spec: LoadedSpec) -> None:
+        """to.batch.update: a batch operation that answers record by record, its fixed input, and entries (the mapped
+        fields, the external id and the destination id at to.id) that fit its records."""
+        batch = flow.to.batch
+        assert batch is not None
+        to: PathKey = (*at, "to")
+        if batch.update is None:
+            if batch.update_input is not None:
+                message = "update_input is the input of to.batch.update's call: set to.batch.update too, or leave it out"
+                self.problem((*to, "batch", "update_input"), message, key=True)
+            return
+        where: PathKey = (*to, "batch", "update")
+        operation = self.check_operation(where, write_spec, batch.update, ("batch",))
+        if not flow.to.id:
+            self.problem(
+                where,
+                "to.batch.update sends each paired record by its destination id: set to.id, the path in one entry of `records` "
+                "that receives it (e.g. Id)",
+            )
+        if operation is None or operation.kind != "batch":
+            return
+        if batch.update_input is not None:
+            self.check_batch_input((*to, "batch", "update_input"), batch.update, operation, batch.update_input)
+        else:
+            hint = "to.batch.update_input gives that call its own input"
+            self.check_batch_input((*to, "input"), batch.update, operation, flow.to.input, hint=hint)
+        if not _answers_by_record(operation):
+            self.problem(
+                where,
+                f"operation '{batch.update}' does not answer record by record (its spec has no batch.ok, nor batch.key with batch.result_key), "
+                "so no paired record could be acknowledged",
+            )
+        items = ((operation.input or {}).get("properties") or {}).get("records", {}).get("items")
+        if not isinstance(items, dict):
+            return
+        for key in ("id", "external_id"):
+            path = getattr(flow.to, key)
+            problem = unknown_field(items, path) if path else None
+            if problem:
+                self.problem((*to, key), f"{problem} (an entry of to.batch.update '{batch.update}')")
+        for field in flow.mapping:
+            problem = unknown_field(items, ".".join(p for p in (flow.to.into, field) if p))
+            if problem:
+                self.problem((*at, "mapping", field), f"{problem} (an entry of to.batch.update '{batch.update}')", key=True)
+
+    def check_batch_input(self, at: PathKey, name: str, operation: Any, values: dict[str, Any], *, hint: str | None = None) -> None:
+        """The fixed input of a batch call (besides `records`): known to the operation, what it requires given, no record in templates.
+        ``hint`` ends the message about a key the operation does not take."""
         schema = operation.input or {}
         properties = schema.get("properties") or {}
         for key, value in values.items():
@@ -215,7 +260,8 @@ class ConnectionChecker:
             elif properties and key not in properties and schema.get("additionalProperties") is not True:
                 guess = suggest(key, [k for k in properties if k != "records"])
                 known = ", ".join(k for k in properties if k != "records") or "none besides records"
-                self.problem((*at, key), f"operation '{name}' takes no input '{key}'" + (f"; did you mean '{guess}'?" if guess else f" (it takes: {known})"), key=True)
+                message = f"operation '{name}' takes no input '{key}'" + (f"; did you mean '{guess}'?" if guess else f" (it takes: {known})")
+                self.problem((*at, key), message + (f"; {hint}" if hint else ""), key=True)
             self.check_template((*at, key), value)
             if isinstance(value, str) and _mentions_record(value):
                 self.problem((*at, key), "a batch call's input is the same for all its records: a template here sees no `record` (map per-record values instead)")
@@ -341,6 +387,12 @@ class ConnectionChecker:
                 self.check_rule((*at, "inactivate_mapping", field), field, rule, input_schema, flow)
         if delete.policy != "ignore" and not flow.to.id and not flow.to.external_id:
             self.problem((*at, "policy"), f"policy {delete.policy} needs to.id (or to.external_id) to say which record to change")
+
+
+def _answers_by_record(operation: Any) -> bool:
+    """The batch operation's spec judges each record: `batch.ok`, or `batch.key` with `batch.result_key`."""
+    spec_batch = operation.batch
+    return spec_batch is not None and (spec_batch.ok is not None or (spec_batch.key is not None and spec_batch.result_key is not None))
 
 
 def _mentions_record(source: str) -> bool:

@@ -388,8 +388,7 @@ class FlowRun(FlowWrites):
         done: list[WriteItem] = []
         try:
             if self.flow.to.batch is not None:
-                self.write_batch(writes)
-                done = [i for i in writes if i.action in ("create", "update")]
+                self.write_batches(writes, done)
             else:
                 self.write_each(writes, done)
             self.await_write_backs(done)
@@ -469,7 +468,7 @@ class FlowRun(FlowWrites):
             "source_id": item.source_id,
             "external_id": item.external_id,
             "dest_id": item.dest_id,
-            "operation": self.flow.to.batch.operation if self.flow.to.batch and item.action in ("create", "update") else item.operation,
+            "operation": self.batch_operation(item) if self.flow.to.batch and item.action in ("create", "update") else item.operation,
         }
         if item.input is not None:
             write["input"] = item.input

@@ -89,6 +89,17 @@ class BatchTarget(SpecModel):
     error_key: str | None = Field(
         None, description="Dotted path in one batch error of the external id (or list of them) it concerns; unacknowledged records fail either way."
     )
+    update: str | None = Field(
+        None,
+        description="A batch operation for the records already paired (the ID map, match.id or match.lookup knows their counterpart): "
+        "they are sent by their destination id (at `to.id`), `size` records per call, e.g. Salesforce's update_records; the others go "
+        "through `operation`. It must answer record by record (its spec's `batch.ok`, or `batch.key` with `batch.result_key`). "
+        "Default: every record goes through `operation`.",
+    )
+    update_input: dict[str, Any] | None = Field(
+        None,
+        description="With `update`: that call's input besides `records`, the same for every call (e.g. {type: Account}); default: `to.input`.",
+    )
 
 
 class Target(SpecModel):
@@ -96,10 +107,16 @@ class Target(SpecModel):
 
     side: Side = Field("destination", description="Which side to write to.")
     operation: str = Field(..., description="Write operation for records not written before (create or upsert).")
-    update: str | None = Field(None, description="Operation for records the ID map already knows (default: `operation`).")
+    update: str | None = Field(
+        None,
+        description="Operation for records the ID map already knows (default: `operation`). With `batch`, records go through `batch.operation` "
+        "(paired ones through `batch.update` when set); this one then serves only `delete.policy: inactivate`.",
+    )
     into: str = Field("", description="Input path the mapped fields go under (e.g. `payload`); '' puts them at the top of the input.")
     external_id: str | None = Field(None, description="Input path that receives the record's external id (e.g. `external_id`).")
-    id: str | None = Field(None, description="Input path that receives the known destination id on updates and deletes (e.g. `record_id`).")
+    id: str | None = Field(
+        None, description="Input path that receives the known destination id on updates and deletes (e.g. `record_id`; `Id` in an entry of `batch.update`)."
+    )
     input: dict[str, Any] = Field(
         default_factory=dict,
         description="The operation's further input: merged into each call's input (templates over `record`, `source`, `target`), e.g. "

@@ -2,7 +2,8 @@
 through a batch operation; and how new ids are written back to the side that was read.
 
 :class:`FlowWrites` is a part of the runner's per-flow state (``connector_core.sync.flow.FlowRun``),
-kept in its own module because the write mechanics are a subject of their own.
+kept in its own module because the write mechanics are a subject of their own. Kept whole (a little over
+500 lines): the single, overlapped and batched paths share the same per-flow attributes and commit.
 """
 
 from __future__ import annotations
@@ -277,13 +278,40 @@ class FlowWrites:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def write_batch(self, writes: list[WriteItem]) -> None:
+    def write_batches(self, writes: list[WriteItem], done: list[WriteItem]) -> None:
+        """Through ``to.batch``: the paired records by their destination id through ``to.batch.update`` when
+        the flow names one, then the others (all of them without it) through ``to.batch.operation``. Each
+        part's acknowledged items are appended to ``done`` once it is answered, so when the second part stops
+        the run (auth, a 429/5xx beyond the retries) the first is still committed."""
+        batch = self.flow.to.batch
+        assert batch is not None
+        updates = [i for i in writes if batch.update is not None and i.action == "update"]
+        paired = {id(i) for i in updates}
+        others = [i for i in writes if id(i) not in paired]
+        for part in (updates, others):
+            if part:
+                self.write_batch(part, by_id=part is updates)
+                done.extend(i for i in part if i.action in ("create", "update"))
+
+    def batch_operation(self, item: WriteItem) -> str:
+        """The batch operation that carries ``item`` (see :meth:`write_batches`)."""
+        batch = self.flow.to.batch
+        assert batch is not None
+        return batch.update if batch.update is not None and item.action == "update" else batch.operation
+
+    def write_batch(self, writes: list[WriteItem], *, by_id: bool = False) -> None:
+        """One batch call (``by_id``: ``to.batch.update``, answered record by record; the destination ids are
+        already known, so ``result_id``, ``result_key``, ``error_key`` and ``result_new``, which describe the
+        answers of ``to.batch.operation``, do not apply)."""
         batch = self.flow.to.batch
         assert batch is not None
         if not writes:
             return
         connector = self.runner.connector(self.write_side)
-        result = connector.call(batch.operation, {**self.batch_input(self.flow.to.input, "to.input"), "records": [item.input for item in writes]})
+        operation = batch.update if by_id and batch.update is not None else batch.operation
+        call_input = batch.update_input if by_id and batch.update_input is not None else self.flow.to.input
+        where = "to.batch.update_input" if by_id and batch.update_input is not None else "to.input"
+        result = connector.call(operation, {**self.batch_input(call_input, where), "records": [item.input for item in writes]})
         refused = {
             outcome["index"]
             for outcome in result.get("records", [])
@@ -293,9 +321,10 @@ class FlowWrites:
             # The API refused the whole request, typically for one bad record: send each half on its own,
             # down to single records, so only the records it really rejects are dead-lettered.
             middle = len(writes) // 2
-            self.write_batch(writes[:middle])
-            self.write_batch(writes[middle:])
+            self.write_batch(writes[:middle], by_id=by_id)
+            self.write_batch(writes[middle:], by_id=by_id)
             return
+        result_key, error_key = (None, None) if by_id else (batch.result_key, batch.error_key)
         by_key: dict[str, list[WriteItem]] = {}
         for item in writes:
             by_key.setdefault(str(item.external_id), []).append(item)
@@ -310,17 +339,18 @@ class FlowWrites:
             item = writes[index]
             decided.add(id(item))
             if outcome["ok"]:
-                dest = get_path(outcome.get("result"), batch.result_id)
-                item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
-                self.created_or_updated(item, outcome.get("result"))
+                if not by_id:
+                    dest = get_path(outcome.get("result"), batch.result_id)
+                    item.dest_id = str(dest) if dest not in (None, "") else item.dest_id
+                    self.created_or_updated(item, outcome.get("result"))
                 acknowledged.add(id(item))
             else:
                 reason = outcome.get("message") or outcome.get("error") or f"status {outcome.get('status')}"
-                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {reason}"
+                item.action, item.reason = "fail", f"record {item.source_id}: {operation} rejected it: {reason}"
         # without result_key the operation's per-record outcomes above are the only acknowledgements
-        results = result.get("results", []) if batch.result_key else []
+        results = result.get("results", []) if result_key else []
         for entry in results:
-            key = get_path(entry, batch.result_key or "")
+            key = get_path(entry, result_key or "")
             for item in by_key.get(str(key), []):
                 if id(item) in decided:
                     continue
@@ -334,19 +364,19 @@ class FlowWrites:
             targets: list[WriteItem] = []
             if isinstance(error.get("index"), int) and 0 <= error["index"] < len(writes):
                 targets = [writes[error["index"]]]
-            elif batch.error_key:
-                keys = get_path(error.get("error"), batch.error_key)
+            elif error_key:
+                keys = get_path(error.get("error"), error_key)
                 for key in keys if isinstance(keys, list) else [keys]:
                     targets += by_key.get(str(key), [])
             if not targets:
                 loose.append(message)
             for item in targets:
                 if id(item) not in acknowledged and id(item) not in decided:
-                    item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} rejected it: {message}"
+                    item.action, item.reason = "fail", f"record {item.source_id}: {operation} rejected it: {message}"
         for item in writes:
             if id(item) not in acknowledged and item.action != "fail":
                 detail = f": {'; '.join(loose)[:500]}" if loose else ""
-                item.action, item.reason = "fail", f"record {item.source_id}: {batch.operation} did not acknowledge it{detail}"
+                item.action, item.reason = "fail", f"record {item.source_id}: {operation} did not acknowledge it{detail}"
 
     def batch_input(self, values: dict[str, Any], where: str) -> dict[str, Any]:
         """A batch call's input besides `records` (to.input, write_back.batch_input): the same for every call, so no record."""
