@@ -1,4 +1,4 @@
-from connector_core.cli.app import main
+from connector_core.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

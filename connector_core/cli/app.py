@@ -39,13 +39,16 @@ class Context:
         return self._registry
 
     def open(self, connector: str, config: str | None, **kwargs: Any) -> Any:
+        from connector_core.cli import collector
         from connector_core.engine.auth.tokenstore import JsonFileTokenStore, default_token_path
         from connector_core.engine.connector import Connector
         from connector_core.engine.loader import load_spec
 
         loaded = load_spec(connector, self.registry)
         kwargs.setdefault("tokens", JsonFileTokenStore(default_token_path(config)))
-        return Connector(loaded, config, self.registry, **kwargs)
+        opened = Connector(loaded, config, self.registry, **kwargs)
+        collector.started()
+        return opened
 
 
 class MaskedStream(TextStreamWrapper):

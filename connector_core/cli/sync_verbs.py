@@ -103,6 +103,9 @@ def run_connection(
                 return due is None or due <= dt.datetime.now(dt.UTC)
 
         runner = Runner(loaded, store, ctx.registry, dry_run=dry_run, full_refresh=full_refresh, accept_deletes=accept_deletes, reporter=reporter)
+        from connector_core.cli import collector
+
+        collector.started()  # the connection and its specs are loaded
         try:
             result = runner.run(due_check=due_check)
         finally:
