@@ -64,7 +64,7 @@ def main() -> None:
 
             def command(srv: Any, query: str, pages: int) -> list[str]:
                 config.write_text(json.dumps({"base_url": srv.base_url, "offsets": offsets, "query": query, "concurrency": concurrency}), encoding="utf-8")
-                return [*connector_cmd(), "read", str(SPEC), "--config", str(config), "--stream", "transactions"]
+                return [*connector_cmd(tree), "read", str(SPEC), "--config", str(config), "--stream", "transactions"]
 
             return Tool(name, command, env if tree is None else {**env, "PYTHONPATH": str(tree)})
 

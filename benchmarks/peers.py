@@ -117,7 +117,7 @@ class Bench:
         suffix = f" --format {protocol}" if protocol else ""
 
         def command(srv: Server, query: str, pages: int) -> list[str]:
-            argv = [*connector_cmd(), "read", str(SPEC), "--config", str(self.config(srv, query, concurrency))]
+            argv = [*connector_cmd(tree), "read", str(SPEC), "--config", str(self.config(srv, query, concurrency))]
             if protocol == "airbyte":
                 return [*argv, "--format", "airbyte", "--catalog", str(self.files["airbyte_catalog"])]
             return [*argv, "--stream", STREAM, *(["--format", protocol] if protocol else [])]

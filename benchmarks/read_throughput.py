@@ -103,7 +103,15 @@ def run_process(cmd: list[str], stdout: str | os.PathLike[str] = os.devnull, env
     return Run(ended - started, usage.ru_maxrss / 1024, proc.returncode, stderr, started, ended)  # ru_maxrss: KiB
 
 
-def connector_cmd() -> list[str]:
+#: How a source tree put first on PYTHONPATH is started, as its console script would start it (trees from
+#: before ``cli.run`` existed start ``cli.main``); the installed script would import the installed entry point.
+TREE_LAUNCHER = "import connector_core.cli as cli; (getattr(cli, 'run', None) or cli.main)()"
+
+
+def connector_cmd(tree: Path | None = None) -> list[str]:
+    """The command that starts connector-core: the installed script, or ``tree``'s code."""
+    if tree is not None:
+        return [sys.executable, "-P", "-c", TREE_LAUNCHER]  # -P: not the working directory first, the tree
     script = Path(sys.executable).parent / "connector-core"
     if script.exists():
         return [str(script)]

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from connector_core.engine.stream_plugins import SliceContext
-from connector_core.engine.windows import parse_step, stamp_records, time_windows
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -29,6 +27,7 @@ def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTr
         yield from reader._pages(values)
         return
     from connector_core.engine.read_ahead import read_ahead
+    from connector_core.engine.windows import stamp_records  # here: most reads are not sliced
 
     window = incremental.window
     slices = _plugin_slices(reader, values, cursor) if window is None else _window_slices(reader, cursor)
@@ -43,6 +42,8 @@ def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTr
 
 
 def _plugin_slices(reader: StreamReader, values: dict[str, Any], cursor: _CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
+    from connector_core.engine.stream_plugins import SliceContext
+
     connector, partition = reader.connector, values.get("partition")
     slicer = reader.incremental.slicer if reader.incremental is not None else None
     assert slicer is not None
@@ -73,6 +74,8 @@ def _window_slices(reader: StreamReader, cursor: _CursorTracker) -> Iterator[tup
             f"streams.{reader.name}.cursor.window: a first windowed read needs `start`, and the cursor has none",
             hint="set cursor.start, e.g. start: '{{ config.start_date }}'",
         )
+    from connector_core.engine.windows import parse_step, time_windows
+
     upper = cursor.upper if cursor.upper is not None else reader.connector.now.now()
     for each in time_windows(parse_step(window.step), window.granularity, window.format, cursor.lower, upper):
         yield each.piece, each.end
