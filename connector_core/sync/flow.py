@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
 from typing import Any, Protocol
 
 from connector_core.engine.paths import get_path, set_path
@@ -94,6 +95,7 @@ class FlowRun(FlowWrites):
         self.other_modified: dict[str, Any] = {}
         self.inflight: deque[InFlight] = deque()  # started, not committed; oldest first
         self.inflight_ids: set[str] = set()
+        self.answers: SimpleQueue[InFlight] = SimpleQueue()  # the batch of each write answered, as it is
         self._pool: ThreadPoolExecutor | None = None
         self._repeatable: dict[str, bool] = {}
 

@@ -142,9 +142,10 @@ class InFlight:
     cursor: dict[str, Any] | None
     futures: dict[Future[None], WriteItem]
     committed: bool = False  # its items are in the store; its cursor waits for the batches before it
+    unanswered: int = 0  # its writes whose answer the flow has not counted yet (FlowWrites.take_answers)
 
     def done(self) -> bool:
-        return all(future.done() for future in self.futures)
+        return self.unanswered == 0
 
 
 def record_hash(value: Any) -> str:

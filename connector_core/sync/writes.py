@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from functools import partial
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector_core.engine.paths import get_path
@@ -73,6 +75,7 @@ class FlowWrites:
     outbox_ids: set[str]
     inflight: deque[InFlight]
     inflight_ids: set[str]
+    answers: SimpleQueue[InFlight]
     _pool: ThreadPoolExecutor | None
     _repeatable: dict[str, bool]
     # FlowRun.commit: the items' state and the read cursor (None: keep the saved one), in one transaction
@@ -188,21 +191,40 @@ class FlowWrites:
                 # in the ledger before any of them leaves (repeatable: an interrupted run sends them again)
                 self.store.add_pending(self.flow.name, creates, self.flow.to.operation, self.runner.run_id)
             pool = self.write_pool()
-            self.inflight.append(InFlight(items, cursor, {pool.submit(self.write_one, item, False): item for item in writes}))
+            batch = InFlight(items, cursor, {}, unanswered=len(writes))
+            self.inflight.append(batch)
+            answered = partial(self.answer_of, batch)
+            for item in writes:
+                future = pool.submit(self.write_one, item, False)
+                batch.futures[future] = item
+                future.add_done_callback(answered)
             self.inflight_ids.update(i.source_id for i in items)
             limit = OUTSTANDING_WRITES_PER_THREAD * self.write_threads()
             while True:
+                self.take_answers()
                 self.commit_finished()
-                outstanding = self.outstanding()
-                if len(outstanding) <= limit and len(self.inflight) <= BATCHES_IN_FLIGHT:
+                if sum(b.unanswered for b in self.inflight) <= limit and len(self.inflight) <= BATCHES_IN_FLIGHT:
                     break
-                wait(outstanding, return_when=FIRST_COMPLETED)
+                self.take_answers(wait=True)
         except BaseException:
             self.abandon()
             raise
 
-    def outstanding(self) -> list[Future[None]]:
-        return [future for batch in self.inflight if not batch.committed for future in batch.futures if not future.done()]
+    def answer_of(self, batch: InFlight, _future: Future[None]) -> None:
+        """A write of ``batch`` is answered (or cancelled): its future's callback, in the thread that wrote it."""
+        self.answers.put(batch)
+
+    def take_answers(self, *, wait: bool = False) -> None:
+        """Count the writes answered since the last look (``wait``: for at least one). Each answer is
+        queued by its future's callback, so counting costs the same however many writes are in flight
+        (a wait on every outstanding future would scan them all at each answer)."""
+        try:
+            batch = self.answers.get(block=wait)
+            while True:
+                batch.unanswered -= 1
+                batch = self.answers.get_nowait()
+        except Empty:
+            return
 
     def commit_finished(self) -> None:
         """Commit every batch whose writes are all answered, in one transaction, with the cursor of the
@@ -238,9 +260,7 @@ class FlowWrites:
         """
         try:
             while self.inflight:
-                # taken before the commit: a write answered between the two wakes the wait below at once,
-                # where a list taken after would leave its batch uncommitted until another write is answered
-                watching = self.outstanding()
+                self.take_answers()
                 self.commit_finished()
                 if not self.inflight:
                     break
@@ -248,7 +268,9 @@ class FlowWrites:
                 if sending_write_backs and self.outbox_ids:
                     self.send_write_backs()
                     continue
-                wait(watching, return_when=FIRST_COMPLETED)
+                # an uncommitted batch has an unanswered write, whose answer is queued when it comes (or
+                # already is): the queue cannot miss a wake-up the way a wait on a list taken earlier could
+                self.take_answers(wait=True)
         except BaseException:
             self.abandon()
             raise
