@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -79,6 +80,28 @@ def peer_venv(name: str) -> Path:
     return venv / "bin"
 
 
+def wheel_venv() -> str:
+    """connector-core as a user installs it: a wheel of this checkout in a venv of its own under the cache;
+    returns that venv's python. The development venv's editable install adds an import hook (a .pth file
+    and its finder) that costs every Python process started from it ~10 ms, which no user pays."""
+    venv = CACHE / "connector-core"
+    with tempfile.TemporaryDirectory(prefix="cc-wheel-") as build:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", build, str(HERE.parent)], check=True)
+        wheel = next(Path(build).glob("connector_core-*.whl"))
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        marker = venv / "installed.txt"
+        python = venv / "bin" / "python"
+        if not python.exists():
+            say(f"installing connector-core's wheel and its dependencies into {venv} (once)")
+            base = getattr(sys, "_base_executable", sys.executable)
+            subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)], check=True)
+        elif not marker.exists() or marker.read_text(encoding="utf-8") != digest:
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--force-reinstall", "--no-deps", str(wheel)], check=True)
+        marker.write_text(digest, encoding="utf-8")
+    return str(python)
+
+
 def version_of(venv: Path, name: str) -> str:
     probe = f"import importlib.metadata as m; print(m.version({name!r}))"
     return subprocess.run([str(venv / "bin" / "python"), "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
@@ -103,6 +126,7 @@ class Bench:
     concurrency: int
     peers: list[str]
     files: dict[str, Path] = field(default_factory=dict)
+    python: str = sys.executable  # connector-core's install, also the plain script's and `python -c pass`'s
 
     def config(self, srv: Server, query: str, concurrency: int) -> Path:
         path = self.work / f"config-{srv.base_url.rsplit(':', 1)[1]}-{concurrency}-{'empty' if 'WHERE' in query else 'all'}.json"
@@ -117,7 +141,7 @@ class Bench:
         suffix = f" --format {protocol}" if protocol else ""
 
         def command(srv: Server, query: str, pages: int) -> list[str]:
-            argv = [*connector_cmd(tree), "read", str(SPEC), "--config", str(self.config(srv, query, concurrency))]
+            argv = [*connector_cmd(tree, self.python), "read", str(SPEC), "--config", str(self.config(srv, query, concurrency))]
             if protocol == "airbyte":
                 return [*argv, "--format", "airbyte", "--catalog", str(self.files["airbyte_catalog"])]
             return [*argv, "--stream", STREAM, *(["--format", protocol] if protocol else [])]
@@ -129,13 +153,13 @@ class Bench:
         return [self.connector(label, concurrency) for label in self.trees]
 
     def plain(self) -> Tool:
-        return Tool("plain requests loop", lambda srv, q, pages: [sys.executable, str(PLAIN), srv.base_url, "--query", q], self.env)
+        return Tool("plain requests loop", lambda srv, q, pages: [self.python, str(PLAIN), srv.base_url, "--query", q], self.env)
 
     def curl(self) -> Tool:
         return Tool("sequential curl loop", lambda srv, q, pages: ["sh", str(self.files["curl_loop"]), srv.base_url, str(max(pages, 1)), q], self.env, "pages")
 
     def floor(self) -> Tool:
-        return Tool("python -c pass", lambda srv, q, pages: [sys.executable, "-c", "pass"], self.env, "none")
+        return Tool("python -c pass", lambda srv, q, pages: [self.python, "-c", "pass"], self.env, "none")
 
     def peer_tools(self) -> list[Tool]:
         tools = []
@@ -306,6 +330,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="connector-core's pages in flight in the latency phase")
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR", help="measure connector-core from this source tree")
     parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=list(PEERS))
+    parser.add_argument(
+        "--install", choices=["wheel", "editable"], default="wheel",
+        help="connector-core (and the plain script) from a wheel of this checkout in a venv of its own, as users install it "
+        "(default), or from the development venv's editable install",
+    )
     parser.add_argument("--only", nargs="*", default=["correctness", "startup", "latency", "throughput"])
     parser.add_argument("--quick", action="store_true", help="1 round, 5,000 records: a smoke run")
     parser.add_argument("--report", type=Path, metavar="JSON", help="print the report of an earlier run's JSON file, measure nothing")
@@ -329,7 +358,8 @@ def main() -> None:
         "load": {}, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="cc-peers-") as tmp:
         work = Path(tmp)
-        bench = Bench(work, child_env(work / "pycache", as_is=False), trees, args.concurrency, args.peers)
+        python = wheel_venv() if args.install == "wheel" else sys.executable
+        bench = Bench(work, child_env(work / "pycache", as_is=False), trees, args.concurrency, args.peers, python=python)
         bench.files = write_sources(work)
         peers = bench.peer_tools()
         results["versions"] = {name: (CACHE / name / "installed.txt").read_text(encoding="utf-8").strip() for name in args.peers}

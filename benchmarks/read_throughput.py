@@ -108,11 +108,11 @@ def run_process(cmd: list[str], stdout: str | os.PathLike[str] = os.devnull, env
 TREE_LAUNCHER = "import connector_core.cli as cli; (getattr(cli, 'run', None) or cli.main)()"
 
 
-def connector_cmd(tree: Path | None = None) -> list[str]:
-    """The command that starts connector-core: the installed script, or ``tree``'s code."""
+def connector_cmd(tree: Path | None = None, python: str = sys.executable) -> list[str]:
+    """The command that starts connector-core with ``python``'s install: its script, or ``tree``'s code."""
     if tree is not None:
-        return [sys.executable, "-P", "-c", TREE_LAUNCHER]  # -P: not the working directory first, the tree
-    script = Path(sys.executable).parent / "connector-core"
+        return [python, "-P", "-c", TREE_LAUNCHER]  # -P: not the working directory first, the tree
+    script = Path(python).parent / "connector-core"
     if script.exists():
         return [str(script)]
     found = shutil.which("connector-core")
