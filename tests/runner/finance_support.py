@@ -6,13 +6,14 @@ A uniquely named module: several `conftest` modules clash under one name.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from both_ways_support import assert_paired_exactly
+from crm_flow_support import NetSuiteSide
 from runner_support import Collect, ConnectionHarness
 
 from connector_core.cli.demo import EXAMPLES, point_at_emulators
@@ -33,7 +34,7 @@ def netsuite_ns() -> Iterator[NetSuiteEmulator]:
         yield emulator
 
 
-class Finance(ConnectionHarness):
+class Finance(NetSuiteSide, ConnectionHarness):
     """One example connection file, copied into tmp_path and pointed at the two emulators."""
 
     def __init__(self, name: str, tmp_path: Path, hubspot: HubSpotEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> None:
@@ -80,19 +81,7 @@ class Finance(ConnectionHarness):
 
     # -- NetSuite -------------------------------------------------------------------------------------
 
-    def suiteql(self, query: str) -> list[dict[str, Any]]:
-        return self.netsuite.suiteql(query)
-
-    def ns_writes(self) -> int:
-        return int(self.netsuite.stats().get("by_route", {}).get("record", 0))
-
-    def customer(self, customer_id: str) -> dict[str, Any]:
-        (row,) = self.suiteql(f"SELECT * FROM customer WHERE id = {int(customer_id)}")
-        return row
-
-    def edit_customer(self, customer_id: str, **fields: Any) -> None:
-        self.netsuite.advance_time(5)  # a later modified time than our last write
-        requests.patch(f"{self.netsuite.url}/_emulator/records/customer/{customer_id}", json=fields, timeout=10).raise_for_status()
+    # suiteql, ns_writes, customer, edit_customer: NetSuiteSide
 
 
 def assert_customers_exact_both_ways(sync: Finance, crm_customers: set[str], seeded_ns: set[str], seed: int) -> dict[str, str]:
@@ -100,17 +89,8 @@ def assert_customers_exact_both_ways(sync: Finance, crm_customers: set[str], see
     every CRM customer carries its NetSuite id (the write-back); one company per NetSuite customer.
     Returns {HubSpot id: NetSuite id} of the CRM customers."""
     rows = [r for r in sync.suiteql("SELECT id, externalid FROM customer WHERE externalid LIKE 'crm-%'") if r["externalid"].startswith("crm-")]
-    per_external_id = Counter(r["externalid"] for r in rows)
-    assert [eid for eid, n in per_external_id.items() if n > 1] == [], f"seed {seed}: duplicate NetSuite customers"
-    assert set(per_external_id) == {f"crm-{cid}" for cid in crm_customers}, f"seed {seed}: missing NetSuite customers"
-    ns_id_of = {r["externalid"][4:]: str(r["id"]) for r in rows}
-    companies = sync.companies()
-    lacking = [c["id"] for c in companies if c["id"] in crm_customers and c.get("netsuite_customer_id") != ns_id_of[c["id"]]]
-    assert lacking == [], f"seed {seed}: {len(lacking)} companies lack their write-back"
-    per_ns_id = Counter(c["netsuite_customer_id"] for c in companies if c.get("netsuite_customer_id"))
-    assert [i for i, n in per_ns_id.items() if n > 1] == [], f"seed {seed}: duplicate companies"
-    assert seeded_ns <= set(per_ns_id), f"seed {seed}: NetSuite customers without a company"
-    return ns_id_of
+    companies = {c["id"]: c for c in sync.companies()}
+    return assert_paired_exactly(rows, "crm-", companies, "netsuite_customer_id", crm_customers, seeded_ns, seed, one="a company", many="companies")
 
 
 __all__ = ["Finance", "assert_customers_exact_both_ways", "hubspot", "netsuite_ns"]

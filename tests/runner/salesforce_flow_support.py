@@ -6,41 +6,68 @@ A uniquely named module: several `conftest` modules clash under one name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
+from crm_flow_support import NetSuiteSide
 from runner_support import Collect, ConnectionHarness
 
 from connector_core.cli.demo import EXAMPLES, point_at_emulators
 from connector_core.engine.connector import Connector
 from connector_core.engine.loader import load_spec
 from connector_core.plugins import Registry
-from connectors.crm.salesforce_emulator import SalesforceEmulator
-from connectors.netsuite.emulator import NetSuiteEmulator
+from connectors.crm.salesforce_emulator import SalesforceEmulator, SalesforceSettings
+from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
-_WRITE_ROUTES = {"sobjects.create", "sobjects.update", "sobjects.upsert", "sobjects.delete",
-                 "composite.create", "composite.update", "composite.upsert", "composite.delete"}
+_WRITE_ROUTES = {
+    "sobjects.create",
+    "sobjects.update",
+    "sobjects.upsert",
+    "sobjects.delete",
+    "composite.create",
+    "composite.update",
+    "composite.upsert",
+    "composite.delete",
+}
 
 
 def salesforce_config(salesforce: SalesforceEmulator) -> dict[str, Any]:
     """What `connector-core sandbox` writes for the emulator: the JWT bearer flow against its URL."""
     creds = salesforce.credentials
-    return {"auth_method": "jwt_bearer", "login_url": salesforce.url, "consumer_key": creds["consumer_key"],
-            "username": creds["username"], "private_key": creds["private_key_pem"], "api_version": creds["api_version"]}
+    return {
+        "auth_method": "jwt_bearer",
+        "login_url": salesforce.url,
+        "consumer_key": creds["consumer_key"],
+        "username": creds["username"],
+        "private_key": creds["private_key_pem"],
+        "api_version": creds["api_version"],
+    }
 
 
-class SalesforceFinance(ConnectionHarness):
+class SalesforceFinance(NetSuiteSide, ConnectionHarness):
     """One shipped Salesforce connection file, copied into tmp_path and pointed at the two emulators."""
 
-    def __init__(self, name: str, tmp_path: Path, salesforce: SalesforceEmulator, netsuite: NetSuiteEmulator, registry: Registry) -> None:
+    def __init__(
+        self,
+        name: str,
+        tmp_path: Path,
+        salesforce: SalesforceEmulator,
+        netsuite: NetSuiteEmulator,
+        registry: Registry,
+    ) -> None:
         self.dir = tmp_path / "connections"
         self.salesforce = salesforce
         self.netsuite = netsuite
         self.registry = registry
         configs = {
             "salesforce": salesforce_config(salesforce),
-            "netsuite": {"account_id": netsuite.settings.account_id, "base_url": netsuite.url, **netsuite.credentials()["tba"]},
+            "netsuite": {
+                "account_id": netsuite.settings.account_id,
+                "base_url": netsuite.url,
+                **netsuite.credentials()["tba"],
+            },
         }
         (self.path,) = point_at_emulators([EXAMPLES / name], self.dir, configs)
         self.reporter = Collect()
@@ -75,19 +102,22 @@ class SalesforceFinance(ConnectionHarness):
 
     # -- NetSuite -----------------------------------------------------------------------------------
 
-    def suiteql(self, query: str) -> list[dict[str, Any]]:
-        return self.netsuite.suiteql(query)
-
-    def ns_writes(self) -> int:
-        return int(self.netsuite.stats().get("by_route", {}).get("record", 0))
+    # suiteql, ns_writes, customer, edit_customer: NetSuiteSide
 
     def ns_connector(self) -> Connector:
-        config = {"account_id": self.netsuite.settings.account_id, "base_url": self.netsuite.url, **self.netsuite.credentials()["tba"]}
+        config = {
+            "account_id": self.netsuite.settings.account_id,
+            "base_url": self.netsuite.url,
+            **self.netsuite.credentials()["tba"],
+        }
         return Connector(load_spec("netsuite", self.registry), config, self.registry)
 
     def invoice(self, customer: str, amount: float, external_id: str | None = None) -> dict[str, Any]:
         """A NetSuite invoice of one line, made as a person (or another integration) would."""
-        payload = {"entity": {"id": customer}, "item": {"items": [{"item": {"id": "1"}, "quantity": 1, "rate": amount}]}}
+        payload = {
+            "entity": {"id": customer},
+            "item": {"items": [{"item": {"id": "1"}, "quantity": 1, "rate": amount}]},
+        }
         with self.ns_connector() as ns:
             new_id = ns.call("create_invoice", {"external_id": external_id, "payload": payload})["id"]
         (row,) = self.ns_invoices(f"t.id = {int(new_id)}")
@@ -107,13 +137,17 @@ class SalesforceFinance(ConnectionHarness):
         )
         return rows
 
-    def customer(self, customer_id: str) -> dict[str, Any]:
-        (row,) = self.suiteql(f"SELECT * FROM customer WHERE id = {int(customer_id)}")
-        return row
 
-    def edit_customer(self, customer_id: str, **fields: Any) -> None:
-        self.netsuite.advance_time(5)  # a later modified time than our last write
-        requests.patch(f"{self.netsuite.url}/_emulator/records/customer/{customer_id}", json=fields, timeout=10).raise_for_status()
+def salesforce_finance(
+    name: str, tmp_path: Path, registry: Registry, salesforce: SalesforceSettings, netsuite: EmulatorSettings
+) -> Iterator[SalesforceFinance]:
+    """For a fixture to ``yield from``: both emulators started with these settings and connection file ``name``
+    pointed at them; the emulators stopped after the test."""
+    with (
+        SalesforceEmulator(salesforce) as salesforce_emulator,
+        NetSuiteEmulator(netsuite) as netsuite_emulator,
+    ):
+        yield SalesforceFinance(name, tmp_path, salesforce_emulator, netsuite_emulator, registry)
 
 
-__all__ = ["SalesforceFinance", "salesforce_config"]
+__all__ = ["SalesforceFinance", "salesforce_config", "salesforce_finance"]

@@ -3,16 +3,16 @@ and the invoice number goes back onto the deal."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from crm_flow_support import (
+    assert_resumed_state,
+    kill_while_the_invoice_is_in_flight,
+    only_dead_letter,
+    resume_without_a_second_invoice,
+)
 from finance_flow_support import FinanceSync
 
 from connector_core.plugins import Registry
@@ -20,7 +20,6 @@ from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
 from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
 
 TO_INVOICE, BACK = "won-deals-to-invoices", "invoice-numbers-to-deals"
-CLI = [str(Path(sys.executable).parent / "connector-core")]
 
 
 @pytest.fixture
@@ -118,52 +117,21 @@ def test_a_won_deal_without_an_amount_is_reported_not_invoiced(finance: FinanceS
     finance.win(deal)
     run = finance.run()
     assert run.counts[TO_INVOICE] == {"read": 1, "failed": 1}
-    with finance.store() as store:
-        (letter,) = store.dead_letters(TO_INVOICE)
+    letter = only_dead_letter(finance, TO_INVOICE)
     assert letter.reason == f"record {deal}: field item.items[0].rate: is required but from properties.amount gave None"
     assert finance.ns_invoices() == []
-
-
-def wait_for(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(finance: FinanceSync) -> None:
     usd = next(c for c, code in finance.customers().items() if code == "USD")
     deal = finance.deal("Acme licences", finance.company("Acme", netsuite_customer_id=usd), amount="400", deal_currency_code="USD")
     finance.win(deal)
-    # the invoice request is held on the server long enough to kill the run while it is in flight
-    finance.netsuite.faults.add("latency", seconds=1.5, path_prefix="/services/rest/record/v1/invoice", method="PUT")
-    child = subprocess.Popen([*CLI, "run", str(finance.path)], cwd=finance.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        with finance.store() as store:
-            wait_for(lambda: bool(store.pending(TO_INVOICE)) or child.poll() is not None)
-        wait_for(lambda: finance.netsuite.stats()["in_flight"] > 0 or child.poll() is not None)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
-    wait_for(lambda: len(finance.ns_invoices()) == 1)  # the server finished the request the dead run sent
-    with finance.store() as store:
-        assert list(store.pending(TO_INVOICE)) == [deal]  # sent, never acknowledged
-        assert store.mapped(TO_INVOICE, deal) is None
-    finance.netsuite.faults.clear()
+    kill_while_the_invoice_is_in_flight(finance, TO_INVOICE, deal)
 
-    resumed = finance.run()
-    assert resumed.status == "ok", resumed.errors
-    assert resumed.counts[TO_INVOICE] == {"read": 1, "updated": 1}  # found by its external id, updated, not created again
-    (invoice,) = finance.ns_invoices()
-    assert invoice["externalid"] == f"hubspot-deal-{deal}"
+    invoice = resume_without_a_second_invoice(finance, TO_INVOICE, f"hubspot-deal-{deal}")
     assert len(finance.ns_lines(invoice["id"])) == 1  # the update replaced the lines instead of appending a second one
     assert finance.deal_properties(deal)["netsuite_invoice_number"] == invoice["tranid"]
-    with finance.store() as store:
-        assert store.pending(TO_INVOICE) == {}
-        assert store.mapped(TO_INVOICE, deal).dest_id == invoice["id"]  # type: ignore[union-attr]
-        assert [run.status for run in store.runs()] == ["ok", "interrupted"]
+    assert_resumed_state(finance, TO_INVOICE, deal, invoice)
 
     again = finance.run()
     assert again.counts[TO_INVOICE] == {} and len(finance.ns_invoices()) == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from crm_flow_support import pay_first_open_invoice
 from finance_support import Finance, hubspot, netsuite_ns  # noqa: F401
 
 from connector_core.plugins import Registry
@@ -72,8 +73,7 @@ def test_a_payment_in_netsuite_updates_only_that_companys_open_amount(sync: Fina
     expected = totals(sync)
     linked = link_companies(sync, sorted(expected, key=int))
     assert sync.run().status == "ok"
-    (invoice,) = sync.suiteql("SELECT id, entity, amountremaining FROM transaction WHERE type = 'CustInvc' AND amountremaining > 0 ORDER BY id FETCH FIRST 1 ROWS ONLY")
-    requests.post(f"{sync.netsuite.url}/_emulator/invoices/{invoice['id']}/pay", json={}, timeout=10).raise_for_status()
+    invoice = pay_first_open_invoice(sync)
 
     run = sync.run()
     assert run.status == "ok", run.errors

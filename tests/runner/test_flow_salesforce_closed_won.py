@@ -3,50 +3,80 @@ exactly one NetSuite invoice each, and its id and number go back onto the Opport
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from salesforce_flow_support import SalesforceFinance
+from crm_flow_support import (
+    assert_resumed_state,
+    kill_while_the_invoice_is_in_flight,
+    only_dead_letter,
+    resume_without_a_second_invoice,
+)
+from finance_flow_support import CURRENCY_CODES
+from salesforce_flow_support import SalesforceFinance, salesforce_finance
 
 from connector_core.plugins import Registry
-from connectors.crm.salesforce_emulator import SalesforceEmulator, SalesforceSettings
-from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+from connectors.crm.salesforce_emulator import SalesforceSettings
+from connectors.netsuite.emulator import EmulatorSettings
 
 TO_INVOICE, BACK = "won-opportunities-to-invoices", "invoice-numbers-to-opportunities"
-CLI = [str(Path(sys.executable).parent / "connector-core")]
-CURRENCY_CODES = {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR"}  # the NetSuite emulator's currency ids
 
 
 @pytest.fixture
 def finance(tmp_path: Path, registry: Registry) -> Iterator[SalesforceFinance]:
-    with (
-        SalesforceEmulator(SalesforceSettings(accounts=0, contacts=0, opportunities=0)) as salesforce,
-        NetSuiteEmulator(EmulatorSettings(customers=4, items=2, sales_orders=0, invoices=0)) as netsuite,
-    ):
-        yield SalesforceFinance("salesforce_closed_won_to_invoice.yaml", tmp_path, salesforce, netsuite, registry)
+    salesforce = SalesforceSettings(accounts=0, contacts=0, opportunities=0)
+    netsuite = EmulatorSettings(customers=4, items=2, sales_orders=0, invoices=0)
+    yield from salesforce_finance(
+        "salesforce_closed_won_to_invoice.yaml", tmp_path, registry, salesforce, netsuite
+    )
 
 
 def customer_currencies(finance: SalesforceFinance) -> dict[str, str]:
     """NetSuite customer id → the currency code of its primary subsidiary."""
-    rows = finance.suiteql("SELECT c.id, s.currency FROM customer c JOIN subsidiary s ON s.id = c.subsidiary ORDER BY c.id")
+    rows = finance.suiteql(
+        "SELECT c.id, s.currency FROM customer c JOIN subsidiary s ON s.id = c.subsidiary ORDER BY c.id"
+    )
     return {row["id"]: CURRENCY_CODES[row["currency"]] for row in rows}
 
 
-def opportunity(finance: SalesforceFinance, account: str, name: str, amount: float | None, currency: str, stage: str = "Negotiation/Review") -> str:
-    fields = {"AccountId": account, "Name": name, "StageName": stage, "CloseDate": "2026-06-30", "CurrencyIsoCode": currency}
+def opportunity(
+    finance: SalesforceFinance,
+    account: str,
+    name: str,
+    amount: float | None,
+    currency: str,
+    stage: str = "Negotiation/Review",
+) -> str:
+    fields: dict[str, Any] = {
+        "AccountId": account,
+        "Name": name,
+        "StageName": stage,
+        "CloseDate": "2026-06-30",
+        "CurrencyIsoCode": currency,
+    }
     if amount is not None:
         fields["Amount"] = amount
     return finance.create("Opportunity", **fields)
 
 
-def line_item(finance: SalesforceFinance, opportunity_id: str, code: str | None, quantity: float, price: float, description: str | None = None) -> str:
-    return finance.create("OpportunityLineItem", OpportunityId=opportunity_id, ProductCode=code, Quantity=quantity, UnitPrice=price, Description=description)
+def line_item(
+    finance: SalesforceFinance,
+    opportunity_id: str,
+    code: str | None,
+    quantity: float,
+    price: float,
+    description: str | None = None,
+) -> str:
+    return finance.create(
+        "OpportunityLineItem",
+        OpportunityId=opportunity_id,
+        ProductCode=code,
+        Quantity=quantity,
+        UnitPrice=price,
+        Description=description,
+    )
 
 
 def win(finance: SalesforceFinance, opportunity_id: str) -> None:
@@ -64,7 +94,9 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     licences = opportunity(finance, acme, "Acme licences", 1200.5, "USD")
     line_item(finance, licences, "ITEM-0002", 2, 100, "Seats")
     line_item(finance, licences, "ITEM-0001", 1, 1000.5)
-    renewal = opportunity(finance, abroad, "Abroad renewal", 800, currencies[other])  # no line items: one line for the Amount
+    renewal = opportunity(
+        finance, abroad, "Abroad renewal", 800, currencies[other]
+    )  # no line items: one line for the Amount
     still_open = opportunity(finance, acme, "Acme expansion", 999, "USD")
     line_item(finance, still_open, "ITEM-0001", 3, 333)
     mismatch = opportunity(finance, acme, "Acme in euros", 700, "EUR")
@@ -88,7 +120,10 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     assert acme_invoice["entity"] == usd and acme_invoice["currency"] == "1"
     assert float(acme_invoice["foreigntotal"]) == 1200.5
     assert acme_invoice["memo"] == f"Salesforce Opportunity {licences}: Acme licences"
-    lines = [(line["item"], float(line["quantity"]), float(line["rate"]), line["memo"]) for line in finance.ns_lines(acme_invoice["id"])]
+    lines = [
+        (line["item"], float(line["quantity"]), float(line["rate"]), line["memo"])
+        for line in finance.ns_lines(acme_invoice["id"])
+    ]
     assert lines == [("2", 2.0, 100.0, "Seats"), ("1", 1.0, 1000.5, "ITEM-0001")]
     renewal_invoice = invoices[f"sf-opp-{renewal}"]
     assert renewal_invoice["entity"] == other
@@ -109,9 +144,14 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     assert letters[unknown_product].startswith(
         f"record {unknown_product}: field item.items[1].item.id: value 'CONSULTING' (from each.template.1.ProductCode) is not in the value map"
     )
-    assert letters[mismatch].startswith(f"record {mismatch}: check failed: currency mismatch: the Opportunity is in EUR (currency 4) but customer {usd}")
+    assert letters[mismatch].startswith(
+        f"record {mismatch}: check failed: currency mismatch: the Opportunity is in EUR (currency 4) but customer {usd}"
+    )
     assert letters[no_customer].startswith(f"record {no_customer}: let.customer: ")
-    assert f"lookup found no record in destination.customers whose externalid is 'sf-{unlinked}'" in letters[no_customer]
+    assert (
+        f"lookup found no record in destination.customers whose externalid is 'sf-{unlinked}'"
+        in letters[no_customer]
+    )
 
     # a second run writes nothing on either side: the Opportunities our write-back changed are our echo
     ns_writes, sf_writes = finance.ns_writes(), finance.sf_writes()
@@ -131,63 +171,48 @@ def test_each_won_opportunity_gets_exactly_one_invoice_and_its_number(finance: S
     assert finance.records("Opportunity")[mismatch]["NetSuite_Order_Number__c"] == fixed["tranid"]
     assert len(finance.ns_invoices()) == 3
     with finance.store() as store:
-        assert sorted(letter.source_id for letter in store.dead_letters(TO_INVOICE)) == sorted([no_customer, unknown_product])
+        assert sorted(letter.source_id for letter in store.dead_letters(TO_INVOICE)) == sorted(
+            [no_customer, unknown_product]
+        )
 
 
 def test_a_won_opportunity_without_an_amount_is_reported_not_invoiced(finance: SalesforceFinance) -> None:
     usd = next(c for c, code in customer_currencies(finance).items() if code == "USD")
-    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "No amount", None, "USD", stage="Closed Won")
+    won = opportunity(
+        finance,
+        finance.create("Account", Name="Acme", NetSuite_Id__c=usd),
+        "No amount",
+        None,
+        "USD",
+        stage="Closed Won",
+    )
     run = finance.run()
     assert run.counts[TO_INVOICE] == {"read": 1, "failed": 1}
-    with finance.store() as store:
-        (letter,) = store.dead_letters(TO_INVOICE)
+    letter = only_dead_letter(finance, TO_INVOICE)
     assert letter.reason == f"record {won}: field item.items[0].rate: is required but from Amount gave None"
     assert finance.ns_invoices() == []
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
-
-
-def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(finance: SalesforceFinance) -> None:
+def test_a_run_killed_after_sending_the_invoice_resumes_without_a_second_one(
+    finance: SalesforceFinance,
+) -> None:
     usd = next(c for c, code in customer_currencies(finance).items() if code == "USD")
-    won = opportunity(finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "Acme licences", 400, "USD")
+    won = opportunity(
+        finance, finance.create("Account", Name="Acme", NetSuite_Id__c=usd), "Acme licences", 400, "USD"
+    )
     line_item(finance, won, "ITEM-0001", 1, 100)
     line_item(finance, won, "ITEM-0002", 3, 100)
     win(finance, won)
-    # the invoice request is held on the server long enough to kill the run while it is in flight
-    finance.netsuite.faults.add("latency", seconds=1.5, path_prefix="/services/rest/record/v1/invoice", method="PUT")
-    child = subprocess.Popen([*CLI, "run", str(finance.path)], cwd=finance.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        with finance.store() as store:
-            wait_for(lambda: bool(store.pending(TO_INVOICE)) or child.poll() is not None)
-        wait_for(lambda: finance.netsuite.stats()["in_flight"] > 0 or child.poll() is not None)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
-    wait_for(lambda: len(finance.ns_invoices()) == 1)  # the server finished the request the dead run sent
-    with finance.store() as store:
-        assert list(store.pending(TO_INVOICE)) == [won]  # sent, never acknowledged
-        assert store.mapped(TO_INVOICE, won) is None
-    finance.netsuite.faults.clear()
+    kill_while_the_invoice_is_in_flight(finance, TO_INVOICE, won)
 
-    resumed = finance.run()
-    assert resumed.status == "ok", resumed.errors
-    assert resumed.counts[TO_INVOICE] == {"read": 1, "updated": 1}  # found by its external id, updated, not created again
-    (invoice,) = finance.ns_invoices()
-    assert invoice["externalid"] == f"sf-opp-{won}"
+    invoice = resume_without_a_second_invoice(finance, TO_INVOICE, f"sf-opp-{won}")
     # the update replaced the two lines instead of appending two more
-    assert [(line["item"], float(line["quantity"])) for line in finance.ns_lines(invoice["id"])] == [("1", 1.0), ("2", 3.0)]
+    assert [(line["item"], float(line["quantity"])) for line in finance.ns_lines(invoice["id"])] == [
+        ("1", 1.0),
+        ("2", 3.0),
+    ]
     assert finance.records("Opportunity")[won]["NetSuite_Order_Number__c"] == invoice["tranid"]
-    with finance.store() as store:
-        assert store.pending(TO_INVOICE) == {}
-        assert store.mapped(TO_INVOICE, won).dest_id == invoice["id"]  # type: ignore[union-attr]
-        assert [run.status for run in store.runs()] == ["ok", "interrupted"]
+    assert_resumed_state(finance, TO_INVOICE, won, invoice)
 
     again = finance.run()
     assert not again.counts[TO_INVOICE].get("created") and not again.counts[TO_INVOICE].get("updated")

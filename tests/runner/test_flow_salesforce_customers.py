@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from salesforce_flow_support import SalesforceFinance
+from salesforce_flow_support import SalesforceFinance, salesforce_finance
 
 from connector_core.plugins import Registry
-from connectors.crm.salesforce_emulator import SalesforceEmulator, SalesforceSettings
-from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+from connectors.crm.salesforce_emulator import SalesforceSettings
+from connectors.netsuite.emulator import EmulatorSettings
 
 TO_NS, TO_SF = "accounts-to-customers", "customers-to-accounts"
 SUBSIDIARY = {"United Kingdom": "Acme UK", "Ireland": "Acme UK"}  # the file's value map; others: Acme US
@@ -21,11 +21,11 @@ SUBSIDIARY = {"United Kingdom": "Acme UK", "Ireland": "Acme UK"}  # the file's v
 
 @pytest.fixture
 def sync(tmp_path: Path, registry: Registry) -> Iterator[SalesforceFinance]:
-    with (
-        SalesforceEmulator(SalesforceSettings(accounts=30, contacts=0, opportunities=0)) as salesforce,
-        NetSuiteEmulator(EmulatorSettings(customers=20, items=3, sales_orders=0, invoices=0)) as netsuite,
-    ):
-        yield SalesforceFinance("salesforce_accounts_customers.yaml", tmp_path, salesforce, netsuite, registry)
+    salesforce = SalesforceSettings(accounts=30, contacts=0, opportunities=0)
+    netsuite = EmulatorSettings(customers=20, items=3, sales_orders=0, invoices=0)
+    yield from salesforce_finance(
+        "salesforce_accounts_customers.yaml", tmp_path, registry, salesforce, netsuite
+    )
 
 
 def is_customer(account: dict[str, Any]) -> bool:
@@ -34,7 +34,9 @@ def is_customer(account: dict[str, Any]) -> bool:
 
 def from_salesforce(sync: SalesforceFinance) -> dict[str, dict[str, Any]]:
     """NetSuite customers created from Salesforce, by Account Id."""
-    return {r["externalid"][3:]: r for r in sync.suiteql("SELECT * FROM customer WHERE externalid LIKE 'sf-%'")}
+    return {
+        r["externalid"][3:]: r for r in sync.suiteql("SELECT * FROM customer WHERE externalid LIKE 'sf-%'")
+    }
 
 
 def ns_count(sync: SalesforceFinance) -> int:
@@ -42,7 +44,9 @@ def ns_count(sync: SalesforceFinance) -> int:
 
 
 class TestFirstRun:
-    def test_customer_accounts_become_customers_with_subsidiary_and_the_id_written_back(self, sync: SalesforceFinance) -> None:
+    def test_customer_accounts_become_customers_with_subsidiary_and_the_id_written_back(
+        self, sync: SalesforceFinance
+    ) -> None:
         accounts = sync.records("Account")
         customers = {aid: a for aid, a in accounts.items() if is_customer(a)}
         assert 0 < len(customers) < len(accounts), "the seed has customer and non-customer Accounts"
@@ -57,15 +61,21 @@ class TestFirstRun:
         for account_id, account in customers.items():
             row = created[account_id]
             assert row["companyname"] == account["Name"] and row["entityid"] == f"SF{account_id}"
-            assert str(row["subsidiary"]) == subsidiaries[SUBSIDIARY.get(account["BillingCountry"], "Acme US")]
+            assert (
+                str(row["subsidiary"]) == subsidiaries[SUBSIDIARY.get(account["BillingCountry"], "Acme US")]
+            )
             assert after[account_id]["NetSuite_Id__c"] == str(row["id"])  # the write-back
-        assert {a["BillingCountry"] for a in customers.values()} & set(SUBSIDIARY), "the seed has UK customers"
+        assert {a["BillingCountry"] for a in customers.values()} & set(SUBSIDIARY), (
+            "the seed has UK customers"
+        )
 
     def test_netsuite_customers_become_accounts_keyed_by_netsuite_id(self, sync: SalesforceFinance) -> None:
         seeded = {str(r["id"]): r for r in sync.suiteql("SELECT * FROM customer WHERE isinactive = 'F'")}
         run = sync.run()
         assert run.status == "ok", run.errors
-        by_ns_id = {a["NetSuite_Id__c"]: a for a in sync.records("Account").values() if a.get("NetSuite_Id__c")}
+        by_ns_id = {
+            a["NetSuite_Id__c"]: a for a in sync.records("Account").values() if a.get("NetSuite_Id__c")
+        }
         for ns_id, row in seeded.items():
             account = by_ns_id[ns_id]
             assert account["Name"] == (row.get("companyname") or row["entityid"])
@@ -87,14 +97,20 @@ class TestReruns:
         for counts in again.counts.values():
             assert not counts.get("created") and not counts.get("updated"), again.counts
         # the Accounts our write-backs and creates touched are read again, and recognised
-        assert again.counts[TO_NS]["read"] == again.counts[TO_NS].get("echo", 0) + again.counts[TO_NS].get("unchanged", 0)
+        assert again.counts[TO_NS]["read"] == again.counts[TO_NS].get("echo", 0) + again.counts[TO_NS].get(
+            "unchanged", 0
+        )
         assert (sync.sf_writes(), sync.ns_writes()) == writes
         assert (len(sync.records("Account")), ns_count(sync)) == (accounts, customers)
-        per_ns_id = Counter(a["NetSuite_Id__c"] for a in sync.records("Account").values() if a.get("NetSuite_Id__c"))
+        per_ns_id = Counter(
+            a["NetSuite_Id__c"] for a in sync.records("Account").values() if a.get("NetSuite_Id__c")
+        )
         assert [ns_id for ns_id, n in per_ns_id.items() if n > 1] == []
         assert sync.run().counts == {TO_NS: {}, TO_SF: {}}
 
-    def test_each_side_writes_only_the_fields_it_owns_and_nothing_echoes(self, sync: SalesforceFinance) -> None:
+    def test_each_side_writes_only_the_fields_it_owns_and_nothing_echoes(
+        self, sync: SalesforceFinance
+    ) -> None:
         sync.run()
         account_id, customer = next(iter(from_salesforce(sync).items()))
         ns_id = str(customer["id"])
@@ -105,11 +121,16 @@ class TestReruns:
         assert run.status == "ok", (run.counts, sync.reporter.messages)
         assert run.counts[TO_NS]["updated"] == 1 and run.counts[TO_SF]["updated"] == 1
         row, account = sync.customer(ns_id), sync.records("Account")[account_id]
-        assert row["companyname"] == "Renamed In CRM Ltd" and row["phone"] == "+44 20 0000 0000"  # the CRM owns them
+        assert (
+            row["companyname"] == "Renamed In CRM Ltd" and row["phone"] == "+44 20 0000 0000"
+        )  # the CRM owns them
         assert row["entityid"] == f"SF{account_id}" and str(row["subsidiary"]) == "3"  # NetSuite's, untouched
         assert account["Name"] == "Renamed In CRM Ltd"  # NetSuite's name edit does not overwrite the CRM's
         assert account["NetSuite_Subsidiary_Id__c"] == "3"  # NetSuite owns the subsidiary
-        assert sync.suiteql(f"SELECT COUNT(*) AS n FROM customer WHERE externalid = 'sf-{account_id}'")[0]["n"] == "1"
+        assert (
+            sync.suiteql(f"SELECT COUNT(*) AS n FROM customer WHERE externalid = 'sf-{account_id}'")[0]["n"]
+            == "1"
+        )
         writes = (sync.sf_writes(), sync.ns_writes())
         quiet = sync.run()
         assert not any(c.get("created") or c.get("updated") for c in quiet.counts.values()), quiet.counts
@@ -117,10 +138,18 @@ class TestReruns:
 
 
 class TestWriteBack:
-    def test_a_refused_write_back_is_dead_lettered_and_retried_without_duplicates(self, sync: SalesforceFinance) -> None:
+    def test_a_refused_write_back_is_dead_lettered_and_retried_without_duplicates(
+        self, sync: SalesforceFinance
+    ) -> None:
         customers = [aid for aid, a in sync.records("Account").items() if is_customer(a)]
         # the write-backs go out as one sObject Collections request (PATCH /composite/sobjects): Salesforce refuses it
-        sync.salesforce.faults.add(kind="status", status=400, count=1, method="PATCH", path_prefix="/services/data/v59.0/composite/sobjects")
+        sync.salesforce.faults.add(
+            kind="status",
+            status=400,
+            count=1,
+            method="PATCH",
+            path_prefix="/services/data/v59.0/composite/sobjects",
+        )
         first = sync.run()
         assert first.status == "failed_records", first.errors
         assert first.counts[TO_NS]["failed"] == len(customers)
@@ -155,4 +184,6 @@ class TestCollections:
         writes = {route: n for route, n in routes.items() if route.startswith(("sobjects.", "composite."))}
         assert set(writes) == {"composite.update", "composite.upsert"}, writes
         assert writes["composite.upsert"] == 1  # all the new Accounts in one request
-        assert writes["composite.update"] <= 2  # the write-backs, drained while the last writes finish and once the read is over
+        assert (
+            writes["composite.update"] <= 2
+        )  # the write-backs, drained while the last writes finish and once the read is over

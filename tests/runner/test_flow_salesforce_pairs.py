@@ -10,24 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from salesforce_flow_support import SalesforceFinance
+from salesforce_flow_support import SalesforceFinance, salesforce_finance
 
 from connector_core.plugins import Registry
-from connectors.crm.salesforce_emulator import SalesforceEmulator, SalesforceSettings
-from connectors.netsuite.emulator import EmulatorSettings, NetSuiteEmulator
+from connectors.crm.salesforce_emulator import SalesforceSettings
+from connectors.netsuite.emulator import EmulatorSettings
 
 TO_SF = "customers-to-accounts"
 
 
 @pytest.fixture
 def sync(tmp_path: Path, registry: Registry) -> Iterator[SalesforceFinance]:
-    with (
-        SalesforceEmulator(SalesforceSettings(accounts=10, contacts=0, opportunities=0)) as salesforce,
-        NetSuiteEmulator(EmulatorSettings(customers=12, items=1, sales_orders=0, invoices=0)) as netsuite,
-    ):
-        yield SalesforceFinance(
-            "salesforce_accounts_customers.yaml", tmp_path, salesforce, netsuite, registry
-        )
+    salesforce = SalesforceSettings(accounts=10, contacts=0, opportunities=0)
+    netsuite = EmulatorSettings(customers=12, items=1, sales_orders=0, invoices=0)
+    yield from salesforce_finance(
+        "salesforce_accounts_customers.yaml", tmp_path, registry, salesforce, netsuite
+    )
 
 
 def accounts_of(sync: SalesforceFinance, ns_id: str) -> list[dict[str, Any]]:

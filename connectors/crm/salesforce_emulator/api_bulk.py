@@ -12,77 +12,17 @@ import base64
 import csv
 import io
 import secrets
-import threading
-from dataclasses import dataclass
-from typing import Any
 
 from .api_query import run_soql
+from .bulk_jobs import QueryJob
 from .call import CSV_TYPE, Call, Reply
-from .errors import SalesforceError, bad_request, not_found
-from .ids import canonical_id, to18
-from .settings import SalesforceSettings
+from .errors import SalesforceError, bad_request
+from .ids import to18
 from .soql_exec import QueryRunner
 from .values import format_datetime, from_epoch, to_csv
 
 _DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 _LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
-
-
-@dataclass
-class QueryJob:
-    id: str
-    operation: str
-    object: str
-    query: str
-    created_by: str
-    created: str
-    api_version: str
-    column_delimiter: str
-    line_ending: str
-    header: list[str]
-    rows: list[list[str]]
-    state: str = "UploadComplete"
-    polls: int = 0
-
-    def info(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.created_by,
-            "createdDate": self.created, "systemModstamp": self.created, "state": self.state,
-            "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(self.api_version),
-            "jobType": "V2Query", "lineEnding": self.line_ending, "columnDelimiter": self.column_delimiter,
-        }
-        if self.state == "JobComplete":
-            out.update({"numberRecordsProcessed": len(self.rows), "retries": 0, "totalProcessingTime": 250})
-        return out
-
-
-class BulkJobs:
-    """Query jobs of one org."""
-
-    def __init__(self, settings: SalesforceSettings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self.jobs: dict[str, QueryJob] = {}
-
-    def add(self, job: QueryJob) -> None:
-        with self._lock:
-            self.jobs[job.id] = job
-
-    def get(self, job_id: str) -> QueryJob:
-        normal = canonical_id(job_id)
-        with self._lock:
-            job = self.jobs.get(normal) if normal else None
-        if job is None:
-            raise not_found("The requested resource does not exist")
-        return job
-
-    def remove(self, job_id: str) -> None:
-        with self._lock:
-            self.jobs.pop(job_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.jobs.clear()
 
 
 def create_job(call: Call) -> Reply:
@@ -96,36 +36,47 @@ def create_job(call: Call) -> Reply:
     delimiter = str(body.get("columnDelimiter", "COMMA"))
     line_ending = str(body.get("lineEnding", "LF"))
     if delimiter not in _DELIMITERS or line_ending not in _LINE_ENDINGS:
-        raise bad_request("INVALIDJOB", f"InvalidJob : Invalid columnDelimiter or lineEnding: {delimiter}, "
-                          f"{line_ending}")
+        raise bad_request(
+            "INVALIDJOB", f"InvalidJob : Invalid columnDelimiter or lineEnding: {delimiter}, {line_ending}"
+        )
     result = run_soql(call, text, include_deleted=operation == "queryAll")
-    runner = QueryRunner(call.app.store, call.version, lambda: from_epoch(call.app.clock.now()))
+    runner = QueryRunner(call.org.store, call.version, lambda: from_epoch(call.org.clock.now()))
     header = [".".join(r.names) for r in result.resolved]
     rows = [[to_csv(r.field, runner.value(row, r)) for r in result.resolved] for row in result.rows]
     job_id = to18("7505g0000" + secrets.token_hex(3).upper())
-    job = QueryJob(job_id, operation, result.sobject.name, text,
-                   call.session.user_id if call.session else "", format_datetime(from_epoch(call.app.clock.now())),
-                   call.version, delimiter, line_ending, header, rows)
-    call.app.bulk.add(job)
+    job = QueryJob(
+        job_id,
+        operation,
+        result.sobject.name,
+        text,
+        call.session.user_id if call.session else "",
+        format_datetime(from_epoch(call.org.clock.now())),
+        call.version,
+        delimiter,
+        line_ending,
+        header,
+        rows,
+    )
+    call.org.bulk.add(job)
     return Reply(200, job.info())
 
 
 def job_status(call: Call, job_id: str) -> Reply:
-    job = call.app.bulk.get(job_id)
+    job = call.org.bulk.get(job_id)
     if job.state in ("UploadComplete", "InProgress"):
         job.polls += 1
-        needed = call.app.settings.bulk_polls_to_complete
+        needed = call.org.settings.bulk_polls_to_complete
         job.state = "JobComplete" if job.polls >= needed else "InProgress"
     return Reply(200, job.info())
 
 
 def list_jobs(call: Call) -> Reply:
-    jobs = [job.info() for job in call.app.bulk.jobs.values()]
+    jobs = [job.info() for job in call.org.bulk.jobs.values()]
     return Reply(200, {"done": True, "records": jobs, "nextRecordsUrl": None})
 
 
 def abort_job(call: Call, job_id: str) -> Reply:
-    job = call.app.bulk.get(job_id)
+    job = call.org.bulk.get(job_id)
     state = call.json_object().get("state")
     if state != "Aborted":
         raise bad_request("INVALIDJOBSTATE", f"InvalidJobState : Invalid state: {state}")
@@ -136,8 +87,8 @@ def abort_job(call: Call, job_id: str) -> Reply:
 
 
 def delete_job(call: Call, job_id: str) -> Reply:
-    job = call.app.bulk.get(job_id)
-    call.app.bulk.remove(job.id)
+    job = call.org.bulk.get(job_id)
+    call.org.bulk.remove(job.id)
     return Reply(204)
 
 
@@ -153,29 +104,45 @@ def _offset(locator: str) -> int:
 
 
 def job_results(call: Call, job_id: str) -> Reply:
-    job = call.app.bulk.get(job_id)
+    job = call.org.bulk.get(job_id)
     if job.api_version != call.version:
-        raise SalesforceError(409, "INVALIDVERSION", "Use the same API version to get query results that you "
-                              f"used to create the query ({job.api_version})")
+        raise SalesforceError(
+            409,
+            "INVALIDVERSION",
+            "Use the same API version to get query results that you "
+            f"used to create the query ({job.api_version})",
+        )
     if job.state != "JobComplete":
-        current = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS"}.get(job.state, job.state.upper())
-        raise SalesforceError(412, "JOB_NOT_COMPLETE", "can only download query results of successfully completed "
-                              f"bulk job with status: JOB_COMPLETE. Current status: {current}")
+        current = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS"}.get(
+            job.state, job.state.upper()
+        )
+        raise SalesforceError(
+            412,
+            "JOB_NOT_COMPLETE",
+            "can only download query results of successfully completed "
+            f"bulk job with status: JOB_COMPLETE. Current status: {current}",
+        )
     args = call.request.args
     start = _offset(args["locator"]) if args.get("locator") else 0
     try:
-        size = int(args.get("maxRecords", call.app.settings.bulk_max_records))
+        size = int(args.get("maxRecords", call.org.settings.bulk_max_records))
     except ValueError:
         raise bad_request("INVALIDMAXRECORDS", f"Invalid maxRecords: {args.get('maxRecords')}") from None
     if size < 1:
         raise bad_request("INVALIDMAXRECORDS", f"Invalid maxRecords: {size}")
-    page = job.rows[start:start + size]
+    page = job.rows[start : start + size]
     end = start + len(page)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=_DELIMITERS[job.column_delimiter], quoting=csv.QUOTE_ALL,
-                        lineterminator=_LINE_ENDINGS[job.line_ending])
+    writer = csv.writer(
+        out,
+        delimiter=_DELIMITERS[job.column_delimiter],
+        quoting=csv.QUOTE_ALL,
+        lineterminator=_LINE_ENDINGS[job.line_ending],
+    )
     writer.writerow(job.header)
     writer.writerows(page)
-    headers = {"Sforce-Locator": _locator(end) if end < len(job.rows) else "null",
-               "Sforce-NumberOfRecords": str(len(page))}
+    headers = {
+        "Sforce-Locator": _locator(end) if end < len(job.rows) else "null",
+        "Sforce-NumberOfRecords": str(len(page)),
+    }
     return Reply(200, out.getvalue().encode(), headers, CSV_TYPE)

@@ -18,16 +18,20 @@ from .ids import canonical_id
 from .schema import SObjectType
 from .store import OrgStore, Record
 
-_ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                "message": "Record rolled back because not all records were valid and the request was using "
-                           "AllOrNone header", "fields": []}
+_ROLLED_BACK = {
+    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "message": "Record rolled back because not all records were valid and the request was using "
+    "AllOrNone header",
+    "fields": [],
+}
 
 
 def _limit(call: Call, count: int) -> None:
-    cap = call.app.settings.collection_max
+    cap = call.org.settings.collection_max
     if count > cap:
-        raise bad_request("EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {cap} records "
-                          "into this call")
+        raise bad_request(
+            "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {cap} records into this call"
+        )
 
 
 def _payload(call: Call) -> tuple[bool, list[Any]]:
@@ -70,9 +74,10 @@ class _Snapshot:
             self.store.records[name] = records
 
 
-def _run(call: Call, all_or_none: bool, items: list[Any],
-         one: Callable[[Any, _Snapshot], dict[str, Any]]) -> Reply:
-    snapshot = _Snapshot(call.app.store)
+def _run(
+    call: Call, all_or_none: bool, items: list[Any], one: Callable[[Any, _Snapshot], dict[str, Any]]
+) -> Reply:
+    snapshot = _Snapshot(call.org.store)
     results: list[dict[str, Any]] = []
     failed = False
     for item in items:
@@ -80,9 +85,16 @@ def _run(call: Call, all_or_none: bool, items: list[Any],
             results.append({"success": True, "errors": [], **one(item, snapshot)})
         except SalesforceError as exc:
             failed = True
-            error = exc.record_error() if not isinstance(exc, MultipleChoices) else {
-                "statusCode": "MULTIPLE_CHOICES", "message": "More than one record found for external id: "
-                + ", ".join(u.rsplit("/", 1)[-1] for u in exc.urls), "fields": []}
+            error = (
+                exc.record_error()
+                if not isinstance(exc, MultipleChoices)
+                else {
+                    "statusCode": "MULTIPLE_CHOICES",
+                    "message": "More than one record found for external id: "
+                    + ", ".join(u.rsplit("/", 1)[-1] for u in exc.urls),
+                    "fields": [],
+                }
+            )
             result: dict[str, Any] = {"success": False, "errors": [error]}
             known_id = item.get("Id") if isinstance(item, dict) else item if isinstance(item, str) else None
             if known_id:
@@ -92,23 +104,27 @@ def _run(call: Call, all_or_none: bool, items: list[Any],
                 break
     if all_or_none and failed:
         snapshot.restore()
-        store = call.app.store
+        store = call.org.store
         rolled = []
         for result in results:
             if result["success"]:  # rolled back: a record it created no longer exists, so it has no id
                 kept = result.get("id")
                 kept_type = store.type_of_id(kept) if kept else None
                 exists = kept_type is not None and kept in store.records[kept_type.name]
-                result = {**({"id": kept} if exists else {}), "success": False, "errors": [dict(_ROLLED_BACK)]}
+                result = {
+                    **({"id": kept} if exists else {}),
+                    "success": False,
+                    "errors": [dict(_ROLLED_BACK)],
+                }
             rolled.append(result)
-        rolled.extend({"success": False, "errors": [dict(_ROLLED_BACK)]} for _ in items[len(results):])
+        rolled.extend({"success": False, "errors": [dict(_ROLLED_BACK)]} for _ in items[len(results) :])
         results = rolled
     return Reply(200, results)
 
 
 def create(call: Call) -> Reply:
     all_or_none, items = _payload(call)
-    store = call.app.store
+    store = call.org.store
     user = call.session.user_id if call.session else None
 
     def one(item: Any, snapshot: _Snapshot) -> dict[str, Any]:
@@ -123,7 +139,7 @@ def create(call: Call) -> Reply:
 
 def update(call: Call) -> Reply:
     all_or_none, items = _payload(call)
-    store = call.app.store
+    store = call.org.store
     user = call.session.user_id if call.session else None
 
     def one(item: Any, snapshot: _Snapshot) -> dict[str, Any]:
@@ -140,7 +156,7 @@ def update(call: Call) -> Reply:
 
 def upsert(call: Call, sobject_name: str, field_name: str) -> Reply:
     all_or_none, items = _payload(call)
-    store = call.app.store
+    store = call.org.store
     sobject = store.sobject(sobject_name)
     field = sobject.field(field_name)
     key = field.name if field is not None else field_name
@@ -169,7 +185,7 @@ def delete(call: Call) -> Reply:
         raise bad_request("MISSING_ARGUMENT", "ids not specified")
     _limit(call, len(ids))
     all_or_none = call.request.args.get("allOrNone", "false").lower() == "true"
-    store = call.app.store
+    store = call.org.store
 
     def one(record_id: Any, snapshot: _Snapshot) -> dict[str, Any]:
         normal = canonical_id(record_id)
@@ -184,7 +200,7 @@ def delete(call: Call) -> Reply:
 
 
 def retrieve(call: Call, sobject_name: str) -> Reply:
-    store = call.app.store
+    store = call.org.store
     sobject = store.sobject(sobject_name)
     ids = [i for i in call.request.args.get("ids", "").split(",") if i]
     fields = [f for f in call.request.args.get("fields", "").split(",") if f]

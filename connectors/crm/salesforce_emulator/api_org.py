@@ -20,7 +20,9 @@ def version_label(version: str) -> str:
 
 
 def versions(request: Request) -> Reply:
-    return Reply(200, [{"label": version_label(v), "url": f"/services/data/v{v}", "version": v} for v in VERSIONS])
+    return Reply(
+        200, [{"label": version_label(v), "url": f"/services/data/v{v}", "version": v} for v in VERSIONS]
+    )
 
 
 def resources(call: Call) -> Reply:
@@ -30,5 +32,5 @@ def resources(call: Call) -> Reply:
 
 
 def limits(call: Call) -> Reply:
-    usage = call.app.usage
+    usage = call.org.usage
     return Reply(200, {"DailyApiRequests": {"Max": usage.limit, "Remaining": usage.limit - usage.used()}})

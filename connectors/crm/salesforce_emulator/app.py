@@ -25,10 +25,10 @@ from connector_core.testing.emulator import (
 )
 
 from . import api_oauth, api_org
-from .api_bulk import BulkJobs
-from .api_query import QueryCursors
 from .auth import TokenRegistry
+from .bulk_jobs import BulkJobs
 from .call import JSON_TYPE, Call, Reply
+from .cursors import QueryCursors
 from .errors import OAuthError, SalesforceError
 from .limits import ApiUsage
 from .routes import API_HANDLERS, URL_MAP, endpoint_args
@@ -36,12 +36,18 @@ from .seed import seed_org
 from .settings import SalesforceSettings
 from .store import OrgStore
 
-_FAULT_CODES = {400: ("INVALID_FIELD", "Injected bad request"), 401: ("INVALID_SESSION_ID", "Session expired or invalid"),
-                403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
-                404: ("NOT_FOUND", "The requested resource does not exist"),
-                500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
-                      "contact support: 1093582446-51364 (-1340712312)"),
-                503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later")}
+_FAULT_CODES = {
+    400: ("INVALID_FIELD", "Injected bad request"),
+    401: ("INVALID_SESSION_ID", "Session expired or invalid"),
+    403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+    404: ("NOT_FOUND", "The requested resource does not exist"),
+    500: (
+        "UNKNOWN_EXCEPTION",
+        "An unexpected error occurred. Please include this ErrorId if you "
+        "contact support: 1093582446-51364 (-1340712312)",
+    ),
+    503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later"),
+}
 _CONCURRENCY = ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
 
 
@@ -94,8 +100,13 @@ class SalesforceApp:
         except DropConnection:
             self.stats.record("fault.drop", 0, method=request.method, path=request.path)
             raise
-        self.stats.record(seen["endpoint"], response.status_code, method=request.method, path=request.path,
-                          query=request.query_string.decode("latin-1"))
+        self.stats.record(
+            seen["endpoint"],
+            response.status_code,
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode("latin-1"),
+        )
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> tuple[str, Response]:
@@ -103,12 +114,18 @@ class SalesforceApp:
         try:
             endpoint, args = URL_MAP.bind_to_environ(request.environ).match()
         except NotFound:
-            return "not_found", _error_response(SalesforceError(404, "NOT_FOUND",
-                                                                "The requested resource does not exist"))
+            return "not_found", _error_response(
+                SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+            )
         except MethodNotAllowed as exc:
             allowed = ", ".join(exc.valid_methods or [])
-            return "method_not_allowed", _error_response(SalesforceError(
-                405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"))
+            return "method_not_allowed", _error_response(
+                SalesforceError(
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                    f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}",
+                )
+            )
         endpoint = str(endpoint)
         base_url = f"{request.scheme}://{request.host}"
         try:
@@ -154,7 +171,9 @@ class SalesforceApp:
         return _render(reply)
 
     def _fault_reply(self, fault: Fault) -> Response:
-        code, message = _FAULT_CODES.get(fault.status, ("UNKNOWN_EXCEPTION", f"Injected {fault.status} error"))
+        code, message = _FAULT_CODES.get(
+            fault.status, ("UNKNOWN_EXCEPTION", f"Injected {fault.status} error")
+        )
         self.stats.tally("error_code", fault.code or code)
         response = _error_response(SalesforceError(fault.status, fault.code or code, fault.detail or message))
         if fault.retry_after is not None:

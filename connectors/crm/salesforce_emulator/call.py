@@ -11,8 +11,8 @@ from werkzeug.wrappers import Request
 from .errors import bad_request
 
 if TYPE_CHECKING:
-    from .app import SalesforceApp
     from .auth import Session
+    from .org import Org
 
 JSON_TYPE = "application/json;charset=UTF-8"
 CSV_TYPE = "text/csv"
@@ -30,9 +30,9 @@ class Reply:
 
 @dataclass
 class Call:
-    """One authenticated API request."""
+    """One authenticated API request, and the org it reaches."""
 
-    app: SalesforceApp
+    org: Org
     request: Request
     version: str
     session: Session | None = None
@@ -59,6 +59,8 @@ class Call:
     def json_object(self) -> dict[str, Any]:
         body = self.json()
         if not isinstance(body, dict):
-            raise bad_request("JSON_PARSER_ERROR",
-                              f"Cannot deserialize instance of SObject from {type(body).__name__} value")
+            raise bad_request(
+                "JSON_PARSER_ERROR",
+                f"Cannot deserialize instance of SObject from {type(body).__name__} value",
+            )
         return body

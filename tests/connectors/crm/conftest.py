@@ -6,10 +6,9 @@ Everything goes over real HTTP to :class:`HubSpotEmulator`; nothing of connector
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
+from emulator_fixtures import opened_connectors, started_emulators
 from hubspot_connector_support import endpoint_counts, oauth_config, spec_with_search_cap, token_config  # noqa: F401
 
 from connector_core.engine.connector import Connector
@@ -23,17 +22,9 @@ FAST = {"rate_limit_per_10s": 100_000, "search_per_second": 10_000}
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., HubSpotEmulator]]:
     """Factory: ``make_emulator(**settings)`` → a started emulator, stopped after the test."""
-    started: list[HubSpotEmulator] = []
-
-    def make(**overrides: Any) -> HubSpotEmulator:
-        emu = HubSpotEmulator(HubSpotSettings(**{**SMALL, **FAST, **overrides}))
-        emu.start()
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.stop()
+    yield from started_emulators(
+        lambda **overrides: HubSpotEmulator(HubSpotSettings(**{**SMALL, **FAST, **overrides}))
+    )
 
 
 @pytest.fixture
@@ -44,16 +35,7 @@ def emu(make_emulator: Callable[..., HubSpotEmulator]) -> HubSpotEmulator:
 @pytest.fixture
 def open_hubspot() -> Iterator[Callable[..., Connector]]:
     """Factory: ``open_hubspot(config, spec='hubspot', **kwargs)`` → an open connector, closed after the test."""
-    opened: list[Connector] = []
-
-    def open_(config: dict[str, Any], spec: str | Path = "hubspot", **kwargs: Any) -> Connector:
-        connector = Connector.open(spec, config, **kwargs)
-        opened.append(connector)
-        return connector
-
-    yield open_
-    for connector in opened:
-        connector.close()
+    yield from opened_connectors("hubspot")
 
 
 @pytest.fixture

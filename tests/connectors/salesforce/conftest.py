@@ -7,10 +7,10 @@ not the PyJWT the connector signs with); nothing of connector-core is mocked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_fixtures import opened_connectors, started_emulators
 from salesforce_connector_support import jwt_config
 
 from connector_core.engine.auth import MemoryTokenStore
@@ -23,17 +23,9 @@ SMALL = {"accounts": 40, "contacts": 30, "opportunities": 25, "users": 3}
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., SalesforceEmulator]]:
     """Factory: ``make_emulator(**settings)`` → a started emulator, stopped after the test."""
-    started: list[SalesforceEmulator] = []
-
-    def make(**overrides: Any) -> SalesforceEmulator:
-        emu = SalesforceEmulator(SalesforceSettings(**{**SMALL, **overrides}))
-        emu.start()
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.stop()
+    yield from started_emulators(
+        lambda **overrides: SalesforceEmulator(SalesforceSettings(**{**SMALL, **overrides}))
+    )
 
 
 @pytest.fixture
@@ -41,21 +33,15 @@ def emu(make_emulator: Callable[..., SalesforceEmulator]) -> SalesforceEmulator:
     return make_emulator()
 
 
+def _quiet_options() -> dict[str, Any]:
+    """A token store of the test's own, and no real sleeping between retries."""
+    return {"tokens": MemoryTokenStore(), "sleep": lambda seconds: None}
+
+
 @pytest.fixture
 def open_salesforce() -> Iterator[Callable[..., Connector]]:
     """Factory: ``open_salesforce(config, spec='salesforce', **kwargs)`` → an open connector, closed after the test."""
-    opened: list[Connector] = []
-
-    def open_(config: dict[str, Any], spec: str | Path = "salesforce", **kwargs: Any) -> Connector:
-        kwargs.setdefault("tokens", MemoryTokenStore())
-        kwargs.setdefault("sleep", lambda seconds: None)
-        connector = Connector.open(spec, config, **kwargs)
-        opened.append(connector)
-        return connector
-
-    yield open_
-    for connector in opened:
-        connector.close()
+    yield from opened_connectors("salesforce", _quiet_options)
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
+from emulator_fixtures import started_emulators
 from hubspot_emulator_support import Client
 
 from connectors.crm.emulator import HubSpotEmulator, HubSpotSettings
@@ -16,18 +16,10 @@ SMALL = {"companies": 30, "contacts": 40, "deals": 25}
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., HubSpotEmulator]]:
     """Factory: ``make_emulator(**settings)`` -> started emulator, stopped after the test."""
-    started: list[HubSpotEmulator] = []
-
-    def make(**overrides: Any) -> HubSpotEmulator:
-        params = {**SMALL, "rate_limit_per_10s": 10_000, "search_per_second": 10_000, **overrides}
-        emu = HubSpotEmulator(HubSpotSettings(**params))
-        emu.start()
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.stop()
+    fast = {"rate_limit_per_10s": 10_000, "search_per_second": 10_000}
+    yield from started_emulators(
+        lambda **overrides: HubSpotEmulator(HubSpotSettings(**{**SMALL, **fast, **overrides}))
+    )
 
 
 @pytest.fixture
@@ -38,4 +30,3 @@ def emu(make_emulator: Callable[..., HubSpotEmulator]) -> HubSpotEmulator:
 @pytest.fixture
 def client(emu: HubSpotEmulator) -> Client:
     return Client(emu.url or "", emu.token)
-
