@@ -9,19 +9,14 @@ including after the API refuses it (401).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from connector_core.engine.auth.base import AuthContext, AuthModel, _required
 from connector_core.engine.auth.jwt import JwtAssertion
-from connector_core.engine.auth.tokens import (
-    BASE_URL_FROM_DESCRIPTION,
-    TokenAuth,
-    _duration,
-    _post_token,
-    _scope,
-)
+from connector_core.engine.auth.token_grant import grant_token_auth, token_endpoint
+from connector_core.engine.auth.tokens import BaseUrlFrom, RenewBefore, Scopes, TokenAuth
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -31,36 +26,40 @@ class OAuth2JwtBearer(AuthModel):
 
     type: Literal["oauth2_jwt_bearer"] = "oauth2_jwt_bearer"
     token_url: str = Field(..., description="Token endpoint URL (template).")
-    issuer: str = Field(..., description="The assertion's `iss`: the client id (Salesforce: the connected app's consumer key).")
-    subject: str | None = Field(None, description="The assertion's `sub`: the user the token acts for (template).")
+    issuer: str = Field(
+        ...,
+        description="The assertion's `iss`: the client id (Salesforce: the connected app's consumer key).",
+    )
+    subject: str | None = Field(
+        None, description="The assertion's `sub`: the user the token acts for (template)."
+    )
     audience: str | None = Field(
-        None, description="The assertion's `aud` (template). Default: the token URL (Salesforce wants the login URL)."
+        None,
+        description="The assertion's `aud` (template). Default: the token URL (Salesforce wants the login URL).",
     )
-    assertion: JwtAssertion = Field(..., description="How the assertion is signed: key, algorithm, lifetime, extra claims.")
-    scopes: list[str] | str | None = Field(None, description="Scopes requested.")
-    renew_before: float = Field(
-        60, ge=0, description="Renew the token this many seconds (or '2m') before it expires, when the reply says."
+    assertion: JwtAssertion = Field(
+        ..., description="How the assertion is signed: key, algorithm, lifetime, extra claims."
     )
-    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
-
-    _parse_renew = field_validator("renew_before", mode="before")(lambda cls, v: _duration(v))
+    scopes: Scopes = None
+    renew_before: RenewBefore = Field(
+        60, description="Renew the token this many seconds (or '2m') before it expires, when the reply says."
+    )
+    base_url_from: BaseUrlFrom = None
 
     def build(self, ctx: AuthContext) -> TokenAuth:
-        token_url = _required(ctx, self.token_url, "token_url")
-        ctx.check_url(token_url)
+        token_url = token_endpoint(ctx, self.token_url)
         issuer = _required(ctx, self.issuer, "issuer")
         audience = _required(ctx, self.audience, "audience") if self.audience else token_url
         subject = _required(ctx, self.subject, "subject") if self.subject else None
         sign = self.assertion.signer(ctx, issuer, audience)
 
-        def fetch() -> dict[str, Any]:
-            data = {"grant_type": JWT_BEARER_GRANT, "assertion": sign(extra={"sub": subject} if subject else None)}
-            scope = _scope(ctx, self.scopes)
-            if scope:
-                data["scope"] = scope
-            return _post_token(ctx, token_url, data)
+        def grant() -> dict[str, str]:
+            return {
+                "grant_type": JWT_BEARER_GRANT,
+                "assertion": sign(extra={"sub": subject} if subject else None),
+            }
 
-        return TokenAuth(fetch, ctx, self.renew_before, base_url_from=self.base_url_from)
+        return grant_token_auth(ctx, self, token_url, grant)
 
 
 __all__ = ["JWT_BEARER_GRANT", "OAuth2JwtBearer"]

@@ -12,8 +12,12 @@ from requests.auth import AuthBase
 
 from connector_core.engine.auth.base import AuthContext, AuthModel, _required
 from connector_core.engine.auth.jwt import JwtAssertion
+from connector_core.engine.auth.token_grant import ClientAuthentication, grant_token_auth, token_endpoint
 from connector_core.engine.auth.tokens import (
-    BASE_URL_FROM_DESCRIPTION,
+    RENEW_BEFORE_DESCRIPTION,
+    BaseUrlFrom,
+    RenewBefore,
+    Scopes,
     TokenAuth,
     _client_auth,
     _duration,
@@ -21,6 +25,9 @@ from connector_core.engine.auth.tokens import (
     _scope,
 )
 from connector_core.errors import AuthError, ConfigError
+
+#: RFC 7523 §2.2: the client proves who it is with a signed JWT instead of a secret.
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class OAuth2ClientCredentials(AuthModel):
@@ -35,40 +42,35 @@ class OAuth2ClientCredentials(AuthModel):
     assertion: JwtAssertion | None = Field(
         None, description="Sign a JWT client assertion instead of sending a secret."
     )
-    scopes: list[str] | str | None = Field(None, description="Scopes requested.")
+    scopes: Scopes = None
     client_auth: Literal["body", "basic"] = Field("body", description="How the client secret is sent.")
-    renew_before: float = Field(
-        60, ge=0, description="Renew the token this many seconds (or '2m') before it expires."
-    )
-    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
-
-    _parse_renew = field_validator("renew_before", mode="before")(lambda cls, v: _duration(v))
+    renew_before: RenewBefore = Field(60, description=RENEW_BEFORE_DESCRIPTION)
+    base_url_from: BaseUrlFrom = None
 
     def build(self, ctx: AuthContext) -> TokenAuth:
-        token_url = _required(ctx, self.token_url, "token_url")
-        ctx.check_url(token_url)
+        token_url = token_endpoint(ctx, self.token_url)
         client_id = _required(ctx, self.client_id, "client_id")
         if self.assertion is None and not self.client_secret:
             raise ConfigError(
                 "oauth2_client_credentials needs auth.client_secret or auth.assertion; neither is set"
             )
-        sign = self.assertion.signer(ctx, client_id, token_url) if self.assertion is not None else None
-        secret = _required(ctx, self.client_secret, "client_secret", secret=True) if sign is None else ""
+        authenticate: ClientAuthentication
+        if self.assertion is not None:
+            sign = self.assertion.signer(ctx, client_id, token_url)
 
-        def fetch() -> dict[str, Any]:
-            data = {"grant_type": "client_credentials"}
-            scope = _scope(ctx, self.scopes)
-            if scope:
-                data["scope"] = scope
-            auth: AuthBase | None = None
-            if sign is not None:
-                data["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            def authenticate(data: dict[str, str]) -> AuthBase | None:
+                data["client_assertion_type"] = CLIENT_ASSERTION_TYPE
                 data["client_assertion"] = sign()
-            else:
-                auth = _client_auth(ctx, self.client_auth, client_id, secret, data)
-            return _post_token(ctx, token_url, data, auth)
+                return None
+        else:
+            secret = _required(ctx, self.client_secret, "client_secret", secret=True)
 
-        return TokenAuth(fetch, ctx, self.renew_before, base_url_from=self.base_url_from)
+            def authenticate(data: dict[str, str]) -> AuthBase | None:
+                return _client_auth(ctx, self.client_auth, client_id, secret, data)
+
+        return grant_token_auth(
+            ctx, self, token_url, lambda: {"grant_type": "client_credentials"}, authenticate
+        )
 
 
 def _fingerprint(value: str) -> str:
@@ -88,18 +90,13 @@ class OAuth2RefreshToken(AuthModel):
     client_id: str = Field(..., description="Client id (template).")
     client_secret: str = Field(..., description="Client secret (template).")
     refresh_token: str = Field(..., description="Refresh token (template).")
-    scopes: list[str] | str | None = Field(None, description="Scopes requested.")
+    scopes: Scopes = None
     client_auth: Literal["body", "basic"] = Field("body", description="How the client credentials are sent.")
-    renew_before: float = Field(
-        60, ge=0, description="Renew the token this many seconds (or '2m') before it expires."
-    )
-    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
-
-    _parse_renew = field_validator("renew_before", mode="before")(lambda cls, v: _duration(v))
+    renew_before: RenewBefore = Field(60, description=RENEW_BEFORE_DESCRIPTION)
+    base_url_from: BaseUrlFrom = None
 
     def build(self, ctx: AuthContext) -> TokenAuth:
-        token_url = _required(ctx, self.token_url, "token_url")
-        ctx.check_url(token_url)
+        token_url = token_endpoint(ctx, self.token_url)
         client_id = _required(ctx, self.client_id, "client_id")
         secret = _required(ctx, self.client_secret, "client_secret", secret=True)
         configured = _required(ctx, self.refresh_token, "refresh_token", secret=True)
@@ -127,14 +124,25 @@ class OAuth2RefreshToken(AuthModel):
             return token
 
         def remember(token: dict[str, Any]) -> None:
-            names = ("access_token", "expires_at", "token_type", "scope", *([self.base_url_from] if self.base_url_from else []))
+            names = (
+                "access_token",
+                "expires_at",
+                "token_type",
+                "scope",
+                *([self.base_url_from] if self.base_url_from else []),
+            )
             kept = {k: token.get(k) for k in names}
             ctx.tokens.save_token(
                 key, {**kept, "refresh_token": refresh["value"], "configured": _fingerprint(configured)}
             )
 
         return TokenAuth(
-            fetch, ctx, self.renew_before, initial=stored or None, on_token=remember, base_url_from=self.base_url_from
+            fetch,
+            ctx,
+            self.renew_before,
+            initial=stored or None,
+            on_token=remember,
+            base_url_from=self.base_url_from,
         )
 
 
@@ -178,13 +186,11 @@ class OAuth2AuthorizationCode(AuthModel):
     )
     scopes: list[str] | str | None = Field(None, description="Scopes requested at consent.")
     client_auth: Literal["body", "basic"] = Field("basic", description="How the client credentials are sent.")
-    renew_before: float = Field(60, ge=0, description="Renew this many seconds (or '2m') before expiry.")
+    renew_before: RenewBefore = Field(60, description="Renew this many seconds (or '2m') before expiry.")
     reauthorize_hint: str | None = Field(None, description="Extra words for the 're-authorize' message.")
-    base_url_from: str | None = Field(None, description=BASE_URL_FROM_DESCRIPTION)
+    base_url_from: BaseUrlFrom = None
 
-    _parse_durations = field_validator("renew_before", "refresh_token_lifetime", mode="before")(
-        lambda cls, v: _duration(v)
-    )
+    _parse_lifetime = field_validator("refresh_token_lifetime", mode="before")(lambda cls, v: _duration(v))
 
     def reauthorize_error(self, ctx: AuthContext, why: str, *, first_time: bool = False) -> AuthError:
         hint = f"run `connector-core authorize {ctx.connector} --config <your config file>` and grant access in the browser"
@@ -218,8 +224,7 @@ class OAuth2AuthorizationCode(AuthModel):
         }
 
     def build(self, ctx: AuthContext) -> TokenAuth:
-        token_url = _required(ctx, self.token_url, "token_url")
-        ctx.check_url(token_url)
+        token_url = token_endpoint(ctx, self.token_url)
         client_id = _required(ctx, self.client_id, "client_id")
         key = authorization_code_key(ctx.connector, client_id)
         stored = ctx.tokens.load_token(key) or self._configured_tokens(ctx)
@@ -266,7 +271,12 @@ class OAuth2AuthorizationCode(AuthModel):
         if initial is not None and initial.get("expires_at") is None:
             initial = {**initial, "expires_at": float("inf")}
         return TokenAuth(
-            fetch, ctx, self.renew_before, initial=initial, on_token=remember, base_url_from=self.base_url_from
+            fetch,
+            ctx,
+            self.renew_before,
+            initial=initial,
+            on_token=remember,
+            base_url_from=self.base_url_from,
         )
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from pydantic import BeforeValidator, Field
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from connector_core.engine.auth.base import AuthContext
@@ -30,6 +31,13 @@ BASE_URL_FROM_DESCRIPTION = (
 
 def _duration(value: Any) -> Any:
     return None if value is None else parse_duration(value).total_seconds()
+
+
+# The settings the OAuth 2.0 models share; each model gives ``renew_before`` its default and description.
+RENEW_BEFORE_DESCRIPTION = "Renew the token this many seconds (or '2m') before it expires."
+Scopes = Annotated[list[str] | str | None, Field(description="Scopes requested.")]
+RenewBefore = Annotated[float, Field(ge=0), BeforeValidator(_duration)]
+BaseUrlFrom = Annotated[str | None, Field(description=BASE_URL_FROM_DESCRIPTION)]
 
 
 class TokenAuth(AuthBase):
@@ -203,4 +211,11 @@ def _client_auth(
     return None
 
 
-__all__ = ["BASE_URL_FROM_DESCRIPTION", "TokenAuth"]
+__all__ = [
+    "BASE_URL_FROM_DESCRIPTION",
+    "RENEW_BEFORE_DESCRIPTION",
+    "BaseUrlFrom",
+    "RenewBefore",
+    "Scopes",
+    "TokenAuth",
+]
