@@ -10,8 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from connector_core import _moved
-
-__version__ = "0.2.0"
+from connector_core._version import __version__
 
 _moved.install()
 

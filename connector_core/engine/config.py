@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     import jsonschema
 
 
-def _is_reference(value: Any) -> bool:
+def is_reference(value: Any) -> bool:
+    """Whether a config value is ``{env: NAME}`` or ``{file: PATH}``, read when the config is prepared."""
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("env", "file")
 
 
@@ -36,7 +37,7 @@ def resolve_references(
     value: Any, base_dir: Path, secrets: list[str], problems: list[str], doc: Document | None = None, at: PathKey = ()
 ) -> Any:
     """Replace ``{env: NAME}`` and ``{file: PATH}`` values, collecting problems instead of stopping."""
-    if _is_reference(value):
+    if is_reference(value):
         where = f"{doc.where(at)}: " if doc else ""  # only for a problem: locating reads the file's positions
         kind, target = next(iter(value.items()))
         if kind == "env":
@@ -350,6 +351,7 @@ def prepare_config(
 __all__ = [
     "format_checker",
     "apply_defaults",
+    "is_reference",
     "load_config_file",
     "masked_config",
     "prepare_config",

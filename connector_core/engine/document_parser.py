@@ -1,4 +1,4 @@
-"""Parsing YAML and JSON into a :class:`~connector_core.engine.documents.Document` with the position of
+"""Parsing YAML and JSON into a :class:`~connector_core.engine.document_model.Document` with the position of
 every key and value, and saying precisely where and why a file cannot be read."""
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from connector_core.engine.documents import (
-    Document,
-    PathKey,
-    Position,
-    format_path,
-    read_text,
-)
+from connector_core.engine.document_model import Document, PathKey, Position, format_path
 from connector_core.errors import SpecError
 
 if TYPE_CHECKING:
@@ -197,7 +191,6 @@ def _json_hint(message: str, text: str, index: int) -> str | None:
     return None
 
 
-
 #: Python refuses to turn more digits than this into an integer (``sys.get_int_max_str_digits``).
 _INT_DIGITS_LIMIT = 4300
 _LONG_NUMBER = re.compile(rf"[-+]?\d{{{_INT_DIGITS_LIMIT + 1},}}")
@@ -219,25 +212,9 @@ def _too_long_number(file: Path, text: str) -> SpecError | None:
     )
 
 
-def parse_document(path: str | Path, *, text: str | None = None) -> Document:
-    """Parse a YAML or JSON file; syntax errors, duplicate keys and text cut at a comma inside ``{...}``
-    raise SpecError with their position."""
-    file = Path(path)
-    if text is None:
-        try:
-            text = read_text(file)
-        except FileNotFoundError:
-            raise SpecError(f"{file}: file not found", spec_path=str(file)) from None
-        except IsADirectoryError:
-            raise SpecError(f"{file}: is a directory, not a spec file", spec_path=str(file)) from None
-        except UnicodeDecodeError as exc:
-            raise SpecError(
-                f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})", spec_path=str(file)
-            ) from None
-        except OSError as exc:
-            raise SpecError(
-                f"{file}: cannot read the file: {exc.strerror or exc}", spec_path=str(file)
-            ) from None
+def parse_document(file: Path, text: str) -> Document:
+    """Parse the text of a YAML or JSON file; syntax errors, duplicate keys and text cut at a comma
+    inside ``{...}`` raise SpecError with their position."""
     is_json = file.suffix.lower() == ".json"
     try:
         if is_json:

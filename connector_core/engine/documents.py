@@ -1,79 +1,21 @@
-"""YAML/JSON documents that remember where every value came from.
+"""Reading YAML/JSON files into documents that remember where every value came from.
 
-Errors about a document must name ``file:line:column``; :class:`Document` keeps the parsed data and a
-map from each path inside it to its position, so any later check can point at the offending line.
+Errors about a document must name ``file:line:column``; :class:`Document` (in
+:mod:`~connector_core.engine.document_model`, re-exported here) keeps the parsed data and the position of
+each path inside it, so any later check can point at the offending line. The YAML parser
+(:mod:`~connector_core.engine.document_parser`) is imported only when a file must be parsed.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from connector_core.engine.document_model import Document, PathKey, Position, format_path
 from connector_core.errors import SpecError
-
-PathKey = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Position:
-    line: int
-    column: int
-
-
-@dataclass
-class Document:
-    """Parsed data plus the position of every mapping key and value in the source."""
-
-    path: Path
-    data: Any
-    positions: dict[PathKey, Position] = field(default_factory=dict)
-    key_positions: dict[PathKey, Position] = field(default_factory=dict)
-    #: Notes on nodes made when the spec loads (a stream made from a stream template): where they come from.
-    origins: dict[PathKey, str] = field(default_factory=dict)
-    #: The source of a document parsed without positions (``load_document(locate_later=True)``): they are
-    #: read from it when :meth:`where` is first asked, which only an error message does.
-    unlocated_text: str | None = field(default=None, repr=False)
-
-    def where(self, at: PathKey, *, key: bool = False) -> str:
-        """``file:line:col`` of the value (or its key) at ``at``; the nearest enclosing node if missing.
-        A node made from a stream template is located in the template, followed by a note naming its use."""
-        if self.unlocated_text is not None:
-            from connector_core.engine.document_parser import locate
-
-            locate(self, self.unlocated_text)
-            self.unlocated_text = None
-        table = self.key_positions if key else self.positions
-        probe = tuple(at)
-        while probe:
-            pos = table.get(probe) or self.positions.get(probe)
-            if pos:
-                return f"{self.path}:{pos.line}:{pos.column}" + self._origin(tuple(at))
-            probe = probe[:-1]
-        pos = self.positions.get(())
-        return f"{self.path}:{pos.line}:{pos.column}" if pos else f"{self.path}:1:1"
-
-    def _origin(self, at: PathKey) -> str:
-        if not self.origins:
-            return ""
-        for cut in range(len(at), 0, -1):
-            note = self.origins.get(at[:cut])
-            if note:
-                return f" ({note})"
-        return ""
-
-
-def format_path(at: PathKey) -> str:
-    """``streams.customers.request.query[0]`` style path, or ``(document root)``."""
-    text = ""
-    for part in at:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(document root)"
 
 
 def load_document(path: str | Path, *, text: str | None = None, locate_later: bool = False) -> Document:
@@ -89,14 +31,36 @@ def load_document(path: str | Path, *, text: str | None = None, locate_later: bo
         try:
             text = read_text(file) if text is None else text
         except (OSError, UnicodeDecodeError, SpecError):
-            pass  # the parser reads it again and says what is wrong
+            pass  # read again below, to say what is wrong
         else:
             data = _json_without_duplicates(text)
             if data is not _NOT_PLAIN:
-                return Document(file, data, unlocated_text=text)
+                return Document(file, data, find_positions=partial(_find_positions, text))
     from connector_core.engine.document_parser import parse_document
 
-    return parse_document(file, text=text)
+    return parse_document(file, _read_for_parsing(file) if text is None else text)
+
+
+def _find_positions(text: str, doc: Document) -> None:
+    from connector_core.engine.document_parser import locate
+
+    locate(doc, text)
+
+
+def _read_for_parsing(file: Path) -> str:
+    """The file's text; a file that cannot be read raises SpecError saying why."""
+    try:
+        return read_text(file)
+    except FileNotFoundError:
+        raise SpecError(f"{file}: file not found", spec_path=str(file)) from None
+    except IsADirectoryError:
+        raise SpecError(f"{file}: is a directory, not a spec file", spec_path=str(file)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})", spec_path=str(file)
+        ) from None
+    except OSError as exc:
+        raise SpecError(f"{file}: cannot read the file: {exc.strerror or exc}", spec_path=str(file)) from None
 
 
 _NOT_PLAIN = object()
@@ -155,3 +119,15 @@ def read_spec_name(path: Path) -> str:
     if not isinstance(name, str):
         raise SpecError(f"{doc.where(())}: spec has no 'name'")
     return name
+
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "Document",
+    "PathKey",
+    "Position",
+    "format_path",
+    "load_document",
+    "read_spec_name",
+    "read_text",
+]

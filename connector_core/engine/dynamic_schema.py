@@ -2,7 +2,7 @@
 
 The request is made once per connector session (a run), its reply handed to the plugin transform the
 spec names, and the JSON Schema at ``path`` in the result checked against its metaschema before it is
-used. :func:`check_dynamic_schema` is what ``validate`` checks beforehand.
+used. What ``validate`` checks beforehand is in :mod:`~connector_core.engine.dynamic_schema_checks`.
 """
 
 from __future__ import annotations
@@ -12,26 +12,16 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import orjson
-from jinja2 import meta
 
 from connector_core.engine.http import response_body
 from connector_core.engine.paths import get_path
 from connector_core.engine.spec import DynamicSchema, SchemaFrom
-from connector_core.engine.spec_checks import StreamChecker, _templates, check_dotted_path
-from connector_core.engine.validation import suggest
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector_core.engine.documents import PathKey
-    from connector_core.engine.interpolation import Interpolator
-    from connector_core.engine.registry import Registry
     from connector_core.engine.session import ConnectorSession, RequestArgs
-    from connector_core.engine.spec_checks import Problem
 
 log = logging.getLogger("connector_core.engine.dynamic_schema")
-
-#: What the schema request's templates see besides ``config``: no state, partition or page exists yet.
-SCHEMA_REQUEST_NAMES = frozenset({"stream"})
 
 # One cache per session (a run): streams described by the same request share one reply, and a closed
 # session's schemas go with it.
@@ -125,28 +115,4 @@ def _excerpt(connector: ConnectorSession, value: Any) -> str:
     return connector.redactor.text(str(value))[:200]
 
 
-def check_dynamic_schema(problem: Problem, interpolator: Interpolator, registry: Registry, at: PathKey, stream: Any) -> None:
-    """What ``validate`` checks in ``schema: {from: ...}``: the transform exists, the path is a path,
-    and the request's templates use only the names they will see."""
-    source = stream.record_schema.source
-    where: PathKey = (*at, "schema", "from")
-    if source.transform is not None and source.transform not in registry.transforms:
-        guess = suggest(source.transform, list(registry.transforms))
-        known = ", ".join(sorted(registry.transforms)) or "(none installed)"
-        problem((*where, "transform"), f"no plugin transform '{source.transform}'" + (f"; did you mean '{guess}'?" if guess else f"; known: {known}"))
-    if source.path:
-        check_dotted_path(problem, (*where, "path"), source.path)
-    checker = StreamChecker(problem, interpolator, at, stream)
-    templates = _templates(source.request.model_dump(by_alias=True, exclude_defaults=True), (*where, "request"))
-    if isinstance(source.fields, str):
-        templates.append(((*where, "fields"), source.fields))
-    for place, text in templates:
-        ast = checker.parse(text)
-        if ast is None:
-            continue
-        visible = {"config", *SCHEMA_REQUEST_NAMES}
-        for name in sorted(meta.find_undeclared_variables(ast) - visible - set(interpolator.env.globals)):
-            problem(place, f"template uses '{name}', which does not exist when a schema is fetched (before any read: no state, partition, page or record); it sees {', '.join(sorted(visible))}")
-
-
-__all__ = ["SCHEMA_REQUEST_NAMES", "check_dynamic_schema", "fetched_schema", "schema_problems"]
+__all__ = ["fetched_schema", "schema_problems"]

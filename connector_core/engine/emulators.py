@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector_core.engine.config import _is_reference
+from connector_core.engine.config import is_reference
 from connector_core.engine.registry import Registry
 from connector_core.errors import ConfigError
 
@@ -78,7 +78,7 @@ def pointed_config(template: Any, emulator: Mapping[str, Any]) -> dict[str, Any]
     """A config that connects to an emulator: the template's plain settings (``subsidiary_id``,
     ``deal_properties``…) with the emulator's connection settings (URL, credentials) on top; the
     template's ``{env: …}`` / ``{file: …}`` references are dropped, the emulator needs none."""
-    kept = {k: v for k, v in template.items() if not _is_reference(v)} if isinstance(template, dict) else {}
+    kept = {k: v for k, v in template.items() if not is_reference(v)} if isinstance(template, dict) else {}
     return {**kept, **emulator}
 
 

@@ -14,159 +14,19 @@ mapping's attribute).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import json
-import math
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from connector_core.engine.clock import default_now
+# BUILTIN_FILTERS, TrustedPath and parse_datetime are re-exported: plugins import them from here.
+from connector_core.engine.template_builtins import BUILTIN_FILTERS, CONTEXT_NAMES, TrustedPath, is_template
+from connector_core.engine.timeparse import parse_datetime
 
 if TYPE_CHECKING:
     import jinja2
 
     from connector_core.engine.jinja_templates import JinjaTemplates
-
-#: Names a template may refer to. Which ones hold values depends on where the template sits.
-CONTEXT_NAMES = frozenset(
-    {"config", "state", "partition", "page", "record", "input", "response", "stream", "source", "target", "records", "result", "error", "items"}
-    | {"let", "mapped", "item", "index"}  # connection mappings: flow `let` values, `checks`, `each` list elements
-    | {"job", "file"}  # export jobs: the job (id, create and poll replies), a result file
-    | {"slice", "field", "value"}  # a plugin slicer's slice; a `remove` transform's condition on each field
-)
-
-def is_template(value: object) -> bool:
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
-def parse_datetime(value: Any) -> dt.datetime:
-    """Parse ISO 8601 text, epoch seconds or epoch milliseconds into an aware UTC datetime."""
-    if type(value) is str and len(value) >= 10 and value[4:5] == "-":
-        try:  # the common case, on the per-record path: ISO text that fromisoformat reads as is
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        number = float(value)
-        if abs(number) > 1e11:  # milliseconds
-            number /= 1000
-        parsed = dt.datetime.fromtimestamp(number, tz=dt.UTC)
-    elif isinstance(value, str):
-        text = value.strip().replace("Z", "+00:00")
-        if " " in text and "T" not in text:
-            text = text.replace(" ", "T", 1)
-        try:
-            parsed = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"cannot read {value!r} as a date-time; expected ISO 8601 (2024-05-01T12:00:00Z), epoch seconds or epoch milliseconds"
-            ) from None
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime(value.year, value.month, value.day)
-    else:
-        raise ValueError(f"cannot read {value!r} as a date-time")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
-
-
-def _format_datetime(value: Any, fmt: str = "%Y-%m-%dT%H:%M:%SZ", tz: str | None = None) -> str:
-    moment = parse_datetime(value)
-    if tz:
-        from zoneinfo import ZoneInfo
-
-        moment = moment.astimezone(ZoneInfo(tz))
-    else:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime(fmt)
-
-
-def _timestamp_ms(value: Any) -> int:
-    return int(parse_datetime(value).timestamp() * 1000)
-
-
-def _timestamp(value: Any) -> int:
-    return int(parse_datetime(value).timestamp())
-
-
-def _sql_string(value: Any) -> str:
-    """Quote a value as a SQL string literal: ``O'Brien`` becomes ``'O''Brien'``."""
-    if value is None:
-        return "NULL"
-    text = str(value).replace("\x00", "")
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _sql_number(value: Any) -> str:
-    """Render a value as a SQL number literal, refusing anything that is not a number."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a finite number")
-        return repr(value)
-    text = str(value).strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return text
-    raise ValueError(f"{value!r} is not a number")
-
-
-def _wrap_each(values: Any, key: str) -> list[dict[str, Any]]:
-    """``['1', '2'] | wrap_each('id')`` gives ``[{'id': '1'}, {'id': '2'}]`` (request bodies listing ids)."""
-    return [{key: value} for value in values]
-
-
-def _now_utc() -> dt.datetime:
-    return default_now()
-
-
-def _duration_seconds(value: Any) -> float:
-    from connector_core.engine.timeparse import parse_duration
-
-    return parse_duration(value).total_seconds()
-
-
-BUILTIN_FILTERS: dict[str, Callable[..., Any]] = {
-    "format_datetime": _format_datetime,
-    "parse_datetime": parse_datetime,
-    "timestamp_ms": _timestamp_ms,
-    "timestamp": _timestamp,
-    "sql_string": _sql_string,
-    "sql_number": _sql_number,
-    "urlencode_path": lambda v: quote(str(v), safe=""),
-    "b64encode": lambda v: base64.b64encode(str(v).encode()).decode(),
-    "sha256": lambda v: hashlib.sha256(str(v).encode()).hexdigest(),
-    "json": lambda v: json.dumps(v, separators=(",", ":"), default=str),
-    "wrap_each": _wrap_each,
-}
-
-BUILTIN_GLOBALS: dict[str, Any] = {
-    "now_utc": _now_utc,
-    "uuid4": lambda: str(uuid.uuid4()),
-    "duration_seconds": _duration_seconds,
-}
-
-
-class TrustedPath(str):
-    """A value marked by the ``path`` filter: inserted into a request path with its slashes kept."""
-
-
-def escape_path_value(value: Any) -> str:
-    if isinstance(value, TrustedPath):
-        return str(value)
-    return quote(str(value), safe="")
-
 
 #: ``{{ name.key.key }}``: the templates answered without Jinja (names only; `_`-prefixed keys and
 #: Jinja's keywords go to Jinja).

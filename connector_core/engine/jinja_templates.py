@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from jinja2 import StrictUndefined, meta, nodes
 
-from connector_core.engine.interpolation import (
+from connector_core.engine.template_builtins import (
     BUILTIN_FILTERS,
     BUILTIN_GLOBALS,
     CONTEXT_NAMES,

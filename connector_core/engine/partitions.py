@@ -8,22 +8,32 @@ reaches its grandparent as ``partition.parent_partition.id``, and further up the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector_core.engine.paths import get_path
 from connector_core.engine.stream_plugins import PartitionContext, partition_key
 from connector_core.errors import ConnectorError, SpecError
 
 if TYPE_CHECKING:
-    from connector_core.engine.reader import StreamReader
+    from connector_core.engine.session import ConnectorSession
+    from connector_core.engine.spec import Partitions
 
 
-def partitions_of(reader: StreamReader) -> Iterator[tuple[Any, str]]:
-    """``(partition, state key)`` for each partition of the reader's stream, in order."""
-    spec = reader.stream.partitions
-    assert spec is not None
-    connector, name = reader.connector, reader.name
+class StreamRead(Protocol):
+    """A read of another stream whose records feed the partitions (a reader from ``open_stream``)."""
+
+    @property
+    def current_partition(self) -> Any: ...
+
+    def records(self) -> Iterator[dict[str, Any]]: ...
+
+
+def partitions_of(
+    connector: ConnectorSession, name: str, spec: Partitions[Any], open_stream: Callable[[str], StreamRead]
+) -> Iterator[tuple[Any, str]]:
+    """``(partition, state key)`` for each partition of stream ``name``, in order; ``open_stream`` reads
+    another stream of the connector (a parent stream, or one a partition router asks for)."""
     where = f"streams.{name}.partitions"
     if spec.router is not None:
         context = PartitionContext(
@@ -31,7 +41,7 @@ def partitions_of(reader: StreamReader) -> Iterator[tuple[Any, str]]:
             stream=name,
             config=dict(connector.config),
             render=lambda value: connector.render(value, {}, f"{where}.router"),
-            read=lambda stream: _read_stream(reader, stream),
+            read=lambda stream: open_stream(stream).records(),
         )
         for value in spec.router.partitions(context):
             yield value, partition_key(value)
@@ -51,18 +61,13 @@ def partitions_of(reader: StreamReader) -> Iterator[tuple[Any, str]]:
                 yield partition, str(value) if spec.parent is not None else partition_key(value)
             return
     if spec.parent is not None:
-        yield from _from_parent(reader, spec.parent, spec.field)
+        yield from _from_parent(open_stream(spec.parent), spec.field)
 
 
-def _from_parent(reader: StreamReader, parent_name: str, field: str) -> Iterator[tuple[Any, str]]:
-    parent = reader.child_reader(parent_name)
+def _from_parent(parent: StreamRead, field: str) -> Iterator[tuple[Any, str]]:
     for record in parent.records():
         value = get_path(record, field)
         yield {"id": value, "parent": record, "parent_partition": parent.current_partition}, str(value)
-
-
-def _read_stream(reader: StreamReader, stream: str) -> Iterator[dict[str, Any]]:
-    return reader.child_reader(stream).records()
 
 
 def hidden_stream(spec: Any, name: str) -> SpecError:
@@ -76,4 +81,4 @@ def hidden_stream(spec: Any, name: str) -> SpecError:
     )
 
 
-__all__ = ["hidden_stream", "partitions_of"]
+__all__ = ["StreamRead", "hidden_stream", "partitions_of"]

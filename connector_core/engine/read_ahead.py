@@ -130,9 +130,9 @@ def read_ahead(jobs: Iterable[tuple[TagT, Callable[[], Pages] | None]], width: i
         for tag, start in jobs:
             yield tag, (start() if start is not None else None)
         return
-    from connector_core.engine.session import _limit_malloc_arenas
+    from connector_core.engine.arenas import limit_malloc_arenas
 
-    _limit_malloc_arenas()  # as for page windows: a thread per job would otherwise keep an arena of its own
+    limit_malloc_arenas()  # as for page windows: a thread per job would otherwise keep an arena of its own
     source = iter(jobs)
     window: deque[tuple[int, TagT, _Job[TagT] | None]] = deque()
     pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="read-ahead")

@@ -10,7 +10,6 @@ inside the lookback window) were emitted, so the re-read overlap is not emitted 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -19,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import requests
 
+from connector_core.engine.cursors import OUT_OF_BOUNDS, CursorTracker
 from connector_core.engine.extraction import Extraction
-from connector_core.engine.interpolation import parse_datetime
 from connector_core.engine.pagination import Page, PageRequest, PageResult, Paginator, SinglePagePaginator
 from connector_core.engine.paths import delete_path, get_path, set_path
 from connector_core.engine.read_ahead import wait_to_parse
@@ -122,12 +121,14 @@ class StreamReader:
 
     def fetcher(self, values: dict[str, Any]) -> Callable[[], Iterator[list[Any]]]:
         """Starts fetching the pages these template values ask for (in a read-ahead thread)."""
-        return lambda: self._pages(values)
+        return lambda: self.read_pages(values)
 
     def _partitions(self) -> Iterator[tuple[Any, str]]:
         from connector_core.engine.partitions import partitions_of
 
-        return partitions_of(self)
+        spec = self.stream.partitions
+        assert spec is not None
+        return partitions_of(self.connector, self.name, spec, self.child_reader)
 
     def child_reader(self, stream: str) -> StreamReader:
         """A reader of another stream of the connector whose records feed this one (a hidden one too)."""
@@ -140,7 +141,8 @@ class StreamReader:
             return self.state
         return dict(self.state.get("partitions", {}).get(key, {}))
 
-    def _save(self, key: str | None, partition_state: dict[str, Any]) -> None:
+    def save(self, key: str | None, partition_state: dict[str, Any]) -> None:
+        """Checkpoint a partition's cursor (``key``; None for a stream without partitions)."""
         if partition_state.get("cursor") in (None, ""):
             return  # never overwrite a saved cursor with nothing
         if key is None:
@@ -152,12 +154,12 @@ class StreamReader:
         if self.on_checkpoint is not None:
             self.on_checkpoint(_copy_state(self.state))
 
-    def _plan_partition(self, partition: Any, key: str | None) -> tuple[_CursorTracker | None, dict[str, Any]]:
+    def _plan_partition(self, partition: Any, key: str | None) -> tuple[CursorTracker | None, dict[str, Any]]:
         """The partition's cursor (from its saved state) and the values its requests' templates see."""
         inc = self.incremental
         saved = self._partition_state(key)
         cursor = (
-            _CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None, partition)
+            CursorTracker(inc, saved.get("cursor"), self.connector, self.name, saved.get("seen") if self.primary_key else None, partition)
             if inc
             else None
         )
@@ -170,7 +172,7 @@ class StreamReader:
         self,
         partition: Any,
         key: str | None,
-        planned: tuple[_CursorTracker | None, dict[str, Any]] | None = None,
+        planned: tuple[CursorTracker | None, dict[str, Any]] | None = None,
         fetched: Iterator[list[Any]] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The partition's records; ``planned`` and ``fetched`` when they were prepared ahead of it."""
@@ -191,12 +193,12 @@ class StreamReader:
                 if self.limit is not None and self.emitted >= self.limit:
                     return
             if cursor is not None and inc is not None and inc.sorted and cursor.changed:
-                self._save(key, cursor.state())
+                self.save(key, cursor.state())
         if cursor is not None and cursor.changed:
-            self._save(key, cursor.state())
+            self.save(key, cursor.state())
 
     def _emitted_pages(
-        self, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None, fetched: Iterator[list[Any]] | None = None
+        self, values: dict[str, Any], cursor: CursorTracker | None, key: str | None, fetched: Iterator[list[Any]] | None = None
     ) -> Iterator[list[Any]]:
         """The pages of one partition (slice by slice when a slicer divides it), as the stream emits them."""
         from connector_core.engine.slicing import sliced_pages
@@ -206,7 +208,7 @@ class StreamReader:
 
     # -- records -------------------------------------------------------------------------------------
 
-    def _pipeline(self, cursor: _CursorTracker | None, partition: Any = None) -> Callable[[Any], dict[str, Any] | None] | None:
+    def _pipeline(self, cursor: CursorTracker | None, partition: Any = None) -> Callable[[Any], dict[str, Any] | None] | None:
         """Cursor bounds, record filter, transforms and plugin hooks; templates see record and partition."""
         steps: list[Callable[[dict[str, Any]], dict[str, Any] | None]] = []
         connector = self.connector
@@ -285,13 +287,13 @@ class StreamReader:
             return build_transform(connector, where, transform, partition)
         return connector.registry.transforms[transform.plugin]
 
-    def _incremental_step(self, cursor: _CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    def _incremental_step(self, cursor: CursorTracker) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         primary_key = self.primary_key
         dedupe = bool(primary_key)
 
         def step(record: dict[str, Any]) -> dict[str, Any] | None:
             value = cursor.observe(record)
-            if value is _BEFORE:
+            if value is OUT_OF_BOUNDS:
                 return None
             if dedupe and value is not None and cursor.tracks(value):
                 if not cursor.first_sighting([get_path(record, k) for k in primary_key], value):
@@ -302,7 +304,7 @@ class StreamReader:
 
     # -- pages ---------------------------------------------------------------------------------------
 
-    def _pages(self, values: dict[str, Any]) -> Iterator[list[Any]]:
+    def read_pages(self, values: dict[str, Any]) -> Iterator[list[Any]]:
         """Pages in order. When a response tells how many pages follow, they are fetched concurrently;
         after them the paginator is asked for a next page again (a paginator that restarts past an
         API's cap begins a new window there)."""
@@ -421,150 +423,6 @@ def _json_or_none(content: bytes) -> Any:
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = orjson.loads(orjson.dumps(state))
     return copied
-
-
-_BEFORE: Any = object()  # a record outside the [lower, upper] bounds
-MAX_SEEN = 10_000  # most lookback identities kept in state; past it, a few duplicates may be re-emitted
-_PRUNE_FLOOR = 2_000
-
-
-class _CursorTracker:
-    """Tracks the highest cursor value seen and classifies records against the saved cursor.
-
-    With a primary key it also remembers ``(primary key, cursor)`` of the records emitted within the
-    lookback window below the highest cursor (with no lookback: those at the highest cursor); they go
-    into the state as ``seen`` so that the next run, which re-reads the window (APIs filter with
-    ``>=``), drops exactly the records it already emitted and keeps late arrivals.
-    """
-
-    def __init__(self, spec: Incremental[Any], saved: Any, connector: ConnectorSession, stream: str, seen: Any = None, partition: Any = None) -> None:
-        self.spec = spec
-        self.kind = spec.type
-        # the field may depend on the partition, e.g. 'properties.date_entered_{{ partition.id }}'
-        self.field = str(connector.render(spec.field, {"partition": partition}, f"streams.{stream}.cursor.field")) if "{{" in spec.field else spec.field
-        where = f"streams.{stream}.cursor"
-        self.saved = self._parse_setting(saved, f"the saved state of stream '{stream}'", "fix or delete the state to read from the start")
-        start = connector.render(spec.start, {}, f"{where}.start") if spec.start else None
-        end = connector.render(spec.end, {}, f"{where}.end") if spec.end else None
-        self.start = self._parse_setting(start, f"{where}.start", "check the start date in the config")
-        self.upper = self._parse_setting(end, f"{where}.end", "check the end date in the config")
-        if self.saved is not None:
-            self.lower = self._minus(self.saved, spec.lookback)
-        else:
-            self.lower = self.start
-        self.max: Any = self.saved
-        self.floor: Any = self._minus(self.max, spec.lookback) if self.max is not None else None
-        self.changed = False
-        self.previous: set[str] = {_identity(item) for item in seen or [] if isinstance(item, list)}
-        self.recent: dict[str, tuple[list[Any], Any]] = {}
-        self._prune_at = _PRUNE_FLOOR
-
-    def tracks(self, value: Any) -> bool:
-        """Whether a record with this cursor value needs the duplicate check: it may be one the last run
-        emitted, or it falls inside the window the state will remember. Most records of a long read
-        do not, and skip the work."""
-        if self.previous and self.saved is not None and value <= self.saved:
-            return True
-        return self.floor is None or value >= self.floor
-
-    def first_sighting(self, key: list[Any], value: Any) -> bool:
-        """False when this version of the record (key and cursor) was already emitted."""
-        item = [*key, self._dump(value)]
-        identity = _identity(item)
-        if identity in self.previous or identity in self.recent:
-            return False
-        self.recent[identity] = (item, value)
-        self.changed = True  # a late arrival inside the window must be remembered even if the max is unchanged
-        if len(self.recent) >= self._prune_at:
-            self._prune()
-        return True
-
-    def _prune(self) -> None:
-        floor = self._minus(self.max, self.spec.lookback)
-        self.recent = {k: v for k, v in self.recent.items() if v[1] >= floor}
-        self._prune_at = max(_PRUNE_FLOOR, 2 * len(self.recent))
-
-    def state(self) -> dict[str, Any]:
-        """The state to save: the cursor, and the identities emitted inside the lookback window."""
-        saved: dict[str, Any] = {"cursor": self.value}
-        if self.recent or self.previous:
-            floor = self._minus(self.max, self.spec.lookback)
-            kept = [(value, item) for item, value in self.recent.values() if value >= floor]
-            for identity in self.previous:
-                item = orjson.loads(identity)
-                value = self._parse(item[-1])
-                if value >= floor:
-                    kept.append((value, item))
-            kept.sort(key=lambda pair: pair[0], reverse=True)
-            if kept:  # a window's end past every record leaves none to remember
-                saved["seen"] = [item for _, item in kept[:MAX_SEEN]]
-        return saved
-
-    def _dump(self, value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        return value
-
-    def _parse_setting(self, value: Any, where: str, hint: str) -> Any:
-        if value in (None, ""):
-            return None
-        try:
-            return self._parse(value)
-        except (TypeError, ValueError):
-            kind = {"datetime": "date-time", "integer": "whole number"}.get(self.kind, self.kind)
-            raise ConnectorError(f"{where} holds {value!r}, which is not a {kind} cursor value", hint=hint) from None
-
-    def _parse(self, value: Any) -> Any:
-        if self.kind == "datetime":
-            return parse_datetime(value)
-        if self.kind == "integer":
-            return int(value)
-        return str(value)
-
-    def _minus(self, value: Any, seconds: float) -> Any:
-        if not seconds:
-            return value
-        if self.kind == "datetime":
-            return value - dt.timedelta(seconds=seconds)
-        if self.kind == "integer":
-            return value - int(seconds)
-        return value
-
-    @property
-    def value(self) -> Any:
-        return self._dump(self.max)
-
-    def reach(self, value: Any) -> None:
-        """Everything up to ``value`` has been read (a time window is done): the cursor is ``value``.
-
-        Even when a record's cursor is later: the API may window on another field (created) than the
-        cursor (updated), and the windows after this one are not read yet."""
-        self.max = value
-        self.floor = self._minus(value, self.spec.lookback)
-        self.changed = True
-
-    def observe(self, record: dict[str, Any]) -> Any:
-        """The record's cursor value; ``_BEFORE`` when outside the bounds; None when it has none."""
-        raw = get_path(record, self.field)
-        if raw is None or raw == "":
-            return None
-        try:
-            value = self._parse(raw)
-        except (TypeError, ValueError):
-            raise ConnectorError(f"cursor field '{self.field}' holds {raw!r}, which is not a {self.kind}") from None
-        if self.spec.filter_records and self.lower is not None and value < self.lower:
-            return _BEFORE
-        if self.upper is not None and value > self.upper:
-            return _BEFORE
-        if self.max is None or value > self.max:
-            self.max = value
-            self.floor = self._minus(value, self.spec.lookback)
-            self.changed = True
-        return value
-
-
-def _identity(item: list[Any]) -> str:
-    return orjson.dumps(item).decode()
 
 
 __all__ = ["StreamReader", "extract_records"]

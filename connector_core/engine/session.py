@@ -187,7 +187,9 @@ class ConnectorSession:
     @property
     def executor(self) -> ThreadPoolExecutor:
         if self._executor is None:
-            _limit_malloc_arenas()
+            from connector_core.engine.arenas import limit_malloc_arenas
+
+            limit_malloc_arenas()
             self._executor = ThreadPoolExecutor(max_workers=self.governor.concurrency, thread_name_prefix=f"{self.name}-page")
         return self._executor
 
@@ -353,28 +355,6 @@ def _budget_headers(spec: Any, max_wait: float) -> Any:
         until_reset=until_reset,
         max_hold=max_wait,
     )
-
-
-_M_ARENA_MAX = -8  # glibc mallopt parameter
-
-
-def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's per-thread malloc arenas before page-fetching threads start.
-
-    Each thread that reads response bodies otherwise gets an arena of its own that is rarely given
-    back, which grows a concurrent read's memory by several MB per thread for nothing. A no-op where
-    the C library is not glibc, or when MALLOC_ARENA_MAX is already set.
-    """
-    import os
-
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas)
-    except (OSError, AttributeError):
-        pass
 
 
 def _positive_int(value: Any, where: str) -> int:

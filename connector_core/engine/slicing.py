@@ -11,20 +11,38 @@ record that has not been read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector_core.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector_core.engine.reader import StreamReader, _CursorTracker
+    from connector_core.engine.cursors import CursorTracker
+    from connector_core.engine.session import ConnectorSession
+    from connector_core.engine.spec import Incremental
 
 
-def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTracker | None, key: str | None) -> Iterator[list[Any]]:
+class SlicedStream(Protocol):
+    """What slicing needs of the reader of a stream (:class:`~connector_core.engine.reader.StreamReader`)."""
+
+    @property
+    def connector(self) -> ConnectorSession: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def incremental(self) -> Incremental[Any] | None: ...
+
+    def read_pages(self, values: dict[str, Any]) -> Iterator[list[Any]]: ...
+    def fetcher(self, values: dict[str, Any]) -> Callable[[], Iterator[list[Any]]]: ...
+    def read_ahead_width(self, *, sliced: bool) -> int: ...
+    def save(self, key: str | None, partition_state: dict[str, Any]) -> None: ...
+
+
+def sliced_pages(reader: SlicedStream, values: dict[str, Any], cursor: CursorTracker | None, key: str | None) -> Iterator[list[Any]]:
     """The pages of one partition: all at once, or slice after slice with a checkpoint after each."""
     incremental = reader.incremental
     if incremental is None or cursor is None or (incremental.slicer is None and incremental.window is None):
-        yield from reader._pages(values)
+        yield from reader.read_pages(values)
         return
     from connector_core.engine.read_ahead import read_ahead
     from connector_core.engine.windows import stamp_records  # here: most reads are not sliced
@@ -33,15 +51,15 @@ def sliced_pages(reader: StreamReader, values: dict[str, Any], cursor: _CursorTr
     slices = _plugin_slices(reader, values, cursor) if window is None else _window_slices(reader, cursor)
     jobs = (((piece, reached), reader.fetcher({**values, "slice": piece})) for piece, reached in slices)
     for (piece, reached), fetched in read_ahead(jobs, reader.read_ahead_width(sliced=True)):
-        pages = fetched if fetched is not None else reader._pages({**values, "slice": piece})
+        pages = fetched if fetched is not None else reader.read_pages({**values, "slice": piece})
         yield from stamp_records(pages, window.fields, piece) if window is not None and window.fields else pages
         if reached is not None:
             cursor.reach(reached)  # the window is read: nothing before its end is left to read
         if cursor.changed:
-            reader._save(key, cursor.state())
+            reader.save(key, cursor.state())
 
 
-def _plugin_slices(reader: StreamReader, values: dict[str, Any], cursor: _CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
+def _plugin_slices(reader: SlicedStream, values: dict[str, Any], cursor: CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
     from connector_core.engine.stream_plugins import SliceContext
 
     connector, partition = reader.connector, values.get("partition")
@@ -66,7 +84,7 @@ def _plugin_slices(reader: StreamReader, values: dict[str, Any], cursor: _Cursor
         yield piece, None
 
 
-def _window_slices(reader: StreamReader, cursor: _CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
+def _window_slices(reader: SlicedStream, cursor: CursorTracker) -> Iterator[tuple[dict[str, Any], Any]]:
     window = reader.incremental.window if reader.incremental is not None else None
     assert window is not None
     if cursor.lower is None:
@@ -81,4 +99,4 @@ def _window_slices(reader: StreamReader, cursor: _CursorTracker) -> Iterator[tup
         yield each.piece, each.end
 
 
-__all__ = ["sliced_pages"]
+__all__ = ["SlicedStream", "sliced_pages"]

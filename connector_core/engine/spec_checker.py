@@ -179,7 +179,7 @@ class SpecChecker(_Checker):
             if isinstance(stream.record_schema, dict):
                 self.check_schema((*at, "schema"), stream.record_schema, "record schema")
             elif stream.record_schema is not None:
-                from connector_core.engine.dynamic_schema import check_dynamic_schema
+                from connector_core.engine.dynamic_schema_checks import check_dynamic_schema
 
                 check_dynamic_schema(self.problem, self.interpolator(), self.registry, at, stream)
             if stream.partitions is not None:

@@ -61,7 +61,7 @@ class StreamChecker:
             self.check_names((*at, "records", "filter"), records.filter, self.RECORD_NAMES, "a record filter")
         for index, transform in enumerate(stream.transforms):
             for path, value in (transform.set or {}).items():
-                for where, text in _templates(value, (*at, "transforms", index, "set", path)):
+                for where, text in template_places(value, (*at, "transforms", index, "set", path)):
                     self.check_names(where, text, self.RECORD_NAMES, "a transform")
             condition = getattr(transform.remove, "when", None)
             if condition:
@@ -106,7 +106,7 @@ class StreamChecker:
         """A request sees config, state, partition, stream and page (an enrichment's also records);
         ``state.since`` and ``state.until`` exist only in a stream with a cursor."""
         data = request.model_dump(by_alias=True, exclude_defaults=True)
-        for where, text in _templates(data, at):
+        for where, text in template_places(data, at):
             ast = self.check_names(where, text, names, "a request")
             if ast is None or self.stream.cursor is not None:
                 continue
@@ -251,13 +251,14 @@ def schema_patterns(schema: Any, at: PathKey) -> list[tuple[PathKey, str, bool]]
     return found
 
 
-def _templates(value: Any, at: PathKey) -> list[tuple[PathKey, str]]:
+def template_places(value: Any, at: PathKey) -> list[tuple[PathKey, str]]:
+    """``(path, template)`` for each template string nested in ``value``, which sits at ``at``."""
     if isinstance(value, str):
         return [(at, value)] if "{{" in value or "{%" in value else []
     if isinstance(value, dict):
-        return [found for key, child in value.items() for found in _templates(child, (*at, key))]
+        return [found for key, child in value.items() for found in template_places(child, (*at, key))]
     if isinstance(value, list):
-        return [found for index, child in enumerate(value) for found in _templates(child, (*at, index))]
+        return [found for index, child in enumerate(value) for found in template_places(child, (*at, index))]
     return []
 
 

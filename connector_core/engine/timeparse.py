@@ -1,4 +1,5 @@
-"""Durations as users write them in specs: ``30``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` or ISO ``"P1DT2H"``."""
+"""Durations and date-times as users write them: durations ``30``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` or
+ISO ``"P1DT2H"``; date-times as ISO 8601 text, epoch seconds or epoch milliseconds."""
 
 from __future__ import annotations
 
@@ -45,4 +46,39 @@ def _parse_duration(value: Any) -> dt.timedelta:
     raise ValueError(f"{value!r} is not a duration; use seconds (30), '90s', '15m', '2h', '1d' or ISO 'P1DT2H'")
 
 
-__all__ = ["parse_duration"]
+def parse_datetime(value: Any) -> dt.datetime:
+    """Parse ISO 8601 text, epoch seconds or epoch milliseconds into an aware UTC datetime."""
+    if type(value) is str and len(value) >= 10 and value[4:5] == "-":
+        try:  # the common case, on the per-record path: ISO text that fromisoformat reads as is
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        number = float(value)
+        if abs(number) > 1e11:  # milliseconds
+            number /= 1000
+        parsed = dt.datetime.fromtimestamp(number, tz=dt.UTC)
+    elif isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        if " " in text and "T" not in text:
+            text = text.replace(" ", "T", 1)
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"cannot read {value!r} as a date-time; expected ISO 8601 (2024-05-01T12:00:00Z), epoch seconds or epoch milliseconds"
+            ) from None
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime(value.year, value.month, value.day)
+    else:
+        raise ValueError(f"cannot read {value!r} as a date-time")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+__all__ = ["parse_datetime", "parse_duration"]

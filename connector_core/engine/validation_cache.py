@@ -19,7 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
-from connector_core import __version__
+from connector_core._version import __version__
 
 CACHE_ENV = "CONNECTOR_CORE_CACHE"
 DISABLE_ENV = "CONNECTOR_CORE_NO_CACHE"

@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector_core import __version__
+from connector_core._version import __version__
 from connector_core.errors import StateError
 from connector_core.sync.store.schema import HEAD, revision_of, script
 from connector_core.sync.store.sql import SQLStateStore
