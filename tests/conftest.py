@@ -10,11 +10,18 @@ without its services never passes by skipping.
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
+
+# A suite started in the background by a non-interactive shell (`bash .ci/run &`) inherits SIGINT
+# ignored, and so do the processes it starts: the tests of what Ctrl-C does would never see one. Caught
+# again here, the children of this process start with the default disposition.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 POSTGRES_ADMIN = os.environ.get("CONNECTOR_CORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
