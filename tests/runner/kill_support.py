@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
@@ -98,8 +99,11 @@ def when_write_backs_are_owed(sync: KilledConnection) -> Callable[[], bool]:
     def moment() -> bool:
         if not state.exists():
             return False
+        # closed at once: `with sqlite3.connect(...)` only ends a transaction, and a read-only connection
+        # left open in this process while a run deletes the write-ahead log at its end can make this
+        # process's next open of the state report it malformed
         try:
-            with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=0.1) as db:
+            with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=0.1)) as db:
                 return bool(db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone())
         except sqlite3.Error:
             return False
