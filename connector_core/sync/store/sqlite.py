@@ -25,9 +25,6 @@ from connector_core.sync.store.schema import ensure_schema
 from connector_core.sync.store.sql import SQLStateStore
 from connector_core.sync.store.tables import metadata
 
-#: Seconds to wait before looking again at a database found damaged (see _check_integrity_again_if_damaged).
-DAMAGED_RECHECKS = (0.2, 0.4)
-
 _HOLDER_SQL = "SELECT source_id FROM id_map WHERE connection = ? AND flow = ? AND external_id = ? AND NOT deleted LIMIT 1"
 _MAPPED_SQL = (
     "SELECT flow, source_id, dest_id, external_id, hash, written_at, caused_modified, source_modified, deleted"
@@ -124,7 +121,7 @@ class SQLiteStateStore(SQLStateStore):
             raise self._cannot_write()
         self.engine = self._open()
         try:
-            self._check_integrity_again_if_damaged(time.sleep)  # reads only: nothing is written to a damaged database
+            self._check_integrity()  # reads only: nothing is written to a damaged database
         except StateError:
             self.engine.dispose()
             if not (reset and found.exists):
@@ -177,25 +174,6 @@ class SQLiteStateStore(SQLStateStore):
             f"{self.path}: the state database cannot be written ({self._read_only_reason}); `run` records its progress there",
             hint="run as the user that owns it, or make the file and its directory writable; `status` can still read it",
         )
-
-    def _check_integrity_again_if_damaged(self, sleep: Any) -> None:
-        """:meth:`_check_integrity`, looked at again (after 0.2 s, then 0.4 s) before a database is called damaged.
-
-        A database found malformed while another process was closing it (after a run of kill -9s, in a test
-        that kills runs at random) passed SQLite's integrity check a moment later: a damaged database is
-        damaged every time, so a second look costs a truly damaged one 0.6 s and spares a healthy one a
-        false alarm.
-        """
-        for wait in DAMAGED_RECHECKS:
-            try:
-                return self._check_integrity()
-            except StateError as exc:
-                if "damaged" not in exc.message:
-                    raise
-            self.engine.dispose()
-            sleep(wait)
-            self.engine = self._open()
-        self._check_integrity()
 
     def _check_integrity(self) -> None:
         """SQLite's quick check (tens of milliseconds for 200,000 ID map rows): a damaged database is
