@@ -90,6 +90,7 @@ class _Transient(Exception):
         self.retry_after = retry_after
         self.error = error
         self.refused = refused
+        self.throttled_in_a_row = 0  # this request's 429s in a row, this one included (0: not a 429)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -266,7 +267,7 @@ class HttpClient:
         url = self.url(path)
         attempts = policy.attempts
         started = time.monotonic()
-        state: dict[str, Any] = {"reauthenticated": False, "bucket": bucket, "interpret": interpret, "stream": stream}
+        state: dict[str, Any] = {"reauthenticated": False, "throttled": 0, "bucket": bucket, "interpret": interpret, "stream": stream}
 
         def attempt() -> requests.Response:
             return self._attempt(method, url, params, headers, json, data, files, timeout or self.timeout, policy, state)
@@ -347,6 +348,7 @@ class HttpClient:
                 except _NETWORK_ERRORS as exc:
                     self.stats.requests += 1
                     self.governor.failed()
+                    state["throttled"] = 0
                     raise _Transient(self.redactor.text(network_reason(exc, timeout))) from None
                 self.stats.requests += 1
                 self.governor.observe(response.headers)
@@ -362,6 +364,8 @@ class HttpClient:
             except _Transient as failure:
                 if failure.response is None or failure.response.status_code != 401:  # a token renewal is no failure of the API
                     self.governor.failed()
+                throttled = failure.response is not None and failure.response.status_code == 429
+                state["throttled"] = failure.throttled_in_a_row = state.get("throttled", 0) + 1 if throttled else 0
                 raise
             except BaseException:
                 self.governor.answered()
@@ -463,17 +467,18 @@ class HttpClient:
         """Seconds to wait after failed attempt ``attempt_number`` (1-based).
 
         Exponential backoff with "equal jitter": between half and all of backoff * 2^(n-1), capped. After a
-        429 (the API asks us to slow down: its window must pass) n is the attempt number. After a 5xx or a
-        network error, n counts this request's failed attempts while the API as a whole is failing, and is
-        1 while it answers (see :meth:`~connector_core.engine.governance.Governor.backoff_steps`): backing
-        off exponentially relieves a failing API, while on one that answers, it only holds a record back.
+        429 (the API asks us to slow down: its window must pass) n counts this request's 429s in a row: a
+        5xx before them says nothing of the rate window. After a 5xx or a network error, n counts this
+        request's failed attempts while the API as a whole is failing, and is 1 while it answers (see
+        :meth:`~connector_core.engine.governance.Governor.backoff_steps`): backing off exponentially
+        relieves a failing API, while on one that answers, it only holds a record back.
         """
         if isinstance(failure, _Transient) and failure.retry_after is not None:
             return min(failure.retry_after, policy.max_wait)
         if policy.backoff == policy.max_backoff:
             return float(policy.backoff)  # a fixed delay (an operation's `retries.delay`) is kept exactly
-        throttled = isinstance(failure, _Transient) and failure.response is not None and failure.response.status_code == 429
-        steps = attempt_number if throttled else self.governor.backoff_steps(attempt_number)
+        throttled = failure.throttled_in_a_row if isinstance(failure, _Transient) else 0
+        steps = throttled if throttled else self.governor.backoff_steps(attempt_number)
         exponential = min(policy.max_backoff, policy.backoff * 2 ** min(steps - 1, 30))
         return float(exponential * random.uniform(0.5, 1.0))
 

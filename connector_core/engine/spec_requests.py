@@ -31,7 +31,7 @@ class RetryPolicy(SpecModel):
     """How failed requests are retried: exponential backoff with jitter, honouring Retry-After."""
 
     attempts: int = Field(5, ge=1, le=20, description="Total attempts per request, the first one included.")
-    backoff: Duration = Field(0.5, ge=0, description="Seconds (or a duration such as '1s') before the first retry; doubles with each further failed attempt after a 429, and after a 5xx or network error while the API is failing (most of its latest requests failed, none answered since). While it answers, a retry after a 5xx waits as after a first failure: a longer wait would relieve nothing. Each wait is jittered to between half and all of it.")
+    backoff: Duration = Field(0.5, ge=0, description="Seconds (or a duration such as '1s') before the first retry; doubles with each further 429 in a row, and after a 5xx or network error while the API is failing (most of its latest requests failed, none answered since). While it answers, a retry after a 5xx waits as after a first failure: a longer wait would relieve nothing. Each wait is jittered to between half and all of it.")
     max_backoff: Duration = Field(60, ge=0, description="Upper bound, in seconds (or a duration), of one wait between attempts.")
     statuses: list[int] = Field(
         default_factory=lambda: [429, 500, 502, 503, 504],

@@ -26,7 +26,7 @@ from connector_core.errors import (
 from connector_core.sync.records import (
     BATCHES_IN_FLIGHT,
     MAX_WRITE_THREADS,
-    OUTSTANDING_WRITES_PER_THREAD,
+    OUTSTANDING_WRITES_PER_SLOT,
     WRITE_THREADS_PER_SLOT,
     InFlight,
     WriteItem,
@@ -179,8 +179,8 @@ class FlowWrites:
         Each batch is committed in one transaction as soon as all its writes are answered, whether or
         not the batches before it are; the cursor a batch completes is saved only once every batch
         before it is committed too, so a stopped run resumes before the first unfinished one. The
-        reader goes on while writes are under way, up to ``OUTSTANDING_WRITES_PER_THREAD`` per write
-        thread and ``BATCHES_IN_FLIGHT`` batches: a write waiting out a retry (a 429 or 5xx) holds
+        reader goes on while writes are under way, up to ``OUTSTANDING_WRITES_PER_SLOT`` per request
+        slot and ``BATCHES_IN_FLIGHT`` batches: a write waiting out a retry (a 429 or 5xx) holds
         back no other write and no other commit.
         """
         try:
@@ -199,7 +199,7 @@ class FlowWrites:
                 batch.futures[future] = item
                 future.add_done_callback(answered)
             self.inflight_ids.update(i.source_id for i in items)
-            limit = OUTSTANDING_WRITES_PER_THREAD * self.write_threads()
+            limit = OUTSTANDING_WRITES_PER_SLOT * self.runner.connector(self.write_side).governor.concurrency
             while True:
                 self.take_answers()
                 self.commit_finished()

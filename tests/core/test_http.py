@@ -144,6 +144,31 @@ class TestRetries:
         client(api, fake).send("GET", "/items")
         assert len(fake.sleeps) == 2 and all(0 < s <= 4 for s in fake.sleeps)
 
+    def test_429s_in_a_row_double_the_wait(self, api: FakeAPI) -> None:
+        api.json("/items", {"ok": True})
+        api.fail("/items", 429, times=3)
+        fake = FakeTime()
+        client(api, fake, attempts=5).send("GET", "/items")
+        assert [low <= s <= high for s, (low, high) in zip(fake.sleeps, [(0.25, 0.5), (0.5, 1), (1, 2)], strict=True)] == [True] * 3, fake.sleeps
+
+    def test_a_429_after_5xxs_on_an_answering_api_waits_as_a_first_429(self, api: FakeAPI) -> None:
+        api.json("/items", {"ok": True})
+        api.json("/other", {"ok": True})
+        api.fail("/items", 503, times=2)
+        api.fail("/items", 429)  # the 5xxs before it say nothing of the rate window
+        api.fail("/items", 429)
+        fake = FakeTime()
+        http = client(api, fake, attempts=5)
+
+        def sleep_while_other_requests_succeed(seconds: float) -> None:
+            fake.sleep(seconds)
+            http.send("GET", "/other")
+
+        http.sleep = sleep_while_other_requests_succeed
+        assert http.send("GET", "/items").status_code == 200
+        bounds = [(0.25, 0.5), (0.25, 0.5), (0.25, 0.5), (0.5, 1)]  # 503, 503, first 429, second 429 in a row
+        assert [low <= s <= high for s, (low, high) in zip(fake.sleeps, bounds, strict=True)] == [True] * 4, fake.sleeps
+
     def test_retry_after_is_capped_by_max_wait(self, api: FakeAPI) -> None:
         api.json("/items", {"ok": True})
         api.fail("/items", 429, headers={"Retry-After": "3600"})
