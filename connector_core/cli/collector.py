@@ -5,7 +5,8 @@ almost no garbage, yet the collector's default thresholds scan them again and ag
 made: a quarter of the collector's work in a short ``read``, and more in a long one, where every later
 full collection walks them again. So collections are rarer while the command starts, and once the
 connector is open those objects are frozen (``gc.freeze``): the collector no longer looks at them, and
-garbage made while records flow is collected as before.
+garbage made while records flow is collected as before. A command that opens no connector and runs
+until stopped (``ui``, ``worker``, ``sandbox``) calls :func:`started` once it serves.
 
 Only the ``connector-core`` executable does this (``cli.run``): a process that calls the command line in
 process (a test, a script) keeps its collector as it is.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from connector_core.cli import collector
 from connector_core.cli.app import Context, guarded, pass_context
 
 
@@ -47,6 +48,7 @@ def sandbox(ctx: Context, names: tuple[str, ...], ports: tuple[str, ...], config
         raise KeyboardInterrupt  # SIGTERM (`kill`, a container stop) ends it as Ctrl-C does: the config files go
 
     previous = signal.signal(signal.SIGTERM, stop)
+    collector.started()  # long-running emulators: collect as usual from here on
     try:
         serve(
             ctx.registry, list(names), chosen_ports, Path(config_dir), lambda line: click.echo(line, err=True),

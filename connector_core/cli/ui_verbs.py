@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from connector_core.cli import collector
 from connector_core.cli.app import Context, guarded, pass_context
 
 PASSWORD_ENV = "CONNECTOR_CORE_UI_PASSWORD"
@@ -70,6 +71,7 @@ def ui(ctx: Context, directory: str, state: str | None, host: str, port: int, pa
     click.echo(f"connector-core ui: the connections of {Path(directory).resolve()} on {url}/", err=True)
     click.echo(f"  open {url}/login?token={guard.token}", err=True)
     click.echo("  (the token signs you in and changes at every start" + ("; so does the password" if password else "") + "); Ctrl-C stops the dashboard", err=True)
+    collector.started()  # a long-running server: collect as usual from here on
     try:
         server.serve_forever()  # Werkzeug's returns on Ctrl-C
     finally:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connector_core.cli import run_report
+from connector_core.cli import collector, run_report
 from connector_core.cli.app import EXIT_OK, EXIT_USER, Context, guarded, pass_context
 from connector_core.cli.metrics import RunMetrics, metrics_options
 from connector_core.cli.sync_verbs import _connection_files, _store
@@ -147,6 +147,7 @@ def worker(
         click.echo(f"error: no connection files in {directory}", err=True)
         sys.exit(EXIT_USER)
     metrics = RunMetrics(ctx, metrics_file, pushgateway)
+    collector.started()  # a long-running worker: collect as usual from here on
     asyncio.run(_serve(ctx, connections, temporal, namespace, task_queue, max_concurrent, state, count, metrics))
 
 

@@ -71,3 +71,30 @@ def test_the_executable_tunes_the_collector_until_a_connector_is_open(tmp_path: 
     spec.write_text(SPEC, encoding="utf-8")
     assert probe(["validate", str(spec)]) == [str(collector.START_UP_THRESHOLD), "False"]
     assert probe(["read", str(spec), "--stream", "items"]) == [str(gc.get_threshold()[0]), "True"]
+
+
+SERVING_PROBE = """
+import gc, sys
+import werkzeug.serving
+import connector_core.engine.emulators as emulators
+from connector_core.cli import run
+
+def report(*args, **kwargs):
+    print(gc.get_threshold()[0], gc.get_freeze_count() > 0)
+
+werkzeug.serving.BaseWSGIServer.serve_forever = report  # the dashboard serves no further
+emulators.serve = report  # nor do the emulators
+sys.argv = ["connector-core", *sys.argv[1:]]
+try:
+    run()
+except SystemExit:
+    pass
+"""
+
+
+@pytest.mark.parametrize("argv", [["ui", "{tmp}", "--port", "0"], ["sandbox", "--config-dir", "{tmp}/sandbox"]], ids=["ui", "sandbox"])
+def test_a_long_running_command_collects_as_usual_once_it_serves(tmp_path: Path, argv: list[str]) -> None:
+    """`ui` and `sandbox` open no connector but run until stopped: the start-up threshold must not stay."""
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    result = subprocess.run([sys.executable, "-c", SERVING_PROBE, *args], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-2:] == [str(gc.get_threshold()[0]), "True"], result.stderr[-2000:]
