@@ -9,6 +9,7 @@ secret mask as well as HTML escaping.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -163,6 +164,9 @@ class Dashboard:
         job = self.jobs.get(job_id)
         if job is None or job.slug != slug:
             raise NotFound(f"no job {job_id} of '{slug}' in this dashboard (jobs are kept until it stops)")
+        # one moment of the job (its thread sets the result, then the end): read live, a job ending while the
+        # page renders showed its final status without its summary, and the page stopped refreshing
+        job = copy.copy(job)
         return self._page("job.html", request, session, job=job, summary=_summary(job))
 
     # -- actions -------------------------------------------------------------------------------------
