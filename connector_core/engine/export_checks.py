@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector_core.engine.documents import PathKey
+from connector_core.engine.export_cast import schema_casts
 from connector_core.engine.interpolation import Interpolator
 from connector_core.engine.spec_checks import Problem, StreamChecker, check_dotted_path
 from connector_core.engine.urls import host_pattern_problem
@@ -56,6 +57,7 @@ def check_export(problem: Problem, interpolator: Interpolator, at: PathKey, stre
             "or add export.when and export.create to read pages where the job is not wanted",
         )
     check_switch(problem, checker, where, export)
+    check_cast(problem, at, stream)
     records = stream.records
     if getattr(records, "extractor", None) is not None:
         problem((*at, "records", "extractor"), "an export stream's records come from its downloads, read by `decoder`; an extractor is not used")
@@ -97,6 +99,18 @@ def check_hosts(problem: Problem, checker: StreamChecker, where: PathKey, downlo
             problem(at, reason)
 
 
+def check_cast(problem: Problem, at: PathKey, stream: Any) -> None:
+    """`cast: schema` needs a schema, and one written out must type something it can convert."""
+    if stream.export.cast is None:
+        return
+    where: PathKey = (*at, "export", "cast")
+    schema = stream.record_schema
+    if schema is None:
+        problem(where, "the stream has no `schema` to convert the downloads' values by: add one (written out, or `from` the API), or remove cast")
+    elif isinstance(schema, dict) and not schema_casts(schema):
+        problem(where, "the stream's schema types no top-level property as integer, number or boolean, so there is nothing to convert: type those fields, or remove cast")
+
+
 def check_switch(problem: Problem, checker: StreamChecker, where: PathKey, export: Any) -> None:
     """`when` or `size` choose between the job and the stream's pages, so the job needs a request of its own."""
     names = StreamChecker.REQUEST_NAMES - {"page"}
@@ -124,4 +138,4 @@ def check_switch(problem: Problem, checker: StreamChecker, where: PathKey, expor
             problem((*where, "records"), "export.records replaces the stream's records path up to its `*`; write that part only (a `*` stays in the stream's `records`)")
 
 
-__all__ = ["JOB_NAMES", "check_decoder", "check_export", "check_hosts", "check_switch"]
+__all__ = ["JOB_NAMES", "check_cast", "check_decoder", "check_export", "check_hosts", "check_switch"]

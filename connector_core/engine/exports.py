@@ -5,7 +5,8 @@ The stream's ``request`` creates the job; ``export.poll`` is repeated (waits gro
 API's message when it is ``failed``; then each result file (``download.files``, or the one
 ``download.request``) is fetched as a streamed response and its records decoded one by one
 (:func:`~connector_core.engine.decoders.stream_records`), page after page while ``download.next`` finds
-a token. A ``download.url`` on a host ``download.hosts`` lists (pre-signed links, e.g. on S3) is fetched
+a token; ``export.cast`` types their values by the stream's schema (:mod:`~connector_core.engine.export_cast`).
+A ``download.url`` on a host ``download.hosts`` lists (pre-signed links, e.g. on S3) is fetched
 by a plain client of that host: no auth, no connector headers, query or cookies. The reader gets the
 records in small batches, as from pages, so cursors, partitions, filters and transforms apply unchanged;
 at most one batch and one network buffer are in memory.
@@ -25,6 +26,7 @@ import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from connector_core.engine.decoders import as_decoder, stream_records
+from connector_core.engine.export_cast import export_cast
 from connector_core.engine.governance import Governor
 from connector_core.engine.http import HttpClient, effective_policy, network_reason, response_body
 from connector_core.engine.paths import get_path
@@ -60,6 +62,7 @@ def export_pages(
     ``records_path`` is the records path up to a wildcard, if any (``spread``: there is one)."""
     export: ExportJob = stream.export
     where = f"streams.{stream_name}"
+    cast = export_cast(connector, stream_name, stream)  # first: a schema that cannot be fetched starts no job
     if export.create is not None:
         job = _create(connector, where, export.create, f"{where}.export.create", values, export.id)
     else:
@@ -73,7 +76,7 @@ def export_pages(
             batch: list[Any] = []
             for download in _downloads(connector, hosts, {**context, "file": file}):
                 for record in download.records(decoder, records_path, spread):
-                    batch.append(record)
+                    batch.append(record if cast is None else cast(record))
                     if len(batch) >= BATCH:
                         yield _enriched(connector, stream_name, stream, batch, values)
                         batch = []

@@ -244,6 +244,7 @@ class SchemaFrom(SpecModel):
     reads. The result must be a valid JSON Schema. A failed
     request stops `discover` with the API's error and where the request is declared. Without a
     config (`discover` alone) the schema is unknown and the stream is listed as `{"type": "object"}`.
+    An export's `cast: schema` fetches it too, when a read goes through the job.
     More in [schemas from the API](records.md#schemas-from-the-api).
     """
 

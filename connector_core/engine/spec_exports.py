@@ -150,7 +150,8 @@ class ExportJob(SpecModel):
 
     One stream can also read either way: with `when` (e.g. `"{{ config.bulk }}"`) or `size` (a count
     above a threshold) and `create` (the job's request), the stream's `request` and `paginate` read
-    pages where neither chooses the job; `decoder` and `records` here say how the downloads are read. See
+    pages where neither chooses the job; `decoder` and `records` here say how the downloads are read, and
+    `cast: schema` gives their text values the types the stream's schema names. See
     [a job or pages, by a switch](exports.md#a-job-or-pages-by-a-switch).
 
     More, with NetSuite's asynchronous requests, in [export jobs](exports.md#export-jobs).
@@ -178,6 +179,14 @@ class ExportJob(SpecModel):
     )
     records: str | None = Field(
         None, description="Dotted path of the records in each download, when not the stream's (a CSV's rows are the records: '')."
+    )
+    cast: Literal["schema"] | None = Field(
+        None,
+        description="`schema`: the downloads' text values of top-level fields the stream's `schema` types as integer, number or boolean "
+        "(alone or with null) are converted to that type, so a read through the job gives the types a read of pages does (a CSV's values are all text). "
+        "Null, values that are not text and other fields are left alone; a value that cannot be converted (empty text too: see `decoder.nulls`) "
+        "stops the read naming the field. A schema `from` the API is fetched only when the job is used, once per run. "
+        "See [the same types both ways](exports.md#the-same-types-both-ways-cast-schema).",
     )
 
     _decoder_shorthand = field_validator("decoder", mode="before")(lambda cls, v: {"format": v} if isinstance(v, str) else v)

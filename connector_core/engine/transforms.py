@@ -210,10 +210,9 @@ def _cast(connector: str, where: str, casts: dict[str, str]) -> Step:
                 continue
             try:
                 converted = cast_value(value, kind)
-            except (TypeError, ValueError, OverflowError):
-                shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            except CAST_FAILURES:
                 raise ConnectorError(
-                    f"connector '{connector}': {where}.cast: field '{path}' holds {shown}, which is not {_ARTICLE[kind]}",
+                    f"connector '{connector}': {where}.cast: field '{path}' {not_castable(value, kind)}",
                     hint="fix the cast's type, or drop or fix the value with a transform before it",
                 ) from None
             set_path(record, path, converted)
@@ -222,8 +221,18 @@ def _cast(connector: str, where: str, casts: dict[str, str]) -> Step:
     return cast
 
 
+#: What :func:`cast_value` raises for a value it cannot convert.
+CAST_FAILURES = (TypeError, ValueError, OverflowError)
+
+
+def not_castable(value: Any, kind: str) -> str:
+    """How a cast error describes a value it could not convert: "holds '12x', which is not a number"."""
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return f"holds {shown}, which is not {_ARTICLE[kind]}"
+
+
 _ABSENT: Any = object()
 _ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean"}
 
 
-__all__ = ["build_transform", "cast_value", "matching_fields", "snake_case"]
+__all__ = ["CAST_FAILURES", "build_transform", "cast_value", "matching_fields", "not_castable", "snake_case"]

@@ -199,6 +199,7 @@ def build_types() -> dict[str, SObjectType]:
             _money("Paid_Revenue__c", "Paid Revenue"),
             _money("Open_Balance__c", "Open Balance"),
             Field("Revenue_As_Of__c", "datetime", "Revenue As Of"),
+            Field("Key_Account__c", "boolean", "Key Account", nillable=False),  # a checkbox: never null
         ]),
         _type("Contact", "003", "Contact", [
             Field("AccountId", "reference", "Account ID", 18, reference_to=account, relationship_name="Account"),

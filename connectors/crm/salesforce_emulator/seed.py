@@ -63,7 +63,7 @@ def seed_org(store: OrgStore, settings: SalesforceSettings) -> str:
             "Phone": f"+1 555 {rng.randrange(1000, 9999)}", "Website": f"https://www.account{i}.example.com",
             "BillingCity": city, "BillingCountry": country, "CurrencyIsoCode": currency,
             "AnnualRevenue": float(rng.randrange(1, 500) * 10_000), "NumberOfEmployees": rng.randrange(5, 5000),
-            "OwnerId": rng.choice(users),
+            "OwnerId": rng.choice(users), "Key_Account__c": i % 4 == 0,  # not drawn: the seed's draws stay as they were
         }
         accounts.append((create("Account", body, moment(), rng.choice(users)), name, currency))
 

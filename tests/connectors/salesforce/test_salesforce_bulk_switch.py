@@ -8,6 +8,7 @@ from collections.abc import Callable
 from salesforce_connector_support import jwt_config, route_counts
 
 from connector_core.engine.connector import Connector
+from connector_core.sync.records import record_hash
 from connector_core.testing import read_stream
 from connectors.crm.salesforce_emulator import SalesforceEmulator
 
@@ -54,3 +55,15 @@ def test_bulk_wins_over_the_count(emu: SalesforceEmulator, open_salesforce: Call
     read_stream(open_salesforce(jwt_config(emu, bulk=True, bulk_above=1000)), "opportunity_line_items")
     counts = route_counts(emu)
     assert counts["bulk.create"] == 1 and "query" not in counts  # no count asked for: bulk is chosen outright
+
+
+def test_a_run_that_flips_from_pages_to_a_job_hashes_every_record_alike(
+    make_emulator: Callable[..., SalesforceEmulator], open_salesforce: Callable[..., Connector]
+) -> None:
+    emu = make_emulator(accounts=45)
+    fields = ["Name", "AnnualRevenue", "NumberOfEmployees", "Paid_Revenue__c", "Key_Account__c", "LastModifiedDate"]
+    paged = read_stream(open_salesforce(jwt_config(emu, account_fields=fields, bulk_above=100)), "accounts").records
+    jobbed = read_stream(open_salesforce(jwt_config(emu, account_fields=fields, bulk_above=40)), "accounts").records
+    assert route_counts(emu)["bulk.create"] == 1  # the first run read pages, the second a job
+    # the digest a sync keeps per record: equal digests mean nothing is written again
+    assert {r["Id"]: record_hash(r) for r in jobbed} == {r["Id"]: record_hash(r) for r in paged}
