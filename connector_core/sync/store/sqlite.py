@@ -13,8 +13,11 @@ state use PostgreSQL (:mod:`.postgres`).
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -24,6 +27,9 @@ from connector_core.sync.store.protocol import MappedRecord
 from connector_core.sync.store.schema import ensure_schema
 from connector_core.sync.store.sql import SQLStateStore
 from connector_core.sync.store.tables import metadata
+
+if TYPE_CHECKING:
+    from connector_core.sync.store.checks import StateFile
 
 _HOLDER_SQL = "SELECT source_id FROM id_map WHERE connection = ? AND flow = ? AND external_id = ? AND NOT deleted LIMIT 1"
 _MAPPED_SQL = (
@@ -90,6 +96,26 @@ def _create_empty_database(path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+#: The state files this process has open through a store, by (device, inode): how many stores, and what the
+#: checks found when the first opened it. Closing any descriptor of a file drops every POSIX lock this
+#: process holds on it, SQLite's too, and the checks read the header with open() and close(): done while
+#: another store of this process had the file open, they dropped that store's lock on the database, so a
+#: run in another process that ended took itself for the last user, checkpointed and deleted the -wal and
+#: -shm files under it. That store (and every later open here, sharing SQLite's per-process -shm mapping)
+#: then read a stale index: "database disk image is malformed", or old rows, and commits lost on its
+#: next write. Such a file is not read raw again while a store of this process has it open.
+_OPEN_HERE: dict[tuple[int, int], tuple[int, StateFile]] = {}
+_OPEN_HERE_LOCK = threading.Lock()
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class SQLiteStateStore(SQLStateStore):
     """The state of one connection in a SQLite file (created with its tables on first use).
 
@@ -103,19 +129,34 @@ class SQLiteStateStore(SQLStateStore):
     def __init__(self, path: str | Path, connection: str, *, clock: Any = None, create_parent: bool = True, reset: bool = False) -> None:
         import time
 
-        from connector_core.sync.store.checks import check_state_file, healthy_state_error, move_aside
+        from connector_core.sync.store.checks import check_state_file
 
         self.path = Path(path)
         self.where = str(self.path)
         self.lease = None
-        found = check_state_file(self.path, create_parent=create_parent, reset=reset)
-        if not found.exists:
-            _create_empty_database(self.path)  # never a 0-byte file that another process would take for a truncated one
+        self.connection = connection
+        self.clock = clock or time.time
+        self._held: tuple[int, int] | None = None  # this file's key in _OPEN_HERE while this store is open
+        with _OPEN_HERE_LOCK:  # checked and counted in one step for the threads of this process
+            key = _inode(self.path)
+            held = _OPEN_HERE.get(key) if key else None
+            found = held[1] if held else check_state_file(self.path, create_parent=create_parent, reset=reset)
+            if not found.exists:
+                _create_empty_database(self.path)  # never a 0-byte file that another process would take for a truncated one
+            self._hold(found)
+        try:
+            self._open_checked(found, reset)
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_checked(self, found: StateFile, reset: bool) -> None:
+        """Open the file the checks passed: SQLite's quick check, reset's move aside, the schema."""
+        from connector_core.sync.store.checks import StateFile, healthy_state_error, move_aside
+
         self.read_only = not found.writable
         self._read_only_reason = found.reason
         self.reset_to = found.reset_to  # where reset moved a damaged state, if it did
-        self.connection = connection
-        self.clock = clock or time.time
         self._lookup: Any = None  # a raw connection for mapped(), taken on first use
         if reset and self.read_only:
             raise self._cannot_write()
@@ -126,6 +167,7 @@ class SQLiteStateStore(SQLStateStore):
             self.engine.dispose()
             if not (reset and found.exists):
                 raise
+            self._release()
             self.reset_to = move_aside(self.path)
             self.engine = self._open()
         else:
@@ -137,6 +179,25 @@ class SQLiteStateStore(SQLStateStore):
         except BaseException:
             self.engine.dispose()
             raise
+        if self._held is None:  # the new file that reset began
+            with _OPEN_HERE_LOCK:
+                self._hold(StateFile(self.path, exists=True, writable=True))
+
+    def _hold(self, found: StateFile) -> None:
+        """Count this store among those of this process that have the file open (under _OPEN_HERE_LOCK)."""
+        self._held = _inode(self.path)
+        if self._held is not None:
+            count, first = _OPEN_HERE.get(self._held, (0, dataclasses.replace(found, exists=True, reset_to=None)))
+            _OPEN_HERE[self._held] = (count + 1, first)
+
+    def _release(self) -> None:
+        if self._held is None:
+            return
+        with _OPEN_HERE_LOCK:
+            count, first = _OPEN_HERE.pop(self._held)
+            if count > 1:
+                _OPEN_HERE[self._held] = (count - 1, first)
+        self._held = None
 
     def _open(self) -> sa.Engine:
         # Connections are pooled (and closed by close()): opening one per statement, with its PRAGMAs, and
@@ -229,6 +290,7 @@ class SQLiteStateStore(SQLStateStore):
             self._lookup.close()
             self._lookup = None
         self.engine.dispose()
+        self._release()  # after its connections closed: the file may be read raw again
 
 
 __all__ = ["SQLiteStateStore"]
