@@ -17,9 +17,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from connector_core.sync.store import open_store
+from connector_core.sync.store import SQLStateStore, open_store
 
 RUN = """
 import sys, time
@@ -50,14 +52,22 @@ def cursors_in_a_new_process(state: Path) -> int:
     return int(subprocess.run([sys.executable, "-c", read, str(state)], capture_output=True, text=True, check=True, timeout=60).stdout)
 
 
-def test_a_store_opened_beside_an_open_one_keeps_its_lock(tmp_path: Path) -> None:
-    state = tmp_path / "state.sqlite"
+@contextmanager
+def held_while_another_opens_beside_it(state: Path) -> Iterator[SQLStateStore]:
+    """A store kept open (a job of the dashboard) through a run killed elsewhere, while another store of
+    this process opens and closes beside it (a page of the dashboard)."""
     another_run(state, "first", 50)
     with open_store(state, "conn") as held:
         assert len(held.cursors()) == 50
         another_run(state, "killed", 50, killed=True)
-        with open_store(state, "conn") as beside:  # a page of the dashboard while its job runs
+        with open_store(state, "conn") as beside:
             assert len(beside.cursors()) == 100
+        yield held
+
+
+def test_a_store_opened_beside_an_open_one_keeps_its_lock(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    with held_while_another_opens_beside_it(state) as held:
         another_run(state, "ended", 80)
         assert state.with_name(state.name + "-shm").exists(), "a run that ended deleted the -shm while this process had the file open"
         another_run(state, "killed-again", 20, killed=True)
@@ -70,12 +80,7 @@ def test_a_store_opened_beside_an_open_one_keeps_its_lock(tmp_path: Path) -> Non
 
 def test_a_store_open_through_runs_elsewhere_loses_none_of_their_commits(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    another_run(state, "first", 50)
-    with open_store(state, "conn") as held:
-        assert len(held.cursors()) == 50
-        another_run(state, "killed", 50, killed=True)
-        with open_store(state, "conn") as beside:
-            assert len(beside.cursors()) == 100
+    with held_while_another_opens_beside_it(state) as held:
         another_run(state, "ended", 80)
         another_run(state, "killed-again", 20, killed=True)
         another_run(state, "killed-last", 20, killed=True)  # its commits are in the -wal only
