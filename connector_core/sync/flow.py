@@ -88,7 +88,8 @@ class FlowRun(FlowWrites):
         self.pending: dict[str, str] = {}
         self.buffer: list[WriteItem] = []
         self.outbox_ids: set[str] = set()  # records whose write-back is owed (in the store's outbox)
-        self.seen: set[str] = set()
+        self.seen: set[str] = set()  # the ids read, kept only to detect deletions as missing ids (memory)
+        self.collects_seen = flow.delete is not None and flow.delete.detect == "missing"
         self.claims: dict[str, str] = {}  # external id → the read record that took it in this run
         self.checkpoint: dict[str, Any] | None = None
         self.warned_modified = False
@@ -178,7 +179,7 @@ class FlowRun(FlowWrites):
             self.counts["failed"] += 1
             self.errors.append(f"{flow.name}: a record has no id at {' + '.join(self.id_paths)}; set from.id (keys: {', '.join(sorted(record)[:12])})")
             return
-        if not retry:
+        if not retry and self.collects_seen:
             self.seen.add(source_id)
         context = {"record": record}
         if flow.filter:
