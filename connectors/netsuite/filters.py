@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -219,7 +220,7 @@ def netsuite_row(record: dict[str, Any]) -> dict[str, Any]:
 
 TRANSFORMS = {"netsuite_row": netsuite_row}
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "ns_with_subsidiary": ns_with_subsidiary,
     "ns_file_parts": ns_file_parts,
     "ns_account": normalize_account_id,

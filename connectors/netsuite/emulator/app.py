@@ -365,7 +365,8 @@ class EmulatorApp:
                     f"Invalid value for query parameter 'offset'. At most {self.settings.row_cap} records "
                     "can be listed.", query_param="offset",
                 )
-            ids, total = [], int(self.records.list(rt, q, 1, 0)[1])
+            ids: list[int] = []
+            total = int(self.records.list(rt, q, 1, 0)[1])
         else:
             limit_here = max(0, min(limit, self.settings.row_cap - offset))
             ids, total = self.records.list(rt, q, limit_here, offset)
@@ -443,8 +444,8 @@ class EmulatorApp:
             if polled is None:
                 raise NsError(404, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid "
                               "record instance ID.")
-            job, done = polled
-            progress = ("succeeded" if job.reply.status < 400 else "failed") if done else "pending"
+            polled_job, done = polled
+            progress = ("succeeded" if polled_job.reply.status < 400 else "failed") if done else "pending"
             return json_reply({
                 "links": [{"rel": "self", "href": job_href}],
                 "completed": done,

@@ -18,7 +18,7 @@ from .settings import EmulatorSettings
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
 
 
-class _Validator(RequestValidator):  # type: ignore[misc]
+class _Validator(RequestValidator):
     """oauthlib hooks bound to the emulator's single TBA consumer/token pair."""
 
     def __init__(self, settings: EmulatorSettings, nonces: NonceCache) -> None:

@@ -40,7 +40,7 @@ from .record_bodies import Validation
 from .schema import RecordType
 
 #: Settings that may be changed at runtime through ``PATCH /_emulator/settings``.
-MUTABLE_SETTINGS = {
+MUTABLE_SETTINGS: dict[str, type | tuple[type, ...]] = {
     "concurrency_limit": int,
     "concurrency_retry_after": (int, type(None)),
     "page_cap": int,
@@ -152,6 +152,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _has_type(value: object, expected: type | tuple[type, ...]) -> bool:
+    """``isinstance``, except that a bool is no int here."""
+    return isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+
+
 def apply_settings(app: EmulatorApp, changes: Mapping[str, Any]) -> None:
     """Change runtime-tunable settings; unknown names or wrong types raise ValueError."""
     for name, value in changes.items():
@@ -159,7 +164,7 @@ def apply_settings(app: EmulatorApp, changes: Mapping[str, Any]) -> None:
         if expected is None:
             raise ValueError(f"setting {name!r} cannot be changed at runtime; changeable: "
                              f"{', '.join(sorted(MUTABLE_SETTINGS))}")
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        if not _has_type(value, expected):
             raise ValueError(f"setting {name!r} has the wrong type: {type(value).__name__}")
         if name == "denied_record_types":
             value = frozenset(value)

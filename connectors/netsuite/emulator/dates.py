@@ -15,6 +15,9 @@ from sqlglot.time import format_time
 
 STORE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+#: A value SQLite hands a user-defined function, and one such a function may return.
+SqlValue = str | bytes | int | float | None
+
 
 @lru_cache(maxsize=4096)
 def _day_prefix(day: int) -> str:
@@ -185,7 +188,7 @@ def strptime_store(value: object, py_format: str | None) -> str | None:
         raise ValueError(f"Unparseable date: \"{text}\"") from err
 
 
-def trunc(value: object) -> object:
+def trunc(value: SqlValue) -> SqlValue:
     """SQLite UDF body for ``TRUNC``: dates to midnight, numbers toward zero."""
     if isinstance(value, str) and len(value) >= 10 and value[4] == "-":
         return value[:10] + " 00:00:00"

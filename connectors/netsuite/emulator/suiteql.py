@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlglot
 from sqlglot import exp
@@ -80,7 +80,7 @@ def _suiteql_error(detail: str) -> NsError:
     return invalid_parameter(_PREFIX + detail, query_param="q")
 
 
-def _is_builtin_df(node: exp.Expression) -> bool:
+def _is_builtin_df(node: exp.Expr) -> TypeGuard[exp.Dot]:
     return (
         isinstance(node, exp.Dot)
         and isinstance(node.this, exp.Identifier | exp.Column)
@@ -90,7 +90,7 @@ def _is_builtin_df(node: exp.Expression) -> bool:
     )
 
 
-def _df_replacement(node: exp.Dot) -> exp.Expression:
+def _df_replacement(node: exp.Dot) -> exp.Expr:
     args = node.expression.expressions
     if len(args) != 1:
         raise _suiteql_error("BUILTIN.DF takes exactly one argument.")
@@ -105,13 +105,13 @@ def _df_replacement(node: exp.Dot) -> exp.Expression:
     return sqlglot.parse_one(template.format(v=value_sql, q=qualifier), read=_BacktickSQLite)
 
 
-def _anon(name: str, *args: exp.Expression) -> exp.Anonymous:
+def _anon(name: str, *args: exp.Expr) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _rewrite(node: exp.Expression, date_pref: str) -> exp.Expression:
+def _rewrite(node: exp.Expr, date_pref: str) -> exp.Expr:
     if _is_builtin_df(node):
-        return _df_replacement(node)  # type: ignore[arg-type]
+        return _df_replacement(node)
     if isinstance(node, exp.ToChar):
         fmt = node.args.get("format")
         if fmt is None:
@@ -134,7 +134,7 @@ def _rewrite(node: exp.Expression, date_pref: str) -> exp.Expression:
     return node
 
 
-def _coerce_date_literal(node: exp.Expression, date_pref: str) -> None:
+def _coerce_date_literal(node: exp.Expr, date_pref: str) -> None:
     """``trandate >= '1/15/2024'``: bare literals follow the account date preference."""
     left, right = node.this, node.expression
     for col, lit, key in ((left, right, "expression"), (right, left, "this")):
@@ -149,7 +149,7 @@ def _coerce_date_literal(node: exp.Expression, date_pref: str) -> None:
                 node.set(key, exp.Literal.string(dates.date_store(parsed)))
 
 
-def _tables(tree: exp.Expression) -> tuple[list[tuple[str, str]], set[str]]:
+def _tables(tree: exp.Expr) -> tuple[list[tuple[str, str]], set[str]]:
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     found: list[tuple[str, str]] = []
     for t in tree.find_all(exp.Table):
@@ -166,7 +166,7 @@ def _name_projections(select: exp.Select) -> tuple[frozenset[int] | None, frozen
     names: set[str] = set()
     has_star = False
     counter = 0
-    new = []
+    new: list[exp.Expr] = []
     for i, proj in enumerate(select.expressions):
         if isinstance(proj, exp.Star) or (isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)):
             has_star = True
@@ -232,7 +232,7 @@ def compile_query(text: str, date_pref: str) -> CompiledQuery:
     return CompiledQuery(sql, count_sql, has_own_limit, aliases, names, positions)
 
 
-def _count_sql(tree: exp.Expression, sql: str) -> str:
+def _count_sql(tree: exp.Expr, sql: str) -> str:
     """COUNT query; for a plain SELECT drop projections and ORDER BY so indexes can answer it."""
     simple = (
         isinstance(tree, exp.Select)
@@ -294,7 +294,8 @@ def _map_sqlite_error(err: sqlite3.Error, compiled: CompiledQuery) -> NsError:
 class Page:
     """One SuiteQL page: serialisable rows plus paging facts."""
 
-    items: list[dict[str, str]]
+    #: One JSON object a row: ``"links": []`` then each non-null column as text.
+    items: list[dict[str, Any]]
     total: int
     has_more: bool
 

@@ -294,9 +294,10 @@ class PropertyRegistry:
         with self._lock:
             if payload["name"] in self.groups:
                 raise ApiError(409, "CONFLICT", f"A property group named '{payload['name']}' already exists.")
-            g = {"name": str(payload["name"]), "label": str(payload["label"]),
-                 "displayOrder": int(payload.get("displayOrder", -1)), "archived": False}
-            self.groups[g["name"]] = g
+            name = str(payload["name"])
+            g: dict[str, Any] = {"name": name, "label": str(payload["label"]),
+                                 "displayOrder": int(payload.get("displayOrder", -1)), "archived": False}
+            self.groups[name] = g
             return g
 
     @staticmethod

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from werkzeug.routing import Map, Rule
 
 from .api import associations_api, batch, oauth_api, objects, pipelines_api, properties_api, search_api
+from .api.context import Reply
 
-#: endpoint name -> (handler, is_search)
-HANDLERS = {
+#: endpoint name -> handler, called with the request context and the URL rule's arguments
+HANDLERS: dict[str, Callable[..., Reply]] = {
     "objects.list": objects.list_objects,
     "objects.create": objects.create_object,
     "objects.get": objects.get_object,
@@ -36,7 +39,10 @@ HANDLERS = {
 }
 
 #: Endpoints served without a bearer token.
-OAUTH_HANDLERS = {"oauth.token": oauth_api.token, "oauth.token_info": oauth_api.access_token_info}
+OAUTH_HANDLERS: dict[str, Callable[..., Reply]] = {
+    "oauth.token": oauth_api.token,
+    "oauth.token_info": oauth_api.access_token_info,
+}
 
 _O = "/crm/v3/objects/<otype>"
 _A = "/crm/v4/objects/<ft>/<fid>/associations"

@@ -134,10 +134,11 @@ def compile_filter(object_type: str, registry: PropertyRegistry, f: Any) -> Pred
     if op == "BETWEEN":
         high = _convert(kind, f.get("highValue"), name, registry)
         return lambda o: (v := get(o)) is not None and value <= v <= high
-    compare = {
+    comparisons: dict[str, Callable[[Any], bool]] = {
         "LT": lambda v: v < value, "LTE": lambda v: v <= value,
         "GT": lambda v: v > value, "GTE": lambda v: v >= value,
-    }[op]
+    }
+    compare = comparisons[op]
     return lambda o: (v := get(o)) is not None and compare(v)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import random
+from collections.abc import Sequence
+from typing import TypeVar
 
 from .pipelines import CUSTOM_PIPELINE, DEFAULT_PIPELINE
 from .properties import INDUSTRIES
@@ -26,6 +28,8 @@ _LAST = ("Smith", "Garcia", "Chen", "Okafor", "Muller", "Rossi", "Novak", "Silva
 _PRODUCTS = ("Annual licence", "Implementation", "Support renewal", "Expansion", "Pilot", "Training")
 _TWO_YEARS_MS = 2 * 365 * 86_400_000
 
+_T = TypeVar("_T")
+
 
 def _id_step(rng: random.Random) -> int:
     """Mostly consecutive ids with occasional gaps, as in real portals."""
@@ -33,7 +37,7 @@ def _id_step(rng: random.Random) -> int:
     return 1 if r < 0.9 else 2 + int((r - 0.9) * 390)
 
 
-def _pick(rng: random.Random, seq: tuple | list):  # faster than rng.choice, same distribution
+def _pick(rng: random.Random, seq: Sequence[_T]) -> _T:  # faster than rng.choice, same distribution
     return seq[int(rng.random() * len(seq))]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import association_types as at
@@ -171,7 +172,7 @@ class ObjectService:
         return self.insert_clean(object_type, clean, edges)
 
     def insert_clean(self, object_type: str, clean: dict[str, str | None],
-                     edges: list[tuple[str, int, int]] = (), obj_id: int | None = None,
+                     edges: Sequence[tuple[str, int, int]] = (), obj_id: int | None = None,
                      created_ms: int | None = None, updated_ms: int | None = None) -> CrmObject:
         store = self.state.stores[object_type]
         now = self.state.clock.now_ms()

@@ -28,7 +28,8 @@ def _types_from(ft: str, tt: str, specs: Any) -> list[int]:
         if not isinstance(spec, dict):
             raise validation("Invalid input JSON: association types must be objects.")
         try:
-            type_id = int(spec.get("associationTypeId", spec.get("typeId", -1)))
+            raw_id: Any = spec.get("associationTypeId", spec.get("typeId", -1))  # any JSON value
+            type_id = int(raw_id)
         except (TypeError, ValueError):
             raise validation("Invalid association type id.") from None
         category = str(spec.get("associationCategory", spec.get("category", "HUBSPOT_DEFINED")))
@@ -172,9 +173,9 @@ def batch(ctx: Ctx, ft: str, tt: str, op: str) -> Reply:
         for item in inputs:
             raw = str((item.get("from") or {}).get("id", ""))
             to_raw = str((item.get("to") or {}).get("id", ""))
-            type_ids = set(_types_from(f, t, item.get("types")))
+            label_ids = set(_types_from(f, t, item.get("types")))
             if raw.isdigit() and to_raw.isdigit():
-                store.remove(f, int(raw), t, int(to_raw), type_ids)
+                store.remove(f, int(raw), t, int(to_raw), label_ids)
         return 204, None
     else:
         raise ApiError(404, "OBJECT_NOT_FOUND", f"Unknown batch operation {op}.")

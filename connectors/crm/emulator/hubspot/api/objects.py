@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from ..errors import EmptyNotFound, object_not_found_patch, validation
 from ..serialize import PropertySelector, object_json
+from ..store import CrmObject
 from .context import Ctx, Reply, object_type
 
 
@@ -26,14 +28,14 @@ def list_objects(ctx: Ctx, otype: str) -> Reply:
     archived = ctx.arg_bool("archived")
     selector = PropertySelector(ctx.state, t, ctx.arg_list("properties"))
     assoc = ctx.arg_list("associations")
-    results = []
+    results: list[dict[str, Any]] = []
     next_id = None
     for obj in ctx.state.stores[t].iter_from(after, archived):
         if len(results) == limit:
             next_id = obj.id
             break
         results.append(object_json(ctx.state, t, obj, selector, history, assoc))
-    body: dict = {"results": results}
+    body: dict[str, Any] = {"results": results}
     if next_id is not None:
         params = [(k, v) for k, v in ctx.request.args.items(multi=True) if k != "after"]
         params.append(("after", str(next_id)))
@@ -58,7 +60,7 @@ class _AllProps(PropertySelector):
     def __init__(self) -> None:
         self.names = ()
 
-    def pick(self, obj):  # type: ignore[override]
+    def pick(self, obj: CrmObject) -> dict[str, str | None]:
         return dict(obj.props)
 
 

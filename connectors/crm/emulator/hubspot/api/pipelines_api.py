@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ApiError, validation
+from ..pipelines import Pipeline
 from .context import Ctx, Reply, object_type
 
 
@@ -11,7 +12,7 @@ def _deals_only(otype: str) -> None:
         raise validation(f"Object type {otype} does not support pipelines.")
 
 
-def _pipeline(ctx: Ctx, pid: str):
+def _pipeline(ctx: Ctx, pid: str) -> Pipeline:
     p = ctx.state.pipelines.get(pid)
     if p is None:
         raise ApiError(404, "OBJECT_NOT_FOUND", f"Unable to find pipeline {pid}.")
