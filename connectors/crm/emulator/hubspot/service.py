@@ -205,7 +205,10 @@ class ObjectService:
             if ms is not None:
                 obj.created_ms = ms
                 obj.created_iso = iso_from_ms(ms)
-        self.state.stores[object_type].set_props(obj, clean, self.state.clock.now_ms())
+        # a deal entering a stage was stamped when its properties were cleaned: the write is modified then too
+        entered = next((v for k, v in clean.items() if k.startswith("hs_v2_date_entered_") and v), None)
+        stamped = ms_from_text(entered) if entered else None
+        self.state.stores[object_type].set_props(obj, clean, stamped if stamped is not None else self.state.clock.now_ms())
 
     def archive(self, object_type: str, obj: CrmObject) -> None:
         self.state.stores[object_type].archive(obj, self.state.clock.now_ms())
