@@ -11,11 +11,12 @@ so a read of pages asks for nothing more. What ``validate`` checks is in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from connector_core.engine.paths import get_path
-from connector_core.engine.spec import CastType, DynamicSchema
+from connector_core.engine.schema_casts import schema_casts
+from connector_core.engine.spec import DynamicSchema
 from connector_core.engine.transforms import CAST_FAILURES, cast_value, not_castable
 from connector_core.errors import ConnectorError
 
@@ -23,33 +24,6 @@ if TYPE_CHECKING:
     from connector_core.engine.session import ConnectorSession
 
 RecordCast = Callable[[Any], Any]
-
-#: The JSON Schema types a text value is converted to.
-CASTABLE: dict[str, CastType] = {"integer": "integer", "number": "number", "boolean": "boolean"}
-
-
-def schema_casts(schema: Mapping[str, Any]) -> dict[str, CastType]:
-    """Each top-level property ``schema`` types as integer, number or boolean (alone or with null), and that type."""
-    properties = schema.get("properties")
-    if not isinstance(properties, Mapping):
-        return {}
-    casts: dict[str, CastType] = {}
-    for name, described in properties.items():
-        kind = _castable_type(described)
-        if kind is not None:
-            casts[str(name)] = kind
-    return casts
-
-
-def _castable_type(described: Any) -> CastType | None:
-    declared = described.get("type") if isinstance(described, Mapping) else None
-    listed = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
-    types = {kind for kind in listed if isinstance(kind, str)} - {"null"}
-    if len(types) != 1:
-        return None  # untyped, or text allowed beside a number: nothing says which a text value is
-    (kind,) = types
-    return CASTABLE.get(kind)
-
 
 def export_cast(connector: ConnectorSession, stream_name: str, stream: Any) -> RecordCast | None:
     """What converts one downloaded record of ``stream``, or None when its export has no ``cast``.
@@ -111,4 +85,4 @@ def _not_converted(connector: ConnectorSession, at: tuple[str, ...], stream: Any
     return ConnectorError(f"{located}: {where}: field '{name}'{record} {redact(not_castable(value, kind))}", hint=redact(hint))
 
 
-__all__ = ["CASTABLE", "export_cast", "schema_casts"]
+__all__ = ["export_cast"]

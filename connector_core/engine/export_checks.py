@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from connector_core.engine.documents import PathKey
-from connector_core.engine.export_cast import schema_casts
 from connector_core.engine.interpolation import Interpolator
+from connector_core.engine.schema_casts import schema_casts
 from connector_core.engine.spec_checks import Problem, StreamChecker, check_dotted_path
 from connector_core.engine.urls import host_pattern_problem
 

@@ -12,7 +12,7 @@ import pytest
 from fakeapi import FakeAPI, open_connector
 from werkzeug.wrappers import Response
 
-from connector_core.engine.export_cast import schema_casts
+from connector_core.engine.schema_casts import schema_casts
 from connector_core.errors import ConnectorError
 
 SCHEMA = {
